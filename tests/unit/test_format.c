@@ -1,0 +1,1240 @@
+/*
+ * test_format.c - unit tests of format/: writer/reader round trips and the
+ * reader's handling of damaged and foreign files (docs/format.md).
+ *
+ * Damaged files are made by editing a good file's bytes; where a test needs
+ * a structurally valid but semantically bad chunk it rewrites the chunk's
+ * checksum itself, using only the layout documented in docs/format.md, so
+ * these tests also check the spec against the code.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <criterion/criterion.h>
+
+#include <hops/hops.h>
+
+/* ---- helpers --------------------------------------------------------------- */
+
+typedef struct buf {
+    uint8_t *data;
+    size_t size;
+} buf;
+
+static const char *const test_argv[] = {"prog.py", "--flag", "", "ünïcode ✓"};
+static const char *const test_tracked[] = {"LOAD_*", "BINARY_OP"};
+static const char *const test_globs[] = {"*/site-packages/*", "src/**/*.py", "x"};
+
+static hops_meta
+test_meta(void)
+{
+    hops_meta m = {
+        .python_version = "3.12.1",
+        .mechanism = "sys.monitoring block counters",
+        .argc = 4,
+        .argv = test_argv,
+        .pid = 0x1122334455667788ull,
+        .start_ns = -1234567890123456789ll,
+        .flags = HOPS_META_ALL_INSTRUCTIONS | 0x80000000u,
+        .n_tracked = 2,
+        .tracked = test_tracked,
+        .n_file_globs = 3,
+        .file_globs = test_globs,
+    };
+    return m;
+}
+
+/* A temporary file path, removed by the caller. */
+static char *
+tmp_path(void)
+{
+    static const char tmpl[] = "/tmp/test_format_XXXXXX";
+    char *p = malloc(sizeof(tmpl));
+    int fd;
+
+    cr_assert_not_null(p);
+    memcpy(p, tmpl, sizeof(tmpl));
+    fd = mkstemp(p);
+    cr_assert(fd >= 0);
+    close(fd);
+    return p;
+}
+
+static buf
+read_whole(const char *path)
+{
+    buf b = {0};
+    FILE *f = fopen(path, "rb");
+
+    cr_assert_not_null(f);
+    fseek(f, 0, SEEK_END);
+    b.size = (size_t)ftell(f);
+    fseek(f, 0, SEEK_SET);
+    b.data = malloc(b.size ? b.size : 1);
+    cr_assert_not_null(b.data);
+    cr_assert_eq(fread(b.data, 1, b.size, f), b.size);
+    fclose(f);
+    return b;
+}
+
+static void
+write_whole(const char *path, const void *data, size_t size)
+{
+    FILE *f = fopen(path, "wb");
+
+    cr_assert_not_null(f);
+    cr_assert_eq(fwrite(data, 1, size, f), size);
+    fclose(f);
+}
+
+static hops_writer *
+writer_to_fd(int *fd_out, char **path_out)
+{
+    hops_meta m = test_meta();
+    hops_writer *w = NULL;
+    char *path = tmp_path();
+    int fd = open(path, O_WRONLY | O_TRUNC);
+
+    cr_assert(fd >= 0);
+    cr_assert_eq(hops_writer_open_fd(&w, fd, &m), HOPS_OK);
+    *fd_out = fd;
+    *path_out = path;
+    return w;
+}
+
+/* Closes w and its fd, returns the file's bytes and deletes it. */
+static buf
+finish_to_buf(hops_writer *w, int fd, char *path)
+{
+    buf b;
+
+    cr_assert_eq(hops_writer_close(w), HOPS_OK);
+    close(fd);
+    b = read_whole(path);
+    unlink(path);
+    free(path);
+    return b;
+}
+
+static void
+add_simple_code(hops_writer *w, uint32_t n_sites, const char *name)
+{
+    hops_site *sites = calloc(n_sites ? n_sites : 1, sizeof(*sites));
+    hops_code c = {
+        .first_site = hops_writer_next_site(w),
+        .n_sites = n_sites,
+        .firstlineno = 10,
+        .filename = "mod.py",
+        .qualname = name,
+        .sites = sites,
+    };
+
+    for (uint32_t i = 0; i < n_sites; i++) {
+        sites[i].offset = 2 * i;
+        sites[i].line = (int32_t)(10 + i);
+        sites[i].col = (int32_t)i;
+        sites[i].opname = "LOAD_FAST";
+    }
+    cr_assert_eq(hops_writer_add_code(w, &c), HOPS_OK);
+    free(sites);
+}
+
+/* A small file with every chunk kind: META, 2 x CODE, THRD, 2 x FRAM, END. */
+static buf
+small_file(int with_end)
+{
+    int fd;
+    char *path;
+    hops_writer *w = writer_to_fd(&fd, &path);
+    hops_thread t = {.tid = 7, .native_id = 77, .name = "MainThread"};
+    hops_count c1[] = {{0, 5}, {1, 6}, {2, 7}};
+    hops_count c2[] = {{3, 1}, {0, 2}};
+    hops_end e = {.end_ns = 99, .exit_status = 3, .flags = HOPS_END_CLEAN, .lost_events = 4};
+
+    add_simple_code(w, 3, "f");
+    add_simple_code(w, 2, "g");
+    cr_assert_eq(hops_writer_add_thread(w, &t), HOPS_OK);
+    cr_assert_eq(hops_writer_add_frame(w, 7, c1, 3), HOPS_OK);
+    cr_assert_eq(hops_writer_add_frame(w, 7, c2, 2), HOPS_OK);
+    if (with_end)
+        cr_assert_eq(hops_writer_finish(w, &e), HOPS_OK);
+    return finish_to_buf(w, fd, path);
+}
+
+/* Offsets of the chunks of a well-formed file, in order. */
+static size_t
+chunk_offsets(const buf *b, size_t *offs, size_t max)
+{
+    size_t n = 0;
+
+    for (size_t off = 16; off + 16 <= b->size && n < max;) {
+        offs[n++] = off;
+        off += 16 + (size_t)hops_read_le64(b->data + off + 8);
+    }
+    return n;
+}
+
+/* Recomputes a chunk's checksum as docs/format.md defines it. */
+static void
+fix_crc(buf *b, size_t off)
+{
+    uint64_t len = hops_read_le64(b->data + off + 8);
+    uint32_t crc = hops_crc32c(0, b->data + off, 4);
+
+    crc = hops_crc32c(crc, b->data + off + 8, 8);
+    crc = hops_crc32c(crc, b->data + off + 16, (size_t)len);
+    hops_write_le32(b->data + off + 4, crc);
+}
+
+/* Reads events until the end or an error; returns 0 or the error. */
+static int
+drain(hops_reader *r, size_t *n_events, int *saw_end)
+{
+    hops_event ev;
+    int got;
+
+    *n_events = 0;
+    *saw_end = 0;
+    while ((got = hops_reader_next(r, &ev)) == 1) {
+        (*n_events)++;
+        if (ev.kind == HOPS_EV_END)
+            *saw_end = 1;
+    }
+    return got;
+}
+
+static int
+open_and_drain(const buf *b, size_t *n_events, int *saw_end)
+{
+    hops_reader *r = NULL;
+    int err = hops_reader_open_mem(&r, b->data, b->size);
+
+    *n_events = 0;
+    *saw_end = 0;
+    if (err != HOPS_OK) {
+        cr_assert_null(r);
+        return err;
+    }
+    err = drain(r, n_events, saw_end);
+    hops_reader_close(r);
+    return err;
+}
+
+/* Appends a raw chunk (valid checksum) to b. */
+static void
+append_chunk(buf *b, const char id[4], const void *payload, size_t len)
+{
+    size_t off = b->size;
+
+    b->data = realloc(b->data, b->size + 16 + len);
+    cr_assert_not_null(b->data);
+    memcpy(b->data + off, id, 4);
+    hops_write_le64(b->data + off + 8, len);
+    memcpy(b->data + off + 16, payload, len);
+    b->size += 16 + len;
+    fix_crc(b, off);
+}
+
+/* ---- basic building blocks ------------------------------------------------- */
+
+Test(hops_crc32c, matches_the_standard_check_value)
+{
+    cr_assert_eq(hops_crc32c(0, "123456789", 9), 0xE3069283u);
+    cr_assert_eq(hops_crc32c(0, "", 0), 0u);
+}
+
+Test(hops_crc32c, chains_across_calls_and_alignments)
+{
+    uint8_t data[1000];
+    uint32_t whole;
+
+    for (size_t i = 0; i < sizeof(data); i++)
+        data[i] = (uint8_t)(i * 131 + 7);
+    whole = hops_crc32c(0, data, sizeof(data));
+    for (size_t split = 0; split <= 40; split++) {
+        uint32_t c = hops_crc32c(0, data, split);
+        cr_assert_eq(hops_crc32c(c, data + split, sizeof(data) - split), whole);
+    }
+    /* Known value for 32 zero bytes (RFC 3720 B.4). */
+    memset(data, 0, 32);
+    cr_assert_eq(hops_crc32c(0, data, 32), 0x8A9136AAu);
+    memset(data, 0xff, 32);
+    cr_assert_eq(hops_crc32c(0, data, 32), 0x62A8AB43u);
+}
+
+Test(hops_le, reads_and_writes_little_endian)
+{
+    uint8_t b[8];
+
+    hops_write_le16(b, 0x1234);
+    cr_assert(b[0] == 0x34 && b[1] == 0x12);
+    cr_assert_eq(hops_read_le16(b), 0x1234);
+    hops_write_le32(b, 0xA1B2C3D4u);
+    cr_assert(b[0] == 0xD4 && b[3] == 0xA1);
+    cr_assert_eq(hops_read_le32(b), 0xA1B2C3D4u);
+    hops_write_le64(b, 0x0102030405060708ull);
+    cr_assert(b[0] == 0x08 && b[7] == 0x01);
+    cr_assert_eq(hops_read_le64(b), 0x0102030405060708ull);
+}
+
+Test(hops_strerror, names_every_code_and_survives_unknown_ones)
+{
+    static const int codes[] = {
+#define X(name, value, text) name,
+        HOPS_ERROR_LIST(X)
+#undef X
+    };
+    static const char *const texts[] = {
+#define X(name, value, text) text,
+        HOPS_ERROR_LIST(X)
+#undef X
+    };
+
+    for (size_t i = 0; i < sizeof(codes) / sizeof(codes[0]); i++) {
+        cr_assert_str_eq(hops_strerror(codes[i]), texts[i]);
+        for (size_t j = 0; j < i; j++)
+            cr_assert_str_neq(hops_strerror(codes[i]), hops_strerror(codes[j]));
+    }
+    cr_assert_str_eq(hops_strerror(HOPS_E_VERSION),
+                     "unsupported format version (written by a newer heavyops?)");
+    cr_assert_str_eq(hops_strerror(HOPS_OK), "success");
+    /* Pinned values: released files and tools depend on them. */
+    cr_assert_eq(HOPS_E_IO, -1);
+    cr_assert_eq(HOPS_E_EXISTS, -11);
+    cr_assert_str_eq(hops_strerror(-12), "unknown hops error code");
+    cr_assert_str_eq(hops_strerror(1), "unknown hops error code");
+    cr_assert_str_eq(hops_strerror(-2147483647 - 1), "unknown hops error code");
+    cr_assert_eq(hops_strerror(12345), hops_strerror(-999));
+}
+
+/* ---- round trip -------------------------------------------------------------- */
+
+Test(hops_roundtrip, preserves_every_meta_field)
+{
+    int fd;
+    char *path;
+    hops_writer *w = writer_to_fd(&fd, &path);
+    buf b = finish_to_buf(w, fd, path);
+    hops_reader *r = NULL;
+    const hops_file_meta *fm;
+    hops_meta want = test_meta();
+    hops_event ev;
+
+    cr_assert_eq(memcmp(b.data, "\x89HOPS\r\n\x1a", 8), 0);
+    cr_assert_eq(hops_read_le16(b.data + 8), HOPS_FORMAT_MAJOR);
+    cr_assert_eq(hops_read_le32(b.data + 12), 0u);
+    cr_assert_eq(memcmp(b.data + 16, "META", 4), 0);
+
+    cr_assert_eq(hops_reader_open_mem(&r, b.data, b.size), HOPS_OK);
+    fm = hops_reader_meta(r);
+    cr_assert_eq(fm->major, HOPS_FORMAT_MAJOR);
+    cr_assert_eq(fm->minor, HOPS_FORMAT_MINOR);
+    cr_assert_str_eq(fm->meta.python_version, want.python_version);
+    cr_assert_str_eq(fm->meta.mechanism, want.mechanism);
+    cr_assert_eq(fm->meta.pid, want.pid);
+    cr_assert_eq(fm->meta.start_ns, want.start_ns);
+    cr_assert_eq(fm->meta.flags, want.flags);
+    cr_assert_eq(fm->meta.argc, want.argc);
+    for (uint32_t i = 0; i < want.argc; i++)
+        cr_assert_str_eq(fm->meta.argv[i], want.argv[i]);
+    cr_assert_eq(fm->meta.n_tracked, want.n_tracked);
+    for (uint32_t i = 0; i < want.n_tracked; i++)
+        cr_assert_str_eq(fm->meta.tracked[i], want.tracked[i]);
+    cr_assert_eq(fm->meta.n_file_globs, want.n_file_globs);
+    for (uint32_t i = 0; i < want.n_file_globs; i++)
+        cr_assert_str_eq(fm->meta.file_globs[i], want.file_globs[i]);
+    /* A file without END is a killed run: no events, clean end of file. */
+    cr_assert_eq(hops_reader_next(r, &ev), 0);
+    cr_assert_eq(hops_reader_next(r, &ev), 0);
+    cr_assert_eq(hops_reader_file_size(r), b.size);
+    hops_reader_close(r);
+    free(b.data);
+}
+
+Test(hops_roundtrip, reads_absent_meta_strings_as_empty)
+{
+    hops_meta m = {0};
+    hops_writer *w = NULL;
+    hops_reader *r = NULL;
+    char *path = tmp_path();
+    const hops_file_meta *fm;
+
+    cr_assert_eq(hops_writer_open_path(&w, path, 0, &m), HOPS_OK);
+    cr_assert_eq(hops_writer_close(w), HOPS_OK);
+    cr_assert_eq(hops_reader_open_path(&r, path), HOPS_OK);
+    fm = hops_reader_meta(r);
+    cr_assert_str_eq(fm->meta.python_version, "");
+    cr_assert_str_eq(fm->meta.mechanism, "");
+    cr_assert_eq(fm->meta.argc, 0);
+    cr_assert_eq(fm->meta.n_tracked, 0);
+    cr_assert_eq(fm->meta.n_file_globs, 0);
+    cr_assert_eq(fm->meta.pid, 0);
+    hops_reader_close(r);
+    unlink(path);
+    free(path);
+}
+
+Test(hops_roundtrip, preserves_codes_threads_frames_and_end)
+{
+    enum { NSITES = 1000 };
+    static char opnames[NSITES][16];
+    hops_site sites[NSITES];
+    hops_code code = {
+        .first_site = 0,
+        .n_sites = NSITES,
+        .firstlineno = -5,
+        .filename = "/path/to/ünïcode.py",
+        .qualname = "Outer.<locals>.inner",
+        .sites = sites,
+    };
+    hops_code empty = {.first_site = NSITES, .n_sites = 0, .filename = "", .qualname = ""};
+    hops_thread t1 = {.tid = UINT64_MAX, .native_id = 12345, .name = "MainThread"};
+    hops_thread t2 = {.tid = 2, .native_id = 0, .name = ""};
+    hops_count counts[NSITES];
+    hops_end e = {
+        .end_ns = INT64_MIN, .exit_status = -1, .flags = HOPS_END_CLEAN, .lost_events = UINT64_MAX};
+    int fd;
+    char *path;
+    hops_writer *w = writer_to_fd(&fd, &path);
+    hops_reader *r = NULL;
+    hops_event ev;
+    buf b;
+
+    for (int i = 0; i < NSITES; i++) {
+        snprintf(opnames[i], sizeof(opnames[i]), "OP_%d", i);
+        sites[i].offset = (uint32_t)i * 2 + 0x80000000u;
+        sites[i].line = i % 3 == 0 ? -1 : i - 500;
+        sites[i].col = i % 5 == 0 ? -1 : INT32_MAX - i;
+        sites[i].opname = opnames[i];
+        counts[i].site = (uint32_t)(NSITES - 1 - i);
+        counts[i].count =
+            (uint64_t)i * 0x100000001ull + (i == 7 ? UINT64_MAX - 7 * 0x100000001ull : 0);
+    }
+    cr_assert_eq(hops_writer_add_code(w, &code), HOPS_OK);
+    cr_assert_eq(hops_writer_next_site(w), NSITES);
+    cr_assert_eq(hops_writer_add_code(w, &empty), HOPS_OK);
+    cr_assert_eq(hops_writer_add_thread(w, &t1), HOPS_OK);
+    cr_assert_eq(hops_writer_add_frame(w, t1.tid, counts, NSITES), HOPS_OK);
+    cr_assert_eq(hops_writer_add_thread(w, &t2), HOPS_OK);
+    cr_assert_eq(hops_writer_add_frame(w, t2.tid, counts + 10, 1), HOPS_OK);
+    cr_assert_eq(hops_writer_finish(w, &e), HOPS_OK);
+    cr_assert_eq(hops_writer_flush(w), HOPS_OK);
+    cr_assert_gt(hops_writer_bytes_written(w), 0);
+    b = finish_to_buf(w, fd, path);
+
+    cr_assert_eq(hops_reader_open_mem(&r, b.data, b.size), HOPS_OK);
+
+    cr_assert_eq(hops_reader_next(r, &ev), 1);
+    cr_assert_eq(ev.kind, HOPS_EV_CODE);
+    cr_assert_eq(ev.u.code.first_site, 0);
+    cr_assert_eq(ev.u.code.n_sites, NSITES);
+    cr_assert_eq(ev.u.code.firstlineno, -5);
+    cr_assert_str_eq(ev.u.code.filename, code.filename);
+    cr_assert_str_eq(ev.u.code.qualname, code.qualname);
+    for (int i = 0; i < NSITES; i++) {
+        cr_assert_eq(ev.u.code.sites[i].offset, sites[i].offset);
+        cr_assert_eq(ev.u.code.sites[i].line, sites[i].line);
+        cr_assert_eq(ev.u.code.sites[i].col, sites[i].col);
+        cr_assert_str_eq(ev.u.code.sites[i].opname, sites[i].opname);
+    }
+
+    cr_assert_eq(hops_reader_next(r, &ev), 1);
+    cr_assert_eq(ev.kind, HOPS_EV_CODE);
+    cr_assert_eq(ev.u.code.first_site, NSITES);
+    cr_assert_eq(ev.u.code.n_sites, 0);
+    cr_assert_str_eq(ev.u.code.filename, "");
+
+    cr_assert_eq(hops_reader_next(r, &ev), 1);
+    cr_assert_eq(ev.kind, HOPS_EV_THREAD);
+    cr_assert_eq(ev.u.thread.tid, UINT64_MAX);
+    cr_assert_eq(ev.u.thread.native_id, 12345);
+    cr_assert_str_eq(ev.u.thread.name, "MainThread");
+
+    cr_assert_eq(hops_reader_next(r, &ev), 1);
+    cr_assert_eq(ev.kind, HOPS_EV_FRAME);
+    cr_assert_eq(ev.u.frame.tid, UINT64_MAX);
+    cr_assert_eq(ev.u.frame.n, NSITES);
+    cr_assert_eq(ev.u.frame.raw_size, 12 * NSITES);
+    cr_assert_gt(ev.u.frame.compressed_size, 16);
+    for (int i = 0; i < NSITES; i++) {
+        cr_assert_eq(ev.u.frame.counts[i].site, counts[i].site);
+        cr_assert_eq(ev.u.frame.counts[i].count, counts[i].count);
+    }
+
+    cr_assert_eq(hops_reader_next(r, &ev), 1);
+    cr_assert_eq(ev.kind, HOPS_EV_THREAD);
+    cr_assert_eq(ev.u.thread.tid, 2);
+    cr_assert_str_eq(ev.u.thread.name, "");
+
+    cr_assert_eq(hops_reader_next(r, &ev), 1);
+    cr_assert_eq(ev.kind, HOPS_EV_FRAME);
+    cr_assert_eq(ev.u.frame.n, 1);
+    cr_assert_eq(ev.u.frame.counts[0].site, counts[10].site);
+    cr_assert_eq(ev.u.frame.counts[0].count, counts[10].count);
+
+    cr_assert_eq(hops_reader_next(r, &ev), 1);
+    cr_assert_eq(ev.kind, HOPS_EV_END);
+    cr_assert_eq(ev.u.end.end_ns, INT64_MIN);
+    cr_assert_eq(ev.u.end.exit_status, -1);
+    cr_assert_eq(ev.u.end.flags, HOPS_END_CLEAN);
+    cr_assert_eq(ev.u.end.lost_events, UINT64_MAX);
+
+    cr_assert_eq(hops_reader_next(r, &ev), 0);
+    cr_assert_eq(hops_reader_next(r, &ev), 0);
+    hops_reader_close(r);
+    free(b.data);
+}
+
+Test(hops_roundtrip, splits_frames_larger_than_4_mib)
+{
+    /* 1,000,000 records = 12 MB raw: three frames of at most 4 MiB. */
+    const size_t n = 1000000;
+    hops_count *counts = malloc(n * sizeof(*counts));
+    int fd;
+    char *path;
+    hops_writer *w = writer_to_fd(&fd, &path);
+    hops_reader *r = NULL;
+    hops_event ev;
+    size_t seen = 0, frames = 0;
+    buf b;
+
+    cr_assert_not_null(counts);
+    add_simple_code(w, 5000, "big");
+    for (size_t i = 0; i < n; i++) {
+        counts[i].site = (uint32_t)((i * 7919) % 5000);
+        counts[i].count = i ^ 0xABCDEFull;
+    }
+    cr_assert_eq(hops_writer_add_frame(w, 1, counts, n), HOPS_OK);
+    b = finish_to_buf(w, fd, path);
+
+    cr_assert_eq(hops_reader_open_mem(&r, b.data, b.size), HOPS_OK);
+    cr_assert_eq(hops_reader_next(r, &ev), 1);
+    cr_assert_eq(ev.kind, HOPS_EV_CODE);
+    while (hops_reader_next(r, &ev) == 1) {
+        cr_assert_eq(ev.kind, HOPS_EV_FRAME);
+        cr_assert_eq(ev.u.frame.tid, 1);
+        cr_assert_leq(ev.u.frame.raw_size, 4u << 20);
+        cr_assert_eq(ev.u.frame.raw_size, 12 * ev.u.frame.n);
+        for (size_t i = 0; i < ev.u.frame.n; i++) {
+            cr_assert_eq(ev.u.frame.counts[i].site, counts[seen + i].site);
+            cr_assert_eq(ev.u.frame.counts[i].count, counts[seen + i].count);
+        }
+        seen += ev.u.frame.n;
+        frames++;
+    }
+    cr_assert_eq(seen, n);
+    cr_assert_eq(frames, 3);
+    hops_reader_close(r);
+    free(b.data);
+    free(counts);
+}
+
+Test(hops_roundtrip, reads_the_same_through_a_path_a_pipe_and_memory)
+{
+    buf b = small_file(1);
+    char *path = tmp_path();
+    hops_reader *r = NULL;
+    size_t n_events;
+    int saw_end, pfd[2];
+    pid_t pid;
+
+    write_whole(path, b.data, b.size);
+    cr_assert_eq(hops_reader_open_path(&r, path), HOPS_OK);
+    cr_assert_eq(hops_reader_file_size(r), b.size);
+    cr_assert_eq(drain(r, &n_events, &saw_end), 0);
+    cr_assert_eq(n_events, 6);
+    cr_assert(saw_end);
+    hops_reader_close(r);
+
+    /* A pipe cannot be mapped: the reader streams it chunk by chunk. */
+    cr_assert_eq(pipe(pfd), 0);
+    pid = fork();
+    cr_assert(pid >= 0);
+    if (pid == 0) {
+        close(pfd[0]);
+        _exit(write(pfd[1], b.data, b.size) == (ssize_t)b.size ? 0 : 1);
+    }
+    close(pfd[1]);
+    {
+        char dev[64];
+        snprintf(dev, sizeof(dev), "/dev/fd/%d", pfd[0]);
+        cr_assert_eq(hops_reader_open_path(&r, dev), HOPS_OK);
+    }
+    cr_assert_str_eq(hops_reader_meta(r)->meta.python_version, "3.12.1");
+    cr_assert_eq(drain(r, &n_events, &saw_end), 0);
+    cr_assert_eq(n_events, 6);
+    cr_assert(saw_end);
+    cr_assert_eq(hops_reader_file_size(r), b.size);
+    hops_reader_close(r);
+    close(pfd[0]);
+
+    unlink(path);
+    free(path);
+    free(b.data);
+}
+
+Test(hops_roundtrip, counts_bytes_written_like_the_file_size)
+{
+    hops_meta m = test_meta();
+    hops_writer *w = NULL;
+    char *path = tmp_path();
+    hops_count c = {0, 1};
+    buf b;
+    uint64_t written;
+
+    cr_assert_eq(hops_writer_open_path(&w, path, 0, &m), HOPS_OK);
+    add_simple_code(w, 1, "f");
+    cr_assert_eq(hops_writer_add_frame(w, 1, &c, 1), HOPS_OK);
+    cr_assert_eq(hops_writer_flush(w), HOPS_OK);
+    written = hops_writer_bytes_written(w);
+    cr_assert_eq(hops_writer_close(w), HOPS_OK);
+    b = read_whole(path);
+    cr_assert_eq(written, b.size);
+    unlink(path);
+    free(path);
+    free(b.data);
+}
+
+/* ---- writer API ---------------------------------------------------------------- */
+
+Test(hops_writer, exclusive_open_refuses_an_existing_file)
+{
+    hops_meta m = test_meta();
+    hops_writer *w = (hops_writer *)&m;
+    char *path = tmp_path(); /* exists, empty */
+    buf b;
+
+    cr_assert_eq(hops_writer_open_path(&w, path, HOPS_WRITE_EXCLUSIVE, &m), HOPS_E_EXISTS);
+    cr_assert_null(w);
+    b = read_whole(path);
+    cr_assert_eq(b.size, 0, "the existing file must be left alone");
+    free(b.data);
+    /* Without the flag the file is replaced. */
+    cr_assert_eq(hops_writer_open_path(&w, path, 0, &m), HOPS_OK);
+    cr_assert_eq(hops_writer_close(w), HOPS_OK);
+    unlink(path);
+    /* With the flag and no file, it is created. */
+    cr_assert_eq(hops_writer_open_path(&w, path, HOPS_WRITE_EXCLUSIVE, &m), HOPS_OK);
+    cr_assert_eq(hops_writer_close(w), HOPS_OK);
+    b = read_whole(path);
+    cr_assert_gt(b.size, 16);
+    free(b.data);
+    unlink(path);
+    free(path);
+}
+
+Test(hops_writer, reports_io_errors_on_open)
+{
+    hops_meta m = test_meta();
+    hops_writer *w = NULL;
+
+    cr_assert_eq(hops_writer_open_path(&w, "/nonexistent-dir/x.hops", 0, &m), HOPS_E_IO);
+    cr_assert_null(w);
+}
+
+Test(hops_writer, rejects_misuse_without_changing_state)
+{
+    hops_meta m = test_meta();
+    hops_meta bad = test_meta();
+    const char *const null_argv[] = {"a", NULL};
+    hops_writer *w = NULL;
+    char *path = tmp_path();
+    hops_site s = {.offset = 0, .line = 1, .col = 0, .opname = "NOP"};
+    hops_site empty_op = {.opname = ""};
+    char longop[300];
+    hops_site long_site = {.opname = longop};
+    hops_code c = {.first_site = 0, .n_sites = 1, .filename = "f", .qualname = "q", .sites = &s};
+    hops_count undeclared = {1, 1};
+    hops_end e = {0};
+    uint64_t before;
+
+    memset(longop, 'A', sizeof(longop) - 1);
+    longop[sizeof(longop) - 1] = '\0';
+    cr_assert_eq(hops_writer_open_path(NULL, path, 0, &m), HOPS_E_API);
+    cr_assert_eq(hops_writer_open_path(&w, path, 0, NULL), HOPS_E_API);
+    cr_assert_eq(hops_writer_open_path(&w, path, 0x100, &m), HOPS_E_API);
+    cr_assert_eq(hops_writer_open_fd(&w, -1, &m), HOPS_E_API);
+    bad.argv = null_argv;
+    bad.argc = 2;
+    cr_assert_eq(hops_writer_open_path(&w, path, 0, &bad), HOPS_E_API);
+    bad.argv = NULL;
+    cr_assert_eq(hops_writer_open_path(&w, path, 0, &bad), HOPS_E_API);
+    cr_assert_null(w);
+
+    cr_assert_eq(hops_writer_open_path(&w, path, 0, &m), HOPS_OK);
+    before = hops_writer_bytes_written(w);
+    c.first_site = 1;
+    cr_assert_eq(hops_writer_add_code(w, &c), HOPS_E_API, "first_site must be dense");
+    c.first_site = 0;
+    c.sites = &empty_op;
+    cr_assert_eq(hops_writer_add_code(w, &c), HOPS_E_API, "opname must be non-empty");
+    c.sites = &long_site;
+    cr_assert_eq(hops_writer_add_code(w, &c), HOPS_E_API, "opname must fit a u8 length");
+    c.sites = NULL;
+    cr_assert_eq(hops_writer_add_code(w, &c), HOPS_E_API);
+    c.sites = &s;
+    c.filename = NULL;
+    cr_assert_eq(hops_writer_add_code(w, &c), HOPS_E_API);
+    c.filename = "f";
+    cr_assert_eq(hops_writer_add_code(w, NULL), HOPS_E_API);
+    cr_assert_eq(hops_writer_add_thread(w, NULL), HOPS_E_API);
+    cr_assert_eq(hops_writer_add_frame(w, 1, &undeclared, 1), HOPS_E_API);
+    cr_assert_eq(hops_writer_add_frame(w, 1, NULL, 1), HOPS_E_API);
+    cr_assert_eq(hops_writer_finish(w, NULL), HOPS_E_API);
+    cr_assert_eq(hops_writer_next_site(w), 0);
+
+    /* None of that was sticky or reached the file. */
+    cr_assert_eq(hops_writer_add_code(w, &c), HOPS_OK);
+    cr_assert_eq(hops_writer_next_site(w), 1);
+    undeclared.site = 0;
+    cr_assert_eq(hops_writer_add_frame(w, 1, &undeclared, 1), HOPS_OK);
+    cr_assert_eq(hops_writer_add_frame(w, 1, NULL, 0), HOPS_OK);
+    cr_assert_eq(hops_writer_finish(w, &e), HOPS_OK);
+    cr_assert_gt(hops_writer_bytes_written(w), before);
+    cr_assert_eq(hops_writer_finish(w, &e), HOPS_E_API, "finish twice");
+    cr_assert_eq(hops_writer_add_code(w, &c), HOPS_E_API, "add after finish");
+    cr_assert_eq(hops_writer_close(w), HOPS_OK);
+
+    cr_assert_eq(hops_writer_close(NULL), HOPS_OK);
+    cr_assert_eq(hops_writer_flush(NULL), HOPS_E_API);
+    cr_assert_eq(hops_writer_bytes_written(NULL), 0);
+    unlink(path);
+    free(path);
+}
+
+Test(hops_writer, makes_write_errors_sticky)
+{
+    hops_meta m = test_meta();
+    hops_writer *w = NULL;
+    hops_thread t = {.tid = 1, .name = "t"};
+    int pfd[2];
+
+    /* A pipe whose read end is closed fails every write with EPIPE. */
+    signal(SIGPIPE, SIG_IGN);
+    cr_assert_eq(pipe(pfd), 0);
+    cr_assert_eq(hops_writer_open_fd(&w, pfd[1], &m), HOPS_OK);
+    close(pfd[0]);
+    cr_assert_eq(hops_writer_add_thread(w, &t), HOPS_OK, "buffered, not yet written");
+    cr_assert_eq(hops_writer_flush(w), HOPS_E_IO);
+    cr_assert_eq(hops_writer_add_thread(w, &t), HOPS_E_IO);
+    cr_assert_eq(hops_writer_flush(w), HOPS_E_IO);
+    cr_assert_eq(hops_writer_close(w), HOPS_E_IO);
+    close(pfd[1]);
+}
+
+/* ---- reader: foreign, empty, damaged ------------------------------------------------ */
+
+Test(hops_reader, rejects_an_empty_file)
+{
+    char *path = tmp_path();
+    hops_reader *r = (hops_reader *)path;
+
+    cr_assert_eq(hops_reader_open_path(&r, path), HOPS_E_EMPTY);
+    cr_assert_null(r);
+    cr_assert_eq(hops_reader_open_mem(&r, NULL, 0), HOPS_E_EMPTY);
+    cr_assert_eq(hops_reader_open_mem(&r, "", 0), HOPS_E_EMPTY);
+    unlink(path);
+    free(path);
+}
+
+Test(hops_reader, rejects_foreign_files_as_bad_magic)
+{
+    static const uint8_t png[] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n', 0, 0, 0, 13,
+                                  'I',  'H', 'D', 'R', 0,    0,    0,    1,    0, 0, 0, 1};
+    static const char text[] = "#!/usr/bin/env python3\nprint('hello')\n";
+    buf good = small_file(1);
+    hops_reader *r = NULL;
+    size_t out = 0;
+    uint8_t *crlf;
+
+    cr_assert_eq(hops_reader_open_mem(&r, png, sizeof(png)), HOPS_E_BAD_MAGIC);
+    cr_assert_eq(hops_reader_open_mem(&r, text, sizeof(text) - 1), HOPS_E_BAD_MAGIC);
+    cr_assert_eq(hops_reader_open_mem(&r, "x", 1), HOPS_E_BAD_MAGIC);
+    cr_assert_null(r);
+
+    /* The file after a text-mode transfer turned "\r\n" into "\n". */
+    crlf = malloc(good.size);
+    for (size_t i = 0; i < good.size; i++) {
+        if (good.data[i] == '\r' && i + 1 < good.size && good.data[i + 1] == '\n')
+            continue;
+        crlf[out++] = good.data[i];
+    }
+    cr_assert_eq(hops_reader_open_mem(&r, crlf, out), HOPS_E_BAD_MAGIC);
+    /* A 7-bit transfer cleared the high bit of the first byte. */
+    good.data[0] &= 0x7f;
+    cr_assert_eq(hops_reader_open_mem(&r, good.data, good.size), HOPS_E_BAD_MAGIC);
+    free(crlf);
+    free(good.data);
+}
+
+Test(hops_reader, rejects_a_directory_and_a_missing_file)
+{
+    hops_reader *r = NULL;
+
+    cr_assert_eq(hops_reader_open_path(&r, "/tmp"), HOPS_E_IO);
+    cr_assert_eq(hops_reader_open_path(&r, "/nonexistent/file.hops"), HOPS_E_IO);
+    cr_assert_null(r);
+}
+
+Test(hops_reader, rejects_unknown_major)
+{
+    buf b = small_file(1);
+    hops_reader *r = NULL;
+
+    hops_write_le16(b.data + 8, HOPS_FORMAT_MAJOR + 1);
+    cr_assert_eq(hops_reader_open_mem(&r, b.data, b.size), HOPS_E_VERSION);
+    hops_write_le16(b.data + 8, 0);
+    cr_assert_eq(hops_reader_open_mem(&r, b.data, b.size), HOPS_E_VERSION);
+    /* The major is checked before the reserved field, which it may redefine. */
+    hops_write_le16(b.data + 8, 0xffff);
+    hops_write_le32(b.data + 12, 1);
+    cr_assert_eq(hops_reader_open_mem(&r, b.data, b.size), HOPS_E_VERSION);
+    cr_assert_null(r);
+    free(b.data);
+}
+
+Test(hops_reader, accepts_a_newer_minor)
+{
+    buf b = small_file(1);
+    hops_reader *r = NULL;
+
+    hops_write_le16(b.data + 10, 0xffff);
+    cr_assert_eq(hops_reader_open_mem(&r, b.data, b.size), HOPS_OK);
+    cr_assert_eq(hops_reader_meta(r)->minor, 0xffff);
+    hops_reader_close(r);
+    free(b.data);
+}
+
+Test(hops_reader, rejects_nonzero_reserved_header_field)
+{
+    buf b = small_file(1);
+    hops_reader *r = NULL;
+
+    b.data[15] = 0x80;
+    cr_assert_eq(hops_reader_open_mem(&r, b.data, b.size), HOPS_E_CORRUPT);
+    cr_assert_null(r);
+    free(b.data);
+}
+
+Test(hops_reader, rejects_nonzero_reserved_meta_tlv_field)
+{
+    buf b = small_file(1);
+    hops_reader *r = NULL;
+
+    /* The first TLV's reserved u16 sits at payload offset 2. */
+    b.data[16 + 16 + 2] = 1;
+    fix_crc(&b, 16);
+    cr_assert_eq(hops_reader_open_mem(&r, b.data, b.size), HOPS_E_CORRUPT);
+    free(b.data);
+}
+
+Test(hops_reader, reports_a_flipped_byte_as_a_checksum_error)
+{
+    buf b = small_file(1);
+    size_t offs[16], n = chunk_offsets(&b, offs, 16), n_events;
+    int saw_end;
+
+    cr_assert_eq(n, 7);
+    /* Every byte of every chunk except the length field, whose damage is
+     * caught as truncation or checksum, depending on the new value. */
+    for (size_t c = 0; c < n; c++) {
+        size_t end = c + 1 < n ? offs[c + 1] : b.size;
+        for (size_t i = offs[c]; i < end; i++) {
+            if (i >= offs[c] + 8 && i < offs[c] + 16)
+                continue;
+            b.data[i] ^= 0x20;
+            int err = open_and_drain(&b, &n_events, &saw_end);
+            cr_assert_eq(err, HOPS_E_CHECKSUM, "byte %zu of chunk %zu: %s", i, c,
+                         hops_strerror(err));
+            cr_assert_eq(n_events, c == 0 ? 0 : c - 1, "events before the damaged chunk");
+            b.data[i] ^= 0x20;
+        }
+    }
+    free(b.data);
+}
+
+Test(hops_reader, reports_the_offset_of_a_bad_chunk)
+{
+    buf b = small_file(1);
+    size_t offs[16];
+    hops_reader *r = NULL;
+    hops_event ev;
+
+    chunk_offsets(&b, offs, 16);
+    b.data[offs[3] + 20] ^= 1; /* the THRD chunk */
+    cr_assert_eq(hops_reader_open_mem(&r, b.data, b.size), HOPS_OK);
+    cr_assert_eq(hops_reader_next(r, &ev), 1);
+    cr_assert_eq(hops_reader_offset(r), offs[1]);
+    cr_assert_eq(hops_reader_next(r, &ev), 1);
+    cr_assert_eq(hops_reader_next(r, &ev), HOPS_E_CHECKSUM);
+    cr_assert_eq(hops_reader_offset(r), offs[3]);
+    /* Errors are sticky. */
+    cr_assert_eq(hops_reader_next(r, &ev), HOPS_E_CHECKSUM);
+    hops_reader_close(r);
+    free(b.data);
+}
+
+Test(hops_reader, handles_truncation_at_every_byte)
+{
+    buf b = small_file(1);
+    size_t offs[16], n = chunk_offsets(&b, offs, 16);
+
+    cr_assert_eq(n, 7);
+    for (size_t len = 0; len <= b.size; len++) {
+        buf cut = {malloc(len ? len : 1), len};
+        size_t complete = 0, n_events;
+        int saw_end, err;
+
+        memcpy(cut.data, b.data, len);
+        for (size_t c = 0; c < n; c++) {
+            size_t end = c + 1 < n ? offs[c + 1] : b.size;
+            if (end <= len)
+                complete++;
+        }
+        err = open_and_drain(&cut, &n_events, &saw_end);
+        if (len == 0) {
+            cr_assert_eq(err, HOPS_E_EMPTY);
+        } else if (complete == 0) {
+            /* Cut inside the header or META: the file cannot be opened. */
+            cr_assert_eq(err, HOPS_E_TRUNCATED, "len %zu: %s", len, hops_strerror(err));
+        } else {
+            int on_boundary = len == b.size || (complete < n && offs[complete] == len);
+            cr_assert_eq(err, on_boundary ? 0 : HOPS_E_TRUNCATED, "len %zu: %s", len,
+                         hops_strerror(err));
+            cr_assert_eq(n_events, complete - 1, "len %zu: every complete chunk is read", len);
+            cr_assert_eq(saw_end, len == b.size);
+        }
+        free(cut.data);
+    }
+    free(b.data);
+}
+
+Test(hops_reader, reads_a_killed_run_without_end)
+{
+    buf b = small_file(0);
+    size_t n_events;
+    int saw_end;
+
+    cr_assert_eq(open_and_drain(&b, &n_events, &saw_end), 0);
+    cr_assert_eq(n_events, 5);
+    cr_assert(!saw_end);
+    free(b.data);
+}
+
+Test(hops_reader, skips_unknown_chunk_ids)
+{
+    buf b = small_file(0);
+    static const uint8_t junk[] = "future chunk payload";
+    hops_end e = {.end_ns = 1, .flags = HOPS_END_CLEAN};
+    uint8_t endp[24];
+    size_t n_events;
+    int saw_end;
+
+    append_chunk(&b, "XTRA", junk, sizeof(junk));
+    append_chunk(&b, "zzzz", "", 0);
+    hops_write_le64(endp, (uint64_t)e.end_ns);
+    hops_write_le32(endp + 8, 0);
+    hops_write_le32(endp + 12, e.flags);
+    hops_write_le64(endp + 16, 0);
+    append_chunk(&b, "END ", endp, sizeof(endp));
+    cr_assert_eq(open_and_drain(&b, &n_events, &saw_end), 0);
+    cr_assert_eq(n_events, 6);
+    cr_assert(saw_end);
+
+    /* ...but still check their checksum. */
+    b.data[b.size - 40 - 10] ^= 1;
+    cr_assert_eq(open_and_drain(&b, &n_events, &saw_end), HOPS_E_CHECKSUM);
+    free(b.data);
+}
+
+Test(hops_reader, ignores_trailing_bytes_of_a_newer_minor_in_fixed_chunks)
+{
+    buf b = small_file(0);
+    uint8_t endp[32] = {0};
+    hops_reader *r = NULL;
+    hops_event ev;
+
+    hops_write_le32(endp + 8, 42);
+    memset(endp + 24, 0xEE, 8);
+    append_chunk(&b, "END ", endp, sizeof(endp));
+    cr_assert_eq(hops_reader_open_mem(&r, b.data, b.size), HOPS_OK);
+    while (hops_reader_next(r, &ev) == 1 && ev.kind != HOPS_EV_END)
+        ;
+    cr_assert_eq(ev.kind, HOPS_EV_END);
+    cr_assert_eq(ev.u.end.exit_status, 42);
+    cr_assert_eq(hops_reader_next(r, &ev), 0);
+    hops_reader_close(r);
+    free(b.data);
+}
+
+/* Builds a file whose META payload is given verbatim. */
+static buf
+file_with_meta(const uint8_t *meta, size_t len)
+{
+    buf b = {malloc(16), 16};
+
+    memcpy(b.data, "\x89HOPS\r\n\x1a", 8);
+    hops_write_le16(b.data + 8, 1);
+    hops_write_le16(b.data + 10, 0);
+    hops_write_le32(b.data + 12, 0);
+    append_chunk(&b, "META", meta, len);
+    return b;
+}
+
+static size_t
+put_tlv(uint8_t *p, uint16_t tag, const void *v, uint32_t len)
+{
+    hops_write_le16(p, tag);
+    hops_write_le16(p + 2, 0);
+    hops_write_le32(p + 4, len);
+    memcpy(p + 8, v, len);
+    return 8 + len;
+}
+
+Test(hops_reader, skips_unknown_meta_tags)
+{
+    uint8_t meta[256], pid[8];
+    size_t len = 0;
+    buf b;
+    hops_reader *r = NULL;
+    const hops_file_meta *fm;
+
+    hops_write_le64(pid, 4242);
+    len += put_tlv(meta + len, 999, "future\0field", 12);
+    len += put_tlv(meta + len, 3, "arg0", 4);
+    len += put_tlv(meta + len, 0, "", 0);
+    len += put_tlv(meta + len, 4, pid, 8);
+    len += put_tlv(meta + len, 0xffff, "zz", 2);
+    len += put_tlv(meta + len, 3, "arg1", 4);
+    b = file_with_meta(meta, len);
+    cr_assert_eq(hops_reader_open_mem(&r, b.data, b.size), HOPS_OK);
+    fm = hops_reader_meta(r);
+    cr_assert_eq(fm->meta.pid, 4242);
+    cr_assert_eq(fm->meta.argc, 2);
+    cr_assert_str_eq(fm->meta.argv[0], "arg0");
+    cr_assert_str_eq(fm->meta.argv[1], "arg1");
+    hops_reader_close(r);
+    free(b.data);
+}
+
+Test(hops_reader, rejects_malformed_meta)
+{
+    uint8_t meta[64], v8[8] = {0};
+    size_t len;
+    buf b;
+    hops_reader *r = NULL;
+
+    len = put_tlv(meta, 4, v8, 4); /* pid must be 8 bytes */
+    b = file_with_meta(meta, len);
+    cr_assert_eq(hops_reader_open_mem(&r, b.data, b.size), HOPS_E_CORRUPT);
+    free(b.data);
+
+    len = put_tlv(meta, 1, "3.1\0x", 5); /* NUL in a string */
+    b = file_with_meta(meta, len);
+    cr_assert_eq(hops_reader_open_mem(&r, b.data, b.size), HOPS_E_CORRUPT);
+    free(b.data);
+
+    len = put_tlv(meta, 1, "3.12", 4);
+    len += put_tlv(meta + len, 1, "3.13", 4); /* singular tag twice */
+    b = file_with_meta(meta, len);
+    cr_assert_eq(hops_reader_open_mem(&r, b.data, b.size), HOPS_E_CORRUPT);
+    free(b.data);
+
+    len = put_tlv(meta, 2, "abc", 3);
+    hops_write_le32(meta + 4, 4); /* value runs past the payload */
+    b = file_with_meta(meta, len);
+    cr_assert_eq(hops_reader_open_mem(&r, b.data, b.size), HOPS_E_CORRUPT);
+    free(b.data);
+
+    len = put_tlv(meta, 2, "abc", 3) + 5; /* a partial TLV header at the end */
+    memset(meta + len - 5, 0, 5);
+    b = file_with_meta(meta, len);
+    cr_assert_eq(hops_reader_open_mem(&r, b.data, b.size), HOPS_E_CORRUPT);
+    free(b.data);
+    cr_assert_null(r);
+}
+
+Test(hops_reader, requires_meta_first_and_once)
+{
+    buf b = file_with_meta((const uint8_t *)"", 0);
+    buf c = {malloc(16), 16};
+    hops_reader *r = NULL;
+    size_t n_events;
+    int saw_end;
+
+    /* A header alone: the run was killed before META was written. */
+    memcpy(c.data, b.data, 16);
+    cr_assert_eq(hops_reader_open_mem(&r, c.data, c.size), HOPS_E_TRUNCATED);
+    append_chunk(&c, "THRD", "\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0", 20);
+    cr_assert_eq(hops_reader_open_mem(&r, c.data, c.size), HOPS_E_CORRUPT);
+    cr_assert_null(r);
+
+    cr_assert_eq(open_and_drain(&b, &n_events, &saw_end), 0);
+    append_chunk(&b, "META", "", 0);
+    cr_assert_eq(open_and_drain(&b, &n_events, &saw_end), HOPS_E_CORRUPT);
+    free(b.data);
+    free(c.data);
+}
+
+Test(hops_reader, rejects_chunks_after_end)
+{
+    buf b = small_file(1);
+    size_t n_events;
+    int saw_end;
+
+    append_chunk(&b, "XTRA", "", 0);
+    cr_assert_eq(open_and_drain(&b, &n_events, &saw_end), HOPS_E_CORRUPT);
+    cr_assert_eq(n_events, 6);
+    free(b.data);
+}
+
+/* Offset of the first chunk with this id. */
+static size_t
+find_chunk(const buf *b, const char id[4])
+{
+    size_t offs[64], n = chunk_offsets(b, offs, 64);
+
+    for (size_t i = 0; i < n; i++)
+        if (memcmp(b->data + offs[i], id, 4) == 0)
+            return offs[i];
+    cr_assert_fail("no chunk %.4s", id);
+    return 0;
+}
+
+Test(hops_reader, rejects_a_frame_naming_an_undeclared_site)
+{
+    int fd;
+    char *path;
+    hops_writer *w = writer_to_fd(&fd, &path);
+    hops_count c[] = {{0, 1}, {1, 1}, {2, 1}};
+    size_t n_events, off;
+    int saw_end;
+    buf b;
+
+    /* Frame first (the writer refuses undeclared sites, so declare 3, write
+     * the frame, then edit the file so CODE declares only 2). */
+    add_simple_code(w, 3, "f");
+    cr_assert_eq(hops_writer_add_frame(w, 1, c, 3), HOPS_OK);
+    b = finish_to_buf(w, fd, path);
+    cr_assert_eq(open_and_drain(&b, &n_events, &saw_end), 0);
+    cr_assert_eq(n_events, 2);
+
+    off = find_chunk(&b, "CODE");
+    /* n_sites at payload offset 4; the third site's bytes become trailing
+     * bytes, which a reader ignores. */
+    hops_write_le32(b.data + off + 16 + 4, 2);
+    fix_crc(&b, off);
+    cr_assert_eq(open_and_drain(&b, &n_events, &saw_end), HOPS_E_CORRUPT);
+    cr_assert_eq(n_events, 1);
+    free(b.data);
+}
+
+Test(hops_reader, rejects_a_raw_size_mismatch)
+{
+    buf b = small_file(1);
+    size_t off = find_chunk(&b, "FRAM"), n_events;
+    uint32_t raw = hops_read_le32(b.data + off + 16 + 12);
+    int saw_end;
+
+    cr_assert_eq(raw, 36);
+    hops_write_le32(b.data + off + 16 + 12, raw + 12);
+    fix_crc(&b, off);
+    cr_assert_eq(open_and_drain(&b, &n_events, &saw_end), HOPS_E_CORRUPT);
+    cr_assert_eq(n_events, 3);
+
+    /* Consistent n and raw_size that do not match the block either. */
+    hops_write_le32(b.data + off + 16 + 8, 4);
+    hops_write_le32(b.data + off + 16 + 12, 48);
+    fix_crc(&b, off);
+    cr_assert_eq(open_and_drain(&b, &n_events, &saw_end), HOPS_E_CORRUPT);
+    hops_write_le32(b.data + off + 16 + 8, 2);
+    hops_write_le32(b.data + off + 16 + 12, 24);
+    fix_crc(&b, off);
+    cr_assert_eq(open_and_drain(&b, &n_events, &saw_end), HOPS_E_LZ4);
+
+    /* A forged raw_size beyond the 64 MiB bound is refused before allocating. */
+    hops_write_le32(b.data + off + 16 + 8, 0x10000000u / 3);
+    hops_write_le32(b.data + off + 16 + 12, 0x10000000u / 3 * 12);
+    fix_crc(&b, off);
+    cr_assert_eq(open_and_drain(&b, &n_events, &saw_end), HOPS_E_CORRUPT);
+    free(b.data);
+}
+
+Test(hops_reader, rejects_malformed_code_chunks)
+{
+    buf b = small_file(1);
+    size_t off = find_chunk(&b, "CODE"), n_events;
+    size_t p = off + 16;
+    buf t;
+    int saw_end;
+
+    /* first_site must be the running total. */
+    t.data = malloc(b.size);
+    t.size = b.size;
+    memcpy(t.data, b.data, b.size);
+    hops_write_le32(t.data + p, 1);
+    fix_crc(&t, off);
+    cr_assert_eq(open_and_drain(&t, &n_events, &saw_end), HOPS_E_CORRUPT);
+
+    /* A filename length beyond the payload. */
+    memcpy(t.data, b.data, b.size);
+    hops_write_le32(t.data + p + 12, 1000);
+    fix_crc(&t, off);
+    cr_assert_eq(open_and_drain(&t, &n_events, &saw_end), HOPS_E_CORRUPT);
+
+    /* A NUL in the filename ("mod.py" starts at payload offset 16). */
+    memcpy(t.data, b.data, b.size);
+    t.data[p + 16 + 2] = 0;
+    fix_crc(&t, off);
+    cr_assert_eq(open_and_drain(&t, &n_events, &saw_end), HOPS_E_CORRUPT);
+
+    /* An empty opname: filename "mod.py" (6), qualname "f" (1), so the first
+     * site's opname length is at 12 + 4 + 6 + 4 + 1 + 12. */
+    memcpy(t.data, b.data, b.size);
+    cr_assert_eq(t.data[p + 39], 9);
+    t.data[p + 39] = 0;
+    fix_crc(&t, off);
+    cr_assert_eq(open_and_drain(&t, &n_events, &saw_end), HOPS_E_CORRUPT);
+
+    /* More sites than the payload can hold, and a total beyond 2^32 - 1. */
+    memcpy(t.data, b.data, b.size);
+    hops_write_le32(t.data + p + 4, 4);
+    fix_crc(&t, off);
+    cr_assert_eq(open_and_drain(&t, &n_events, &saw_end), HOPS_E_CORRUPT);
+    hops_write_le32(t.data + p + 4, UINT32_MAX);
+    fix_crc(&t, off);
+    cr_assert_eq(open_and_drain(&t, &n_events, &saw_end), HOPS_E_CORRUPT);
+
+    /* A payload too short for the fixed fields. */
+    memcpy(t.data, b.data, b.size);
+    hops_write_le64(t.data + off + 8, 3);
+    t.size = off + 16 + 3;
+    fix_crc(&t, off);
+    cr_assert_eq(open_and_drain(&t, &n_events, &saw_end), HOPS_E_CORRUPT);
+    free(t.data);
+    free(b.data);
+}
+
+Test(hops_reader, rejects_misuse)
+{
+    buf b = small_file(1);
+    hops_reader *r = NULL;
+    hops_event ev;
+
+    cr_assert_eq(hops_reader_open_mem(NULL, b.data, b.size), HOPS_E_API);
+    cr_assert_eq(hops_reader_open_mem(&r, NULL, 5), HOPS_E_API);
+    cr_assert_eq(hops_reader_open_path(&r, NULL), HOPS_E_API);
+    cr_assert_eq(hops_reader_next(NULL, &ev), HOPS_E_API);
+    cr_assert_eq(hops_reader_open_mem(&r, b.data, b.size), HOPS_OK);
+    cr_assert_eq(hops_reader_next(r, NULL), HOPS_E_API);
+    cr_assert_eq(hops_reader_next(r, &ev), 1, "misuse is not sticky");
+    hops_reader_close(r);
+    hops_reader_close(NULL);
+    cr_assert_null(hops_reader_meta(NULL));
+    free(b.data);
+}

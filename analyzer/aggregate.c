@@ -1,0 +1,340 @@
+/*
+ * aggregate.c - group keys or threads into view rows; see aggregate.h.
+ */
+#include "aggregate.h"
+#include "an_sort.h"
+#include "an_xalloc.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static const struct an_field_desc fields[] = {
+    [AN_F_FILE] = {"file", AN_FK_STR, 0},
+    [AN_F_LINE] = {"line", AN_FK_INT, 1},
+    [AN_F_COLUMN] = {"column", AN_FK_INT, 1},
+    [AN_F_FUNCTION] = {"function", AN_FK_STR, 0},
+    [AN_F_FIRSTLINENO] = {"firstlineno", AN_FK_INT, 0},
+    [AN_F_OFFSET] = {"offset", AN_FK_INT, 0},
+    [AN_F_INSTRUCTION] = {"instruction", AN_FK_STR, 0},
+    [AN_F_THREAD_ID] = {"thread_id", AN_FK_U64, 0},
+    [AN_F_THREAD_NAME] = {"thread_name", AN_FK_STR, 0},
+};
+
+static const struct an_view views[AN_BY_COUNT] = {
+    [AN_BY_INSTRUCTION] = {"instruction", "INSTRUCTION", 1, {AN_F_INSTRUCTION}},
+    [AN_BY_LOCATION] = {"location",
+                        "LOCATION",
+                        5,
+                        {AN_F_FILE, AN_F_LINE, AN_F_COLUMN, AN_F_FUNCTION, AN_F_INSTRUCTION}},
+    [AN_BY_LINE] = {"line", "LINE", 2, {AN_F_FILE, AN_F_LINE}},
+    [AN_BY_FUNCTION] = {"function", "FUNCTION", 3, {AN_F_FILE, AN_F_FUNCTION, AN_F_FIRSTLINENO}},
+    [AN_BY_FILE] = {"file", "FILE", 1, {AN_F_FILE}},
+    [AN_BY_THREAD] = {"thread", "THREAD", 2, {AN_F_THREAD_ID, AN_F_THREAD_NAME}},
+    [AN_BY_SITE] = {"site",
+                    "SITE",
+                    7,
+                    {AN_F_FILE, AN_F_FUNCTION, AN_F_FIRSTLINENO, AN_F_OFFSET, AN_F_LINE,
+                     AN_F_COLUMN, AN_F_INSTRUCTION}},
+    /* The location fields first, so a row projects onto AN_BY_LOCATION by
+     * dropping the last field. */
+    [AN_BY_LOCATION_FN] = {"location",
+                           "LOCATION",
+                           6,
+                           {AN_F_FILE, AN_F_LINE, AN_F_COLUMN, AN_F_FUNCTION, AN_F_INSTRUCTION,
+                            AN_F_FIRSTLINENO}},
+    [AN_BY_THREAD_NAME] = {"thread", "THREAD", 1, {AN_F_THREAD_NAME}},
+};
+
+const struct an_field_desc *
+an_field_get(enum an_field f)
+{
+    return &fields[f];
+}
+
+const struct an_view *
+an_view_get(enum an_by by)
+{
+    return &views[by];
+}
+
+int
+an_by_parse(const char *s, enum an_by *out)
+{
+    for (int i = 0; i < AN_BY_PUBLIC_COUNT; i++) {
+        if (strcmp(s, views[i].name) == 0) {
+            *out = (enum an_by)i;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+const char *
+an_by_names(void)
+{
+    return "instruction|location|line|function|file|thread|site";
+}
+
+void
+an_rows_init(struct an_rows *r)
+{
+    memset(r, 0, sizeof *r);
+}
+
+void
+an_rows_release(struct an_rows *r)
+{
+    free(r->rows);
+    an_rows_init(r);
+}
+
+static int
+view_uses_threads(const struct an_view *v)
+{
+    for (unsigned i = 0; i < v->nfields; i++)
+        if (v->fields[i] == AN_F_THREAD_ID || v->fields[i] == AN_F_THREAD_NAME)
+            return 1;
+    return 0;
+}
+
+/* Fills a row's fields from a key (key views) or a thread (thread views). */
+static void
+fill_row(const struct an_view *v, struct an_row *row, const struct an_key *k,
+         const struct an_thread *t)
+{
+    memset(row->f, 0, sizeof row->f);
+    for (unsigned i = 0; i < v->nfields; i++) {
+        switch (v->fields[i]) {
+        case AN_F_FILE:
+            row->f[i] = k->file;
+            break;
+        case AN_F_LINE:
+            row->f[i] = k->line;
+            break;
+        case AN_F_COLUMN:
+            row->f[i] = k->col;
+            break;
+        case AN_F_FUNCTION:
+            row->f[i] = k->qualname;
+            break;
+        case AN_F_FIRSTLINENO:
+            row->f[i] = k->firstlineno;
+            break;
+        case AN_F_OFFSET:
+            row->f[i] = k->offset;
+            break;
+        case AN_F_INSTRUCTION:
+            row->f[i] = k->opname;
+            break;
+        case AN_F_THREAD_ID:
+            row->f[i] = (int64_t)t->tid;
+            break;
+        case AN_F_THREAD_NAME:
+            row->f[i] = t->name;
+            break;
+        }
+    }
+}
+
+struct group_ctx {
+    const struct an_rows *rows;
+    unsigned nfields;
+};
+
+static uint64_t
+row_hash(const struct an_row *row, unsigned nfields)
+{
+    uint64_t h = nfields;
+    for (unsigned i = 0; i < nfields; i++)
+        h = an_hash_mix(h, (uint64_t)row->f[i]);
+    return h;
+}
+
+static int
+row_eq(const void *ctx, uint32_t id, const void *key)
+{
+    const struct group_ctx *g = ctx;
+    return memcmp(g->rows->rows[id].f, ((const struct an_row *)key)->f,
+                  g->nfields * sizeof(int64_t)) == 0;
+}
+
+/* Adds count to the row with the key of `probe`, creating it if needed. */
+static void
+group_add(struct an_rows *out, struct an_idmap *index, unsigned nfields, const struct an_row *probe,
+          uint64_t count)
+{
+    struct group_ctx g = {out, nfields};
+    uint64_t h = row_hash(probe, nfields);
+    uint32_t id = an_idmap_find(index, h, row_eq, &g, probe);
+    if (id == AN_ID_NONE) {
+        AN_GROW(out->rows, out->n + 1, out->cap);
+        id = (uint32_t)out->n++;
+        out->rows[id] = *probe;
+        out->rows[id].count = 0;
+        an_idmap_insert(index, h, id);
+    }
+    out->rows[id].count = an_add_sat(out->rows[id].count, count);
+}
+
+/* Memoised per-string filter result: -1 unknown, 0 no, 1 yes.  Many keys share
+ * a file, qualname or opname; fnmatch runs once per distinct string. */
+static int
+memo_match(signed char *memo, uint32_t id, const struct an_strtab *strs,
+           int (*match)(const struct an_filter *, const char *), const struct an_filter *f)
+{
+    if (memo[id] < 0)
+        memo[id] = (signed char)(match(f, an_strtab_get(strs, id)) != 0);
+    return memo[id];
+}
+
+void
+an_aggregate(const struct an_dataset *ds, const struct an_filter *filter, enum an_by by,
+             struct an_rows *out)
+{
+    an_aggregate_files(ds, filter, by, 0, SIZE_MAX, out);
+}
+
+void
+an_aggregate_files(const struct an_dataset *ds, const struct an_filter *filter, enum an_by by,
+                   size_t first_file, size_t nfiles, struct an_rows *out)
+{
+    const struct an_view *v = &views[by];
+    out->n = 0;
+    out->by = by;
+    out->tracked = 0;
+    out->total = 0;
+    out->total_known = 1;
+    for (size_t i = first_file; i < ds->nfiles && i - first_file < nfiles; i++)
+        if (!(ds->files[i].meta_flags & HOPS_META_ALL_INSTRUCTIONS))
+            out->total_known = 0;
+
+    /* Which threads and keys pass the filters. */
+    unsigned char *thread_ok = an_xcalloc(ds->nthreads, 1);
+    for (size_t t = 0; t < ds->nthreads; t++) {
+        const struct an_thread *th = &ds->threads[t];
+        if (th->file < first_file || th->file - first_file >= nfiles)
+            continue;
+        thread_ok[t] = (unsigned char)(an_filter_thread(filter, th->tid, th->native_id,
+                                                        an_strtab_get(&ds->strs, th->name)) != 0);
+        if (thread_ok[t])
+            out->total = an_add_sat(out->total, th->total);
+    }
+    size_t nstr = ds->strs.n;
+    signed char *memo_op = an_xmalloc(nstr ? nstr : 1);
+    signed char *memo_file = an_xmalloc(nstr ? nstr : 1);
+    signed char *memo_fn = an_xmalloc(nstr ? nstr : 1);
+    memset(memo_op, -1, nstr);
+    memset(memo_file, -1, nstr);
+    memset(memo_fn, -1, nstr);
+    unsigned char *key_ok = an_xcalloc(ds->nkeys, 1);
+    for (uint32_t k = 0; k < ds->nkeys; k++) {
+        const struct an_key *key = &ds->keys[k];
+        key_ok[k] =
+            (unsigned char)(memo_match(memo_op, key->opname, &ds->strs, an_filter_instruction,
+                                       filter) &&
+                            memo_match(memo_file, key->file, &ds->strs, an_filter_file, filter) &&
+                            memo_match(memo_fn, key->qualname, &ds->strs, an_filter_function,
+                                       filter));
+    }
+    free(memo_op);
+    free(memo_file);
+    free(memo_fn);
+
+    struct an_idmap index;
+    an_idmap_init(&index);
+    struct an_row probe;
+    if (view_uses_threads(v)) {
+        for (size_t t = 0; t < ds->nthreads; t++) {
+            if (!thread_ok[t])
+                continue;
+            const struct an_thread *th = &ds->threads[t];
+            uint64_t sum = 0;
+            for (size_t k = 0; k < th->ncounts; k++)
+                if (key_ok[k])
+                    sum = an_add_sat(sum, th->counts[k]);
+            out->tracked = an_add_sat(out->tracked, sum);
+            if (!sum)
+                continue;
+            fill_row(v, &probe, NULL, th);
+            group_add(out, &index, v->nfields, &probe, sum);
+        }
+    } else {
+        uint64_t *per_key = an_xcalloc(ds->nkeys, sizeof *per_key);
+        for (size_t t = 0; t < ds->nthreads; t++) {
+            if (!thread_ok[t])
+                continue;
+            const struct an_thread *th = &ds->threads[t];
+            for (size_t k = 0; k < th->ncounts; k++)
+                if (key_ok[k])
+                    per_key[k] = an_add_sat(per_key[k], th->counts[k]);
+        }
+        for (uint32_t k = 0; k < ds->nkeys; k++) {
+            if (!per_key[k])
+                continue;
+            out->tracked = an_add_sat(out->tracked, per_key[k]);
+            fill_row(v, &probe, &ds->keys[k], NULL);
+            group_add(out, &index, v->nfields, &probe, per_key[k]);
+        }
+        free(per_key);
+    }
+    an_idmap_release(&index);
+    free(key_ok);
+    free(thread_ok);
+
+    /* min_count hides rows; it does not change tracked, which is the same for
+     * every table of one report. */
+    size_t kept = 0;
+    for (size_t i = 0; i < out->n; i++)
+        if (out->rows[i].count && out->rows[i].count >= filter->min_count)
+            out->rows[kept++] = out->rows[i];
+    out->n = kept;
+    an_rows_sort(out, &ds->strs);
+}
+
+static int
+cmp_field(const struct an_field_desc *d, const struct an_strtab *strs, int64_t a, int64_t b)
+{
+    switch (d->kind) {
+    case AN_FK_STR:
+        return an_strtab_cmp(strs, (uint32_t)a, (uint32_t)b);
+    case AN_FK_U64:
+        return (uint64_t)a < (uint64_t)b ? -1 : (uint64_t)a > (uint64_t)b;
+    case AN_FK_INT:
+    default:
+        return a < b ? -1 : a > b;
+    }
+}
+
+int
+an_row_cmp_keys(const struct an_view *v, const struct an_strtab *strs, const struct an_row *a,
+                const struct an_row *b)
+{
+    for (unsigned i = 0; i < v->nfields; i++) {
+        int c = cmp_field(&fields[v->fields[i]], strs, a->f[i], b->f[i]);
+        if (c)
+            return c;
+    }
+    return 0;
+}
+
+struct sort_ctx {
+    const struct an_view *v;
+    const struct an_strtab *strs;
+};
+
+static int
+cmp_rows(const void *pa, const void *pb, void *ctx)
+{
+    const struct sort_ctx *s = ctx;
+    const struct an_row *a = pa, *b = pb;
+    if (a->count != b->count)
+        return a->count > b->count ? -1 : 1;
+    return an_row_cmp_keys(s->v, s->strs, a, b);
+}
+
+void
+an_rows_sort(struct an_rows *r, const struct an_strtab *strs)
+{
+    struct sort_ctx s = {&views[r->by], strs};
+    an_sort(r->rows, r->n, sizeof *r->rows, cmp_rows, &s);
+}

@@ -1,0 +1,32 @@
+/*
+ * an_xalloc.h - allocation for the analyzer.  A command-line tool has nothing
+ * sensible to do when memory runs out but to say so and stop, so these never
+ * return NULL: they print "heavyops-analyze: out of memory" and exit with
+ * AN_EXIT_RUNTIME (git's xmalloc).  Sizes are checked for overflow first.
+ */
+#ifndef AN_XALLOC_H
+#define AN_XALLOC_H
+
+#include <stddef.h>
+
+void *an_xmalloc(size_t size);
+void *an_xcalloc(size_t n, size_t size);
+/* realloc(p, n * size) with the product checked. */
+void *an_xreallocarray(void *p, size_t n, size_t size);
+char *an_xstrdup(const char *s);
+_Noreturn void an_die_nomem(void);
+
+/* Grows *arr (of *cap elements of size elem) to hold at least need elements,
+ * doubling so that repeated pushes are amortised O(1). */
+#define AN_GROW(arr, need, cap)                                                                    \
+    do {                                                                                           \
+        if ((size_t)(need) > (size_t)(cap)) {                                                      \
+            size_t an_nc_ = (cap) ? (size_t)(cap)*2 : 16;                                          \
+            if (an_nc_ < (size_t)(need))                                                           \
+                an_nc_ = (size_t)(need);                                                           \
+            (arr) = an_xreallocarray((arr), an_nc_, sizeof(*(arr)));                               \
+            (cap) = an_nc_;                                                                        \
+        }                                                                                          \
+    } while (0)
+
+#endif /* AN_XALLOC_H */

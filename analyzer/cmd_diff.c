@@ -1,0 +1,389 @@
+/*
+ * cmd_diff.c - diff BEFORE AFTER: the rows of one view in two recordings,
+ * matched, with the change of each.
+ *
+ * Both files are loaded into one dataset, so string ids agree and rows of the
+ * two sides compare as integers; each side is aggregated over its own threads.
+ *
+ * Rows are matched by a key that survives edits elsewhere in the source:
+ *   location  (file, qualname, instruction, line - firstlineno, n), where n
+ *             numbers the locations sharing the first four in order of
+ *             (firstlineno, column, line): moving a function down the file
+ *             changes neither its relative lines nor that order;
+ *   site      the same, n ordered by (firstlineno, line, column, offset);
+ *   function  (file, qualname, n), n ordered by firstlineno;
+ *   thread    the thread name (thread ids differ from run to run);
+ *   others    the key fields themselves.
+ * The key shown is the AFTER side's, or BEFORE's for rows that are gone.
+ */
+#include "aggregate.h"
+#include "an_sort.h"
+#include "an_xalloc.h"
+#include "cmd.h"
+#include "exitcodes.h"
+#include "render.h"
+
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MATCH_FIELDS 5
+#define REL_UNKNOWN  INT64_MIN
+
+struct side_key {
+    int64_t k[MATCH_FIELDS];
+    size_t row;
+};
+
+struct joined {
+    uint64_t before, after;
+    struct an_row shown; /* fields of the row whose key is displayed */
+};
+
+struct join {
+    struct joined *rows;
+    size_t n, cap;
+    int64_t (*keys)[MATCH_FIELDS]; /* match key of rows[i] */
+    size_t keys_cap;
+    struct an_idmap index;
+};
+
+/* The internal grouping that carries what matching needs. */
+static enum an_by
+grouping_for(enum an_by by)
+{
+    if (by == AN_BY_LOCATION)
+        return AN_BY_LOCATION_FN;
+    if (by == AN_BY_THREAD)
+        return AN_BY_THREAD_NAME;
+    return by;
+}
+
+/* What is shown: LOCATION_FN rows start with the location fields. */
+static enum an_by
+display_for(enum an_by by)
+{
+    return by == AN_BY_THREAD ? AN_BY_THREAD_NAME : by;
+}
+
+static int64_t
+rel_line(int64_t line, int64_t firstlineno)
+{
+    return line < 0 ? REL_UNKNOWN : line - firstlineno;
+}
+
+/* Fills sk[i].k[0..3] (the group) and tiebreak[i] fields, sorts, numbers. */
+struct nth_item {
+    int64_t group[4];
+    int64_t order[4];
+    size_t row;
+};
+
+static int
+cmp_nth(const void *pa, const void *pb, void *ctx)
+{
+    (void)ctx;
+    const struct nth_item *a = pa, *b = pb;
+    for (int i = 0; i < 4; i++)
+        if (a->group[i] != b->group[i])
+            return a->group[i] < b->group[i] ? -1 : 1;
+    for (int i = 0; i < 4; i++)
+        if (a->order[i] != b->order[i])
+            return a->order[i] < b->order[i] ? -1 : 1;
+    return 0;
+}
+
+/* Match keys for every row of one side, in row order. */
+static void
+side_keys(const struct an_rows *rows, struct side_key *sk)
+{
+    size_t n = rows->n;
+    enum an_by by = rows->by;
+    if (by != AN_BY_LOCATION_FN && by != AN_BY_SITE && by != AN_BY_FUNCTION) {
+        for (size_t i = 0; i < n; i++) {
+            memset(sk[i].k, 0, sizeof sk[i].k);
+            for (unsigned f = 0; f < an_view_get(by)->nfields && f < MATCH_FIELDS; f++)
+                sk[i].k[f] = rows->rows[i].f[f];
+            sk[i].row = i;
+        }
+        return;
+    }
+    struct nth_item *items = an_xcalloc(n, sizeof *items);
+    for (size_t i = 0; i < n; i++) {
+        const int64_t *f = rows->rows[i].f;
+        struct nth_item *it = &items[i];
+        it->row = i;
+        if (by == AN_BY_LOCATION_FN) {
+            /* file line column function instruction firstlineno */
+            int64_t g[4] = {f[0], f[3], f[4], rel_line(f[1], f[5])};
+            int64_t o[4] = {f[5], f[2], f[1], 0};
+            memcpy(it->group, g, sizeof g);
+            memcpy(it->order, o, sizeof o);
+        } else if (by == AN_BY_SITE) {
+            /* file function firstlineno offset line column instruction */
+            int64_t g[4] = {f[0], f[1], f[6], rel_line(f[4], f[2])};
+            int64_t o[4] = {f[2], f[4], f[5], f[3]};
+            memcpy(it->group, g, sizeof g);
+            memcpy(it->order, o, sizeof o);
+        } else { /* function: file function firstlineno */
+            int64_t g[4] = {f[0], f[1], 0, 0};
+            int64_t o[4] = {f[2], 0, 0, 0};
+            memcpy(it->group, g, sizeof g);
+            memcpy(it->order, o, sizeof o);
+        }
+    }
+    an_sort(items, n, sizeof *items, cmp_nth, NULL);
+    int64_t nth = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (i && memcmp(items[i].group, items[i - 1].group, sizeof items[i].group) == 0)
+            nth++;
+        else
+            nth = 0;
+        struct side_key *s = &sk[items[i].row];
+        memcpy(s->k, items[i].group, sizeof items[i].group);
+        s->k[4] = nth;
+        s->row = items[i].row;
+    }
+    free(items);
+}
+
+static int
+join_eq(const void *ctx, uint32_t id, const void *key)
+{
+    const struct join *j = ctx;
+    return memcmp(j->keys[id], key, sizeof j->keys[id]) == 0;
+}
+
+static uint64_t
+match_hash(const int64_t *k)
+{
+    uint64_t h = 0;
+    for (int i = 0; i < MATCH_FIELDS; i++)
+        h = an_hash_mix(h, (uint64_t)k[i]);
+    return h;
+}
+
+static void
+join_side(struct join *j, const struct an_rows *rows, int after)
+{
+    struct side_key *sk = an_xcalloc(rows->n, sizeof *sk);
+    side_keys(rows, sk);
+    for (size_t i = 0; i < rows->n; i++) {
+        const struct an_row *r = &rows->rows[sk[i].row];
+        uint64_t h = match_hash(sk[i].k);
+        uint32_t id = an_idmap_find(&j->index, h, join_eq, j, sk[i].k);
+        if (id == AN_ID_NONE) {
+            AN_GROW(j->rows, j->n + 1, j->cap);
+            AN_GROW(j->keys, j->n + 1, j->keys_cap);
+            id = (uint32_t)j->n++;
+            memset(&j->rows[id], 0, sizeof j->rows[id]);
+            memcpy(j->keys[id], sk[i].k, sizeof sk[i].k);
+            an_idmap_insert(&j->index, h, id);
+        }
+        struct joined *jr = &j->rows[id];
+        if (after) {
+            jr->after = an_add_sat(jr->after, r->count);
+            jr->shown = *r;
+        } else {
+            jr->before = an_add_sat(jr->before, r->count);
+            if (!jr->after)
+                jr->shown = *r;
+        }
+    }
+    free(sk);
+}
+
+static uint64_t
+magnitude(const struct joined *r)
+{
+    return r->after >= r->before ? r->after - r->before : r->before - r->after;
+}
+
+static int64_t
+delta(const struct joined *r)
+{
+    uint64_t m = magnitude(r);
+    if (r->after >= r->before)
+        return m > INT64_MAX ? INT64_MAX : (int64_t)m;
+    return m > INT64_MAX ? INT64_MIN : -(int64_t)m;
+}
+
+struct sort_ctx {
+    const struct an_view *view;
+    const struct an_strtab *strs;
+};
+
+static int
+cmp_joined(const void *pa, const void *pb, void *ctx)
+{
+    const struct sort_ctx *s = ctx;
+    const struct joined *a = pa, *b = pb;
+    uint64_t ma = magnitude(a), mb = magnitude(b);
+    if (ma != mb)
+        return ma > mb ? -1 : 1;
+    int c = an_row_cmp_keys(s->view, s->strs, &a->shown, &b->shown);
+    if (c)
+        return c;
+    if (a->before != b->before)
+        return a->before > b->before ? -1 : 1;
+    return 0;
+}
+
+/* "+12.5%", "-100.0%" is "gone", "new" when there was nothing before. */
+static void
+change_text(struct an_strbuf *sb, const struct joined *r)
+{
+    if (!r->before) {
+        an_strbuf_addstr(sb, "new");
+    } else if (!r->after) {
+        an_strbuf_addstr(sb, "gone");
+    } else if (r->after == r->before) {
+        an_strbuf_addstr(sb, "0.0%");
+    } else {
+        double pct = ((double)r->after - (double)r->before) / (double)r->before * 100.0;
+        an_strbuf_addf(sb, "%+.1f%%", pct);
+    }
+}
+
+static void
+side_summary(struct an_strbuf *out, const char *label, const struct an_rows *rows)
+{
+    an_strbuf_addf(out, "%s: ", label);
+    if (rows->total_known) {
+        an_strbuf_add_thousands(out, rows->total);
+        an_strbuf_addstr(out, " total, ");
+    }
+    an_strbuf_add_thousands(out, rows->tracked);
+    an_strbuf_addstr(out, " tracked");
+}
+
+static void
+json_side(struct an_strbuf *out, const char *label, const struct an_rows *rows)
+{
+    an_strbuf_addf(out, "  \"%s\": {\"tracked\": %" PRIu64 ", \"total\": ", label, rows->tracked);
+    if (rows->total_known)
+        an_strbuf_addf(out, "%" PRIu64 "}", rows->total);
+    else
+        an_strbuf_addstr(out, "null}");
+}
+
+void
+an_diff_dataset(const struct analyze_opts *o, const struct an_dataset *ds, struct an_strbuf *out)
+{
+    enum an_by by = o->by_given ? o->by : AN_BY_LOCATION;
+    enum an_by group = grouping_for(by), shown = display_for(by);
+    /* min-count applies to the larger side of a joined row, not per side. */
+    struct an_filter f = o->filter;
+    f.min_count = 0;
+    struct an_rows before, after;
+    an_rows_init(&before);
+    an_rows_init(&after);
+    an_aggregate_files(ds, &f, group, 0, 1, &before);
+    an_aggregate_files(ds, &f, group, 1, 1, &after);
+
+    struct join j;
+    memset(&j, 0, sizeof j);
+    an_idmap_init(&j.index);
+    join_side(&j, &before, 0);
+    join_side(&j, &after, 1);
+    size_t kept = 0;
+    for (size_t i = 0; i < j.n; i++) {
+        uint64_t big = j.rows[i].before > j.rows[i].after ? j.rows[i].before : j.rows[i].after;
+        if (big && big >= o->filter.min_count)
+            j.rows[kept++] = j.rows[i];
+    }
+    j.n = kept;
+    struct sort_ctx sc = {an_view_get(shown), &ds->strs};
+    an_sort(j.rows, j.n, sizeof *j.rows, cmp_joined, &sc);
+
+    size_t n = o->top && o->top < j.n ? (size_t)o->top : j.n;
+    const struct an_view *v = an_view_get(shown);
+    const char *names[AN_MAX_FIELDS + 4] = {"before", "after", "delta", "percent"};
+    for (unsigned i = 0; i < v->nfields; i++)
+        names[i + 4] = an_field_get(v->fields[i])->name;
+    struct an_value vals[AN_MAX_FIELDS + 4];
+    struct an_strbuf cell = AN_STRBUF_INIT;
+    char pct[64];
+
+    if (o->format == AN_FORMAT_TABLE) {
+        side_summary(out, "before", &before);
+        an_strbuf_addstr(out, "; ");
+        side_summary(out, "after", &after);
+        an_strbuf_addstr(out, "\n\n");
+        const char *headers[5] = {"BEFORE", "AFTER", "DELTA", "CHANGE", v->title};
+        const int right[5] = {1, 1, 1, 1, 0};
+        struct an_table t;
+        an_table_init(&t, 5, headers, right);
+        for (size_t i = 0; i < n; i++) {
+            const struct joined *r = &j.rows[i];
+            an_strbuf_reset(&cell);
+            an_strbuf_add_thousands(&cell, r->before);
+            an_table_add_cell(&t, an_strbuf_str(&cell));
+            an_strbuf_reset(&cell);
+            an_strbuf_add_thousands(&cell, r->after);
+            an_table_add_cell(&t, an_strbuf_str(&cell));
+            an_strbuf_reset(&cell);
+            an_render_delta(&cell, delta(r));
+            an_table_add_cell(&t, an_strbuf_str(&cell));
+            an_strbuf_reset(&cell);
+            change_text(&cell, r);
+            an_table_add_cell(&t, an_strbuf_str(&cell));
+            an_strbuf_reset(&cell);
+            an_render_key_text(&cell, shown, &ds->strs, &r->shown);
+            an_table_add_cell(&t, an_strbuf_str(&cell));
+        }
+        t.more = j.n - n;
+        an_table_render(&t, out);
+        an_table_release(&t);
+    } else {
+        if (o->format == AN_FORMAT_CSV) {
+            an_csv_names(out, names, v->nfields + 4);
+        } else {
+            an_strbuf_addstr(out, "{\n");
+            json_side(out, "before", &before);
+            an_strbuf_addstr(out, ",\n");
+            json_side(out, "after", &after);
+            an_strbuf_addstr(out, ",\n  \"rows\": [");
+        }
+        for (size_t i = 0; i < n; i++) {
+            const struct joined *r = &j.rows[i];
+            vals[0] = (struct an_value){.kind = AN_V_U64, .u = r->before};
+            vals[1] = (struct an_value){.kind = AN_V_U64, .u = r->after};
+            vals[2] = (struct an_value){.kind = AN_V_I64, .i = delta(r)};
+            if (r->before) {
+                snprintf(pct, sizeof pct, "%.2f",
+                         ((double)r->after - (double)r->before) / (double)r->before * 100.0);
+                vals[3] = (struct an_value){.kind = AN_V_NUM, .s = pct};
+            } else {
+                vals[3] = (struct an_value){.kind = AN_V_NULL};
+            }
+            unsigned nv = an_row_values(shown, &ds->strs, &r->shown, vals + 4);
+            if (o->format == AN_FORMAT_CSV) {
+                an_csv_record(out, vals, nv + 4);
+            } else {
+                an_strbuf_addstr(out, i ? ",\n    " : "\n    ");
+                an_json_object(out, names, vals, nv + 4);
+            }
+        }
+        if (o->format == AN_FORMAT_JSON)
+            an_strbuf_addstr(out, n ? "\n  ]\n}\n" : "]\n}\n");
+    }
+    an_strbuf_release(&cell);
+    free(j.rows);
+    free(j.keys);
+    an_idmap_release(&j.index);
+    an_rows_release(&before);
+    an_rows_release(&after);
+}
+
+int
+an_cmd_diff(const struct analyze_opts *o, struct an_cmd_io *io)
+{
+    struct an_dataset ds;
+    an_dataset_init(&ds);
+    int rc = an_dataset_load_paths(&ds, o->files, 2, &io->warn, &io->err);
+    if (rc == AN_EXIT_OK)
+        an_diff_dataset(o, &ds, &io->out);
+    an_dataset_release(&ds);
+    return rc;
+}

@@ -1,0 +1,425 @@
+/*
+ * load.c - stream .hops files into an an_dataset; see load.h.
+ */
+#include "load.h"
+#include "an_xalloc.h"
+#include "exitcodes.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+void
+an_dataset_init(struct an_dataset *ds)
+{
+    memset(ds, 0, sizeof *ds);
+    an_strtab_init(&ds->strs);
+    an_idmap_init(&ds->key_index);
+}
+
+void
+an_dataset_release(struct an_dataset *ds)
+{
+    for (size_t i = 0; i < ds->nthreads; i++)
+        free(ds->threads[i].counts);
+    for (size_t i = 0; i < ds->nfiles; i++) {
+        free(ds->files[i].path);
+        free(ds->files[i].argv);
+        free(ds->files[i].tracked);
+        free(ds->files[i].file_globs);
+    }
+    free(ds->threads);
+    free(ds->files);
+    free(ds->keys);
+    an_idmap_release(&ds->key_index);
+    an_strtab_release(&ds->strs);
+    an_dataset_init(ds);
+}
+
+static uint64_t
+key_hash(const struct an_key *k)
+{
+    uint64_t h = an_hash_mix(k->file, k->qualname);
+    h = an_hash_mix(h, ((uint64_t)(uint32_t)k->firstlineno << 32) | k->offset);
+    h = an_hash_mix(h, ((uint64_t)(uint32_t)k->line << 32) | (uint32_t)k->col);
+    return an_hash_mix(h, k->opname);
+}
+
+static int
+key_eq(const void *ctx, uint32_t id, const void *key)
+{
+    const struct an_key *a = &((const struct an_dataset *)ctx)->keys[id];
+    const struct an_key *b = key;
+    return a->file == b->file && a->qualname == b->qualname && a->opname == b->opname &&
+           a->firstlineno == b->firstlineno && a->line == b->line && a->col == b->col &&
+           a->offset == b->offset;
+}
+
+uint32_t
+an_dataset_key(struct an_dataset *ds, const struct an_key *key)
+{
+    uint64_t h = key_hash(key);
+    uint32_t id = an_idmap_find(&ds->key_index, h, key_eq, ds, key);
+    if (id != AN_ID_NONE)
+        return id;
+    AN_GROW(ds->keys, (size_t)ds->nkeys + 1, ds->keys_cap);
+    id = ds->nkeys++;
+    ds->keys[id] = *key;
+    an_idmap_insert(&ds->key_index, h, id);
+    return id;
+}
+
+uint32_t
+an_dataset_add_file(struct an_dataset *ds, const char *path)
+{
+    AN_GROW(ds->files, ds->nfiles + 1, ds->files_cap);
+    struct an_file *f = &ds->files[ds->nfiles];
+    memset(f, 0, sizeof *f);
+    f->path = an_xstrdup(path);
+    f->major = HOPS_FORMAT_MAJOR;
+    f->minor = HOPS_FORMAT_MINOR;
+    f->meta_flags = HOPS_META_ALL_INSTRUCTIONS;
+    f->has_end = 1;
+    f->end.flags = HOPS_END_CLEAN;
+    f->end.exit_status = -1;
+    f->python_version = f->mechanism = an_strtab_intern(&ds->strs, "");
+    f->first_thread = ds->nthreads;
+    return (uint32_t)ds->nfiles++;
+}
+
+size_t
+an_dataset_add_thread(struct an_dataset *ds, uint32_t file, uint64_t tid, const char *name)
+{
+    AN_GROW(ds->threads, ds->nthreads + 1, ds->threads_cap);
+    struct an_thread *t = &ds->threads[ds->nthreads];
+    memset(t, 0, sizeof *t);
+    t->tid = tid;
+    t->file = file;
+    t->name = an_strtab_intern(&ds->strs, name);
+    if (file < ds->nfiles)
+        ds->files[file].n_threads++;
+    return ds->nthreads++;
+}
+
+/* Makes counts[] of t cover every key declared so far. */
+static void
+thread_cover_keys(struct an_dataset *ds, struct an_thread *t)
+{
+    if (t->ncounts >= ds->nkeys)
+        return;
+    AN_GROW(t->counts, ds->nkeys, t->cap);
+    memset(t->counts + t->ncounts, 0, (ds->nkeys - t->ncounts) * sizeof *t->counts);
+    t->ncounts = ds->nkeys;
+}
+
+int
+an_thread_add(struct an_dataset *ds, size_t ti, uint32_t key, uint64_t count)
+{
+    struct an_thread *t = &ds->threads[ti];
+    thread_cover_keys(ds, t);
+    return __builtin_add_overflow(t->counts[key], count, &t->counts[key]) ? -1 : 0;
+}
+
+void
+an_dataset_finish(struct an_dataset *ds)
+{
+    for (size_t i = 0; i < ds->nthreads; i++) {
+        struct an_thread *t = &ds->threads[i];
+        uint64_t sum = 0;
+        for (size_t k = 0; k < t->ncounts; k++)
+            if (__builtin_add_overflow(sum, t->counts[k], &sum))
+                sum = UINT64_MAX; /* a display total; saturating beats wrapping */
+        t->total = sum;
+    }
+}
+
+int
+an_dataset_total_known(const struct an_dataset *ds)
+{
+    for (size_t i = 0; i < ds->nfiles; i++)
+        if (!(ds->files[i].meta_flags & HOPS_META_ALL_INSTRUCTIONS))
+            return 0;
+    return 1;
+}
+
+int
+an_file_unclean(const struct an_file *f)
+{
+    return !f->has_end || !(f->end.flags & HOPS_END_CLEAN);
+}
+
+/* ---- reading one file ------------------------------------------------------ */
+
+/* Per-file state: the file's site ids map densely onto dataset key ids, and
+ * its tids onto dataset threads. */
+struct file_state {
+    struct an_dataset *ds;
+    uint32_t file;
+    uint32_t *site_key; /* Owned; site_key[file site id] = key id */
+    size_t nsites, sites_cap;
+    struct an_idmap tids; /* tid -> index in ds->threads */
+    uint64_t last_tid;
+    size_t last_thread; /* cache: frames of one thread tend to come in runs */
+};
+
+static int
+tid_eq(const void *ctx, uint32_t id, const void *key)
+{
+    const struct an_dataset *ds = ctx;
+    return ds->threads[id].tid == *(const uint64_t *)key;
+}
+
+static size_t
+file_thread(struct file_state *fs, uint64_t tid, const char *name)
+{
+    struct an_dataset *ds = fs->ds;
+    if (fs->last_thread != SIZE_MAX && fs->last_tid == tid && !name)
+        return fs->last_thread;
+    uint64_t h = an_hash_mix(0, tid);
+    uint32_t id = an_idmap_find(&fs->tids, h, tid_eq, ds, &tid);
+    if (id == AN_ID_NONE) {
+        /* A frame may name a tid with no thread chunk before it (a writer that
+         * never learnt the name); such a thread has an empty name. */
+        size_t ti = an_dataset_add_thread(ds, fs->file, tid, name ? name : "");
+        if (ti >= AN_ID_NONE)
+            an_die_nomem();
+        id = (uint32_t)ti;
+        an_idmap_insert(&fs->tids, h, id);
+    } else if (name) {
+        ds->threads[id].name = an_strtab_intern(&ds->strs, name);
+    }
+    fs->last_tid = tid;
+    fs->last_thread = id;
+    return id;
+}
+
+static uint32_t *
+intern_list(struct an_strtab *t, uint32_t n, const char *const *v)
+{
+    uint32_t *ids = an_xcalloc(n, sizeof *ids);
+    for (uint32_t i = 0; i < n; i++)
+        ids[i] = an_strtab_intern(t, v ? v[i] : "");
+    return ids;
+}
+
+static void
+copy_meta(struct an_dataset *ds, struct an_file *f, const hops_file_meta *fm)
+{
+    const hops_meta *m = &fm->meta;
+    f->major = fm->major;
+    f->minor = fm->minor;
+    f->python_version = an_strtab_intern(&ds->strs, m->python_version);
+    f->mechanism = an_strtab_intern(&ds->strs, m->mechanism);
+    f->argc = m->argc;
+    f->argv = intern_list(&ds->strs, m->argc, m->argv);
+    f->pid = m->pid;
+    f->start_ns = m->start_ns;
+    f->meta_flags = m->flags;
+    f->n_tracked = m->n_tracked;
+    f->tracked = intern_list(&ds->strs, m->n_tracked, m->tracked);
+    f->n_file_globs = m->n_file_globs;
+    f->file_globs = intern_list(&ds->strs, m->n_file_globs, m->file_globs);
+}
+
+static int
+add_code(struct file_state *fs, const hops_code *c)
+{
+    struct an_dataset *ds = fs->ds;
+    /* Site ids are dense and declared in order (hops.h); insisting on it keeps
+     * the map proportional to what the file really declares, so a corrupt
+     * first_site cannot make us allocate gigabytes. */
+    if (c->first_site != fs->nsites || c->n_sites > UINT32_MAX - c->first_site)
+        return HOPS_E_CORRUPT;
+    if (c->n_sites && !c->sites)
+        return HOPS_E_CORRUPT;
+    AN_GROW(fs->site_key, fs->nsites + c->n_sites, fs->sites_cap);
+    struct an_key k;
+    k.file = an_strtab_intern(&ds->strs, c->filename);
+    k.qualname = an_strtab_intern(&ds->strs, c->qualname);
+    k.firstlineno = c->firstlineno;
+    for (uint32_t i = 0; i < c->n_sites; i++) {
+        const hops_site *s = &c->sites[i];
+        k.offset = s->offset;
+        k.line = s->line < 0 ? -1 : s->line;
+        k.col = s->col < 0 ? -1 : s->col;
+        k.opname = an_strtab_intern(&ds->strs, s->opname);
+        fs->site_key[fs->nsites + i] = an_dataset_key(ds, &k);
+    }
+    fs->nsites += c->n_sites;
+    ds->files[fs->file].codes++;
+    ds->files[fs->file].sites += c->n_sites;
+    return 0;
+}
+
+/* The hot loop: one map lookup and one add per record.  Overflow is tracked
+ * with an OR rather than a branch so the loop stays tight. */
+static int
+add_frame(struct file_state *fs, const hops_frame *fr)
+{
+    struct an_dataset *ds = fs->ds;
+    struct an_thread *t = &ds->threads[file_thread(fs, fr->tid, NULL)];
+    thread_cover_keys(ds, t);
+    uint64_t *restrict counts = t->counts;
+    const uint32_t *restrict map = fs->site_key;
+    const hops_count *restrict rec = fr->counts;
+    const size_t nsites = fs->nsites;
+    const size_t n = fr->n;
+    int bad = 0;
+    for (size_t i = 0; i < n; i++) {
+        uint32_t site = rec[i].site;
+        if (site >= nsites) /* the reader checks this too; never index past the map */
+            return HOPS_E_CORRUPT;
+        uint64_t *slot = &counts[map[site]];
+        bad |= __builtin_add_overflow(*slot, rec[i].count, slot);
+    }
+    if (bad)
+        return HOPS_E_CORRUPT;
+    struct an_file *f = &ds->files[fs->file];
+    f->frames++;
+    f->raw_bytes += fr->raw_size;
+    f->compressed_bytes += fr->compressed_size;
+    return 0;
+}
+
+static void
+set_err(char *err, size_t errlen, const char *msg)
+{
+    if (errlen) {
+        snprintf(err, errlen, "%s", msg);
+        /* strerror() capitalises ("No such file"); git style is lowercase. */
+        if (err[0] >= 'A' && err[0] <= 'Z' && !(err[1] >= 'A' && err[1] <= 'Z'))
+            err[0] = (char)(err[0] - 'A' + 'a');
+    }
+}
+
+static int
+load_reader(struct an_dataset *ds, const char *name, hops_reader *r, char *err, size_t errlen)
+{
+    struct file_state fs;
+    memset(&fs, 0, sizeof fs);
+    fs.ds = ds;
+    fs.last_thread = SIZE_MAX;
+    an_idmap_init(&fs.tids);
+    fs.file = an_dataset_add_file(ds, name);
+    struct an_file *f = &ds->files[fs.file];
+    f->has_end = 0;
+    f->end.flags = 0;
+    copy_meta(ds, f, hops_reader_meta(r));
+    f->file_size = hops_reader_file_size(r);
+
+    int rc;
+    hops_event ev;
+    while ((rc = hops_reader_next(r, &ev)) == 1) {
+        switch (ev.kind) {
+        case HOPS_EV_CODE:
+            rc = add_code(&fs, &ev.u.code);
+            break;
+        case HOPS_EV_THREAD: {
+            /* file_thread() may grow ds->threads: index only after it returns. */
+            size_t ti = file_thread(&fs, ev.u.thread.tid, ev.u.thread.name ? ev.u.thread.name : "");
+            ds->threads[ti].native_id = ev.u.thread.native_id;
+            break;
+        }
+        case HOPS_EV_FRAME:
+            rc = add_frame(&fs, &ev.u.frame);
+            break;
+        case HOPS_EV_END:
+            f = &ds->files[fs.file];
+            f->has_end = 1;
+            f->end = ev.u.end;
+            break;
+        default:
+            break; /* an event kind from a newer library: nothing to fold */
+        }
+        if (rc < 0)
+            break;
+    }
+    free(fs.site_key);
+    an_idmap_release(&fs.tids);
+    an_dataset_finish(ds);
+    if (rc < 0) {
+        set_err(err, errlen, hops_strerror(rc));
+        return -1;
+    }
+    return 0;
+}
+
+/* The library reports a missing file as a generic I/O error; open it first so
+ * that the message says what is wrong, as other tools do. */
+static int
+check_openable(const char *path, char *err, size_t errlen)
+{
+    int fd = open(path, O_RDONLY);
+    if (fd < 0) {
+        set_err(err, errlen, strerror(errno));
+        return -1;
+    }
+    struct stat st;
+    int rc = 0;
+    if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+        set_err(err, errlen, strerror(EISDIR));
+        rc = -1;
+    }
+    close(fd);
+    return rc;
+}
+
+int
+an_dataset_load(struct an_dataset *ds, const char *path, char *err, size_t errlen)
+{
+    if (check_openable(path, err, errlen) < 0)
+        return -1;
+    hops_reader *r = NULL;
+    errno = 0;
+    int rc = hops_reader_open_path(&r, path);
+    if (rc < 0) {
+        set_err(err, errlen, rc == HOPS_E_IO && errno ? strerror(errno) : hops_strerror(rc));
+        hops_reader_close(r);
+        return -1;
+    }
+    rc = load_reader(ds, path, r, err, errlen);
+    hops_reader_close(r);
+    return rc;
+}
+
+int
+an_dataset_load_mem(struct an_dataset *ds, const char *name, const void *data, size_t size,
+                    char *err, size_t errlen)
+{
+    hops_reader *r = NULL;
+    int rc = hops_reader_open_mem(&r, data, size);
+    if (rc < 0) {
+        set_err(err, errlen, hops_strerror(rc));
+        hops_reader_close(r);
+        return -1;
+    }
+    rc = load_reader(ds, name, r, err, errlen);
+    hops_reader_close(r);
+    return rc;
+}
+
+int
+an_dataset_load_paths(struct an_dataset *ds, const char *const *paths, size_t n,
+                      struct an_strbuf *warn, struct an_strbuf *err)
+{
+    char reason[256];
+    for (size_t i = 0; i < n; i++) {
+        if (an_dataset_load(ds, paths[i], reason, sizeof reason) < 0) {
+            an_strbuf_addstr(err, "heavyops-analyze: ");
+            an_strbuf_add_printable(err, paths[i]);
+            an_strbuf_addf(err, ": %s\n", reason);
+            return AN_EXIT_RUNTIME;
+        }
+        if (an_file_unclean(&ds->files[ds->nfiles - 1])) {
+            an_strbuf_addstr(warn, "heavyops-analyze: warning: ");
+            an_strbuf_add_printable(warn, paths[i]);
+            an_strbuf_addstr(warn, ": recording did not end cleanly (program killed or "
+                                   "crashed?); counts are what was flushed\n");
+        }
+    }
+    return AN_EXIT_OK;
+}

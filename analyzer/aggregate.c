@@ -268,8 +268,12 @@ an_aggregate_files(const struct an_dataset *ds, const struct an_filter *filter, 
                 if (key_ok[k])
                     per_key[k] = an_add_sat(per_key[k], th->counts[k]);
         }
+        uint32_t declared = 0; /* file_bits of the selected files */
+        for (size_t i = first_file; i < ds->nfiles && i - first_file < nfiles; i++)
+            declared |= 1u << (i < 31 ? i : 31);
         for (uint32_t k = 0; k < ds->nkeys; k++) {
-            if (!per_key[k])
+            if (!per_key[k] &&
+                !(filter->keep_zero && key_ok[k] && (ds->keys[k].file_bits & declared)))
                 continue;
             out->tracked = an_add_sat(out->tracked, per_key[k]);
             fill_row(v, &probe, &ds->keys[k], NULL);
@@ -285,7 +289,7 @@ an_aggregate_files(const struct an_dataset *ds, const struct an_filter *filter, 
      * every table of one report. */
     size_t kept = 0;
     for (size_t i = 0; i < out->n; i++)
-        if (out->rows[i].count && out->rows[i].count >= filter->min_count)
+        if ((out->rows[i].count || filter->keep_zero) && out->rows[i].count >= filter->min_count)
             out->rows[kept++] = out->rows[i];
     out->n = kept;
     an_rows_sort(out, &ds->strs);

@@ -9,7 +9,9 @@
  *   location  (file, qualname, instruction, line - firstlineno, n), where n
  *             numbers the locations sharing the first four in order of
  *             (firstlineno, column, line): moving a function down the file
- *             changes neither its relative lines nor that order;
+ *             changes neither its relative lines nor that order.  Sites a
+ *             recording declared but never ran are numbered too (count 0),
+ *             so one site falling idle does not renumber its neighbours;
  *   site      the same, n ordered by (firstlineno, line, column, offset);
  *   function  (file, qualname, n), n ordered by firstlineno;
  *   thread    the thread name (thread ids differ from run to run);
@@ -275,6 +277,7 @@ an_diff_dataset(const struct analyze_opts *o, const struct an_dataset *ds, struc
     /* min-count applies to the larger side of a joined row, not per side. */
     struct an_filter f = o->filter;
     f.min_count = 0;
+    f.keep_zero = 1;
     struct an_rows before, after;
     an_rows_init(&before);
     an_rows_init(&after);

@@ -26,6 +26,9 @@ struct an_filter {
     const char **threads;
     size_t n_threads;
     uint64_t min_count; /* rows below this are hidden; 0 and 1 show every nonzero row */
+    /* Internal (diff): also keep rows of sites the selected files declared but
+     * never ran, with count 0, so that sites can be numbered in order. */
+    int keep_zero;
 };
 
 void an_filter_init(struct an_filter *f);

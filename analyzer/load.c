@@ -241,13 +241,16 @@ add_code(struct file_state *fs, const hops_code *c)
     k.file = an_strtab_intern(&ds->strs, c->filename);
     k.qualname = an_strtab_intern(&ds->strs, c->qualname);
     k.firstlineno = c->firstlineno;
+    k.file_bits = 0;
     for (uint32_t i = 0; i < c->n_sites; i++) {
         const hops_site *s = &c->sites[i];
         k.offset = s->offset;
         k.line = s->line < 0 ? -1 : s->line;
         k.col = s->col < 0 ? -1 : s->col;
         k.opname = an_strtab_intern(&ds->strs, s->opname);
-        fs->site_key[fs->nsites + i] = an_dataset_key(ds, &k);
+        uint32_t id = an_dataset_key(ds, &k);
+        ds->keys[id].file_bits |= 1u << (fs->file < 31 ? fs->file : 31);
+        fs->site_key[fs->nsites + i] = id;
     }
     fs->nsites += c->n_sites;
     ds->files[fs->file].codes++;
@@ -261,7 +264,8 @@ static int
 add_frame(struct file_state *fs, const hops_frame *fr)
 {
     struct an_dataset *ds = fs->ds;
-    struct an_thread *t = &ds->threads[file_thread(fs, fr->tid, NULL)];
+    size_t ti = file_thread(fs, fr->tid, NULL); /* may grow ds->threads */
+    struct an_thread *t = &ds->threads[ti];
     thread_cover_keys(ds, t);
     uint64_t *restrict counts = t->counts;
     const uint32_t *restrict map = fs->site_key;

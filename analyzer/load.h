@@ -31,6 +31,9 @@ struct an_key {
     int32_t line; /* -1 when unknown */
     int32_t col;  /* 0-based as recorded, -1 when unknown */
     uint32_t offset;
+    /* Bit min(i, 31) is set when file i declared this site (not part of the
+     * key): diff numbers the sites each recording declared, run or not. */
+    uint32_t file_bits;
 };
 
 struct an_thread {

@@ -1,0 +1,370 @@
+/*
+ * test_aggregate.c - load.c and aggregate.c: folding .hops files into keys and
+ * grouping them per --by view, with totals, sorting and ties.
+ */
+#include "an_testutil.h"
+
+#include "aggregate.h"
+#include "filter.h"
+#include "load.h"
+
+static struct an_dataset ds;
+static struct an_filter all; /* -i '*' */
+static const char *star[] = {"*"};
+
+static void
+setup(void)
+{
+    tu_mkdir();
+    an_dataset_init(&ds);
+    an_filter_init(&all);
+    all.instructions = star;
+    all.n_instructions = 1;
+}
+
+static void
+teardown(void)
+{
+    an_dataset_release(&ds);
+    tu_rmdir();
+}
+
+TestSuite(aggregate, .init = setup, .fini = teardown);
+
+static void
+load(const char *name)
+{
+    char err[256] = "";
+    int rc = an_dataset_load(&ds, tu_path(name), err, sizeof err);
+    cr_assert_eq(rc, 0, "load %s: %s", name, err);
+}
+
+static const char *
+S(int64_t id)
+{
+    return an_strtab_get(&ds.strs, (uint32_t)id);
+}
+
+/* app.py: main (line 10) with BUILD_LIST at 11:4 (two offsets), 12:4 and
+ * LOAD_FAST at 11:8; lib.py: helper (line 3) with BUILD_TUPLE at 4:0. */
+static void
+write_basic(const char *name, int all_instructions)
+{
+    hops_writer *w = tu_open(tu_path(name), all_instructions);
+    tu_thread(w, 7, "MainThread");
+    tu_thread(w, 8, "worker");
+    const char *ops[] = {"BUILD_LIST", "BUILD_LIST", "LOAD_FAST", "BUILD_LIST"};
+    int lines[] = {11, 11, 11, 12};
+    int cols[] = {4, 4, 8, 4};
+    uint32_t offs[] = {10, 20, 30, 40};
+    uint32_t s = tu_code(w, "app.py", "main", 10, 4, ops, lines, cols, offs);
+    uint32_t h = tu_site(w, "lib.py", "helper", 3, 4, 0, "BUILD_TUPLE");
+    tu_count(w, 7, s + 0, 100);
+    tu_count(w, 7, s + 1, 50);
+    tu_count(w, 7, s + 2, 1000);
+    tu_count(w, 8, s + 3, 30);
+    tu_count(w, 8, h, 150);
+    tu_count(w, 7, s + 0, 1); /* a second frame of the same thread adds up */
+    tu_finish(w);
+}
+
+Test(aggregate, sums_frames_and_threads_per_instruction)
+{
+    write_basic("a.hops", 1);
+    load("a.hops");
+    struct an_rows r;
+    an_rows_init(&r);
+    an_aggregate(&ds, &all, AN_BY_INSTRUCTION, &r);
+    cr_assert_eq(r.n, 3);
+    cr_expect_str_eq(S(r.rows[0].f[0]), "LOAD_FAST");
+    cr_expect_eq(r.rows[0].count, 1000);
+    cr_expect_str_eq(S(r.rows[1].f[0]), "BUILD_LIST");
+    cr_expect_eq(r.rows[1].count, 181);
+    cr_expect_str_eq(S(r.rows[2].f[0]), "BUILD_TUPLE");
+    cr_expect_eq(r.rows[2].count, 150);
+    cr_expect_eq(r.tracked, 1331);
+    cr_expect_eq(r.total, 1331);
+    cr_expect(r.total_known);
+    an_rows_release(&r);
+}
+
+Test(aggregate, merges_offsets_of_one_location)
+{
+    write_basic("a.hops", 1);
+    load("a.hops");
+    struct an_rows r;
+    an_rows_init(&r);
+    an_aggregate(&ds, &all, AN_BY_LOCATION, &r);
+    cr_assert_eq(r.n, 4);
+    /* LOAD_FAST 1000, BUILD_LIST 11:4 (151 over two offsets), BUILD_TUPLE 150, 12:4 30 */
+    cr_expect_eq(r.rows[1].count, 151);
+    cr_expect_str_eq(S(r.rows[1].f[0]), "app.py");
+    cr_expect_eq(r.rows[1].f[1], 11);
+    cr_expect_eq(r.rows[1].f[2], 4);
+    cr_expect_str_eq(S(r.rows[1].f[3]), "main");
+    cr_expect_str_eq(S(r.rows[1].f[4]), "BUILD_LIST");
+    cr_expect_eq(r.rows[3].count, 30);
+    an_rows_release(&r);
+}
+
+Test(aggregate, site_keeps_one_row_per_offset)
+{
+    write_basic("a.hops", 1);
+    load("a.hops");
+    struct an_rows r;
+    an_rows_init(&r);
+    an_aggregate(&ds, &all, AN_BY_SITE, &r);
+    cr_assert_eq(r.n, 5);
+    /* 1000 LOAD_FAST, 150 helper, 101 offset 10, 50 offset 20, 30 offset 40 */
+    cr_expect_eq(r.rows[2].count, 101);
+    cr_expect_eq(r.rows[2].f[3], 10);
+    cr_expect_eq(r.rows[3].count, 50);
+    cr_expect_eq(r.rows[3].f[3], 20);
+    cr_expect_eq(r.rows[2].f[2], 10, "firstlineno");
+    an_rows_release(&r);
+}
+
+Test(aggregate, groups_by_line_function_and_file)
+{
+    write_basic("a.hops", 1);
+    load("a.hops");
+    struct an_rows r;
+    an_rows_init(&r);
+    an_aggregate(&ds, &all, AN_BY_LINE, &r);
+    cr_assert_eq(r.n, 3);
+    cr_expect_eq(r.rows[0].count, 1151); /* app.py:11 */
+    cr_expect_eq(r.rows[0].f[1], 11);
+    an_aggregate(&ds, &all, AN_BY_FUNCTION, &r);
+    cr_assert_eq(r.n, 2);
+    cr_expect_str_eq(S(r.rows[0].f[1]), "main");
+    cr_expect_eq(r.rows[0].count, 1181);
+    cr_expect_eq(r.rows[0].f[2], 10);
+    cr_expect_str_eq(S(r.rows[1].f[1]), "helper");
+    an_aggregate(&ds, &all, AN_BY_FILE, &r);
+    cr_assert_eq(r.n, 2);
+    cr_expect_str_eq(S(r.rows[0].f[0]), "app.py");
+    cr_expect_eq(r.rows[0].count, 1181);
+    cr_expect_eq(r.rows[1].count, 150);
+    an_rows_release(&r);
+}
+
+Test(aggregate, groups_by_thread)
+{
+    write_basic("a.hops", 1);
+    load("a.hops");
+    struct an_rows r;
+    an_rows_init(&r);
+    an_aggregate(&ds, &all, AN_BY_THREAD, &r);
+    cr_assert_eq(r.n, 2);
+    cr_expect_eq((uint64_t)r.rows[0].f[0], 7);
+    cr_expect_str_eq(S(r.rows[0].f[1]), "MainThread");
+    cr_expect_eq(r.rows[0].count, 1151);
+    cr_expect_eq((uint64_t)r.rows[1].f[0], 8);
+    cr_expect_eq(r.rows[1].count, 180);
+    an_rows_release(&r);
+}
+
+Test(aggregate, merges_the_same_site_across_files)
+{
+    write_basic("a.hops", 1);
+    write_basic("b.hops", 1);
+    load("a.hops");
+    load("b.hops");
+    cr_expect_eq(ds.nkeys, 5, "same (file, qualname, firstlineno, offset) is one key");
+    struct an_rows r;
+    an_rows_init(&r);
+    an_aggregate(&ds, &all, AN_BY_INSTRUCTION, &r);
+    cr_expect_eq(r.rows[0].count, 2000);
+    cr_expect_eq(r.total, 2662);
+    /* Same tid and name in both files: one thread row. */
+    an_aggregate(&ds, &all, AN_BY_THREAD, &r);
+    cr_expect_eq(r.n, 2);
+    cr_expect_eq(r.rows[0].count, 2302);
+    an_rows_release(&r);
+}
+
+Test(aggregate, sorts_by_count_then_key_fields)
+{
+    /* Equal counts: file name, then line numerically (9 before 10), then
+     * column, then function, then instruction. */
+    hops_writer *w = tu_open(tu_path("t.hops"), 1);
+    uint32_t a = tu_site(w, "b.py", "f", 1, 10, 0, "BUILD_LIST");
+    uint32_t b = tu_site(w, "b.py", "f", 1, 9, 0, "BUILD_LIST");
+    uint32_t c = tu_site(w, "a.py", "f", 1, 99, 0, "BUILD_LIST");
+    uint32_t d = tu_site(w, "b.py", "f", 1, 9, 0, "BUILD_MAP");
+    uint32_t e = tu_site(w, "c.py", "f", 1, 1, 0, "BUILD_MAP");
+    tu_count(w, 1, a, 5);
+    tu_count(w, 1, b, 5);
+    tu_count(w, 1, c, 5);
+    tu_count(w, 1, d, 5);
+    tu_count(w, 1, e, 6);
+    tu_finish(w);
+    load("t.hops");
+    struct an_rows r;
+    an_rows_init(&r);
+    an_aggregate(&ds, &all, AN_BY_LOCATION, &r);
+    cr_assert_eq(r.n, 5);
+    cr_expect_str_eq(S(r.rows[0].f[0]), "c.py");
+    cr_expect_str_eq(S(r.rows[1].f[0]), "a.py");
+    cr_expect_eq(r.rows[2].f[1], 9);
+    cr_expect_str_eq(S(r.rows[2].f[4]), "BUILD_LIST");
+    cr_expect_eq(r.rows[3].f[1], 9);
+    cr_expect_str_eq(S(r.rows[3].f[4]), "BUILD_MAP");
+    cr_expect_eq(r.rows[4].f[1], 10);
+    an_rows_release(&r);
+}
+
+Test(aggregate, never_shows_zero_counts)
+{
+    hops_writer *w = tu_open(tu_path("z.hops"), 1);
+    uint32_t a = tu_site(w, "a.py", "f", 1, 2, 0, "BUILD_LIST");
+    uint32_t b = tu_site(w, "a.py", "g", 5, 6, 0, "BUILD_LIST");
+    tu_count(w, 1, a, 0);
+    tu_count(w, 1, b, 3);
+    tu_finish(w);
+    load("z.hops");
+    struct an_rows r;
+    an_rows_init(&r);
+    an_aggregate(&ds, &all, AN_BY_LOCATION, &r);
+    cr_expect_eq(r.n, 1);
+    cr_expect_str_eq(S(r.rows[0].f[3]), "g");
+    an_aggregate(&ds, &all, AN_BY_THREAD, &r);
+    cr_expect_eq(r.n, 1);
+    an_rows_release(&r);
+}
+
+Test(aggregate, total_counts_every_instruction_of_the_selected_threads)
+{
+    write_basic("a.hops", 1);
+    load("a.hops");
+    struct an_filter f;
+    an_filter_init(&f); /* default instruction set: BUILD_LIST, BUILD_TUPLE count */
+    struct an_rows r;
+    an_rows_init(&r);
+    an_aggregate(&ds, &f, AN_BY_INSTRUCTION, &r);
+    cr_expect_eq(r.n, 2);
+    cr_expect_eq(r.tracked, 331);
+    cr_expect_eq(r.total, 1331, "total ignores -i");
+    const char *worker[] = {"worker"};
+    f.threads = worker;
+    f.n_threads = 1;
+    an_aggregate(&ds, &f, AN_BY_INSTRUCTION, &r);
+    cr_expect_eq(r.tracked, 180);
+    cr_expect_eq(r.total, 180, "total follows --thread");
+    an_rows_release(&r);
+}
+
+Test(aggregate, total_is_unknown_if_any_file_counted_a_tracked_set)
+{
+    write_basic("all.hops", 1);
+    write_basic("some.hops", 0);
+    load("all.hops");
+    struct an_rows r;
+    an_rows_init(&r);
+    an_aggregate(&ds, &all, AN_BY_FILE, &r);
+    cr_expect(r.total_known);
+    load("some.hops");
+    an_aggregate(&ds, &all, AN_BY_FILE, &r);
+    cr_expect_not(r.total_known);
+    cr_expect_not(an_dataset_total_known(&ds));
+    an_rows_release(&r);
+}
+
+Test(aggregate, min_count_hides_rows_but_not_tracked)
+{
+    write_basic("a.hops", 1);
+    load("a.hops");
+    struct an_filter f = all;
+    f.min_count = 151;
+    struct an_rows r;
+    an_rows_init(&r);
+    an_aggregate(&ds, &f, AN_BY_LOCATION, &r);
+    cr_expect_eq(r.n, 2);
+    cr_expect_eq(r.rows[1].count, 151);
+    cr_expect_eq(r.tracked, 1331);
+    an_rows_release(&r);
+}
+
+Test(aggregate, thread_without_thread_chunk_has_an_empty_name)
+{
+    hops_writer *w = tu_open(tu_path("n.hops"), 1);
+    uint32_t a = tu_site(w, "a.py", "f", 1, 2, 0, "BUILD_LIST");
+    tu_count(w, 99, a, 4);
+    tu_finish(w);
+    load("n.hops");
+    cr_assert_eq(ds.nthreads, 1);
+    cr_expect_eq(ds.threads[0].tid, 99);
+    cr_expect_str_eq(S(ds.threads[0].name), "");
+    cr_expect_eq(ds.threads[0].total, 4);
+}
+
+Test(aggregate, a_renamed_thread_keeps_its_last_name)
+{
+    hops_writer *w = tu_open(tu_path("r.hops"), 1);
+    uint32_t a = tu_site(w, "a.py", "f", 1, 2, 0, "BUILD_LIST");
+    tu_thread(w, 5, "Thread-1");
+    tu_count(w, 5, a, 4);
+    tu_thread(w, 5, "renamed");
+    tu_count(w, 5, a, 1);
+    tu_finish(w);
+    load("r.hops");
+    cr_assert_eq(ds.nthreads, 1);
+    cr_expect_str_eq(S(ds.threads[0].name), "renamed");
+    cr_expect_eq(ds.threads[0].total, 5);
+}
+
+Test(aggregate, detects_a_counter_overflowing_64_bits)
+{
+    hops_writer *w = tu_open(tu_path("o.hops"), 1);
+    uint32_t a = tu_site(w, "a.py", "f", 1, 2, 0, "BUILD_LIST");
+    tu_count(w, 1, a, UINT64_MAX);
+    tu_count(w, 1, a, 2);
+    tu_finish(w);
+    char err[256] = "";
+    cr_expect_eq(an_dataset_load(&ds, tu_path("o.hops"), err, sizeof err), -1);
+    cr_expect_str_eq(err, "corrupt data");
+}
+
+Test(aggregate, sums_across_threads_saturate_instead_of_wrapping)
+{
+    uint32_t file = an_dataset_add_file(&ds, "mem");
+    struct an_key k = {0};
+    k.file = an_strtab_intern(&ds.strs, "a.py");
+    k.qualname = an_strtab_intern(&ds.strs, "f");
+    k.opname = an_strtab_intern(&ds.strs, "BUILD_LIST");
+    uint32_t key = an_dataset_key(&ds, &k);
+    size_t t1 = an_dataset_add_thread(&ds, file, 1, "a");
+    size_t t2 = an_dataset_add_thread(&ds, file, 2, "b");
+    cr_assert_eq(an_thread_add(&ds, t1, key, UINT64_MAX - 1), 0);
+    cr_assert_eq(an_thread_add(&ds, t2, key, 5), 0);
+    an_dataset_finish(&ds);
+    struct an_rows r;
+    an_rows_init(&r);
+    an_aggregate(&ds, &all, AN_BY_INSTRUCTION, &r);
+    cr_expect_eq(r.rows[0].count, UINT64_MAX);
+    an_rows_release(&r);
+}
+
+Test(aggregate, keys_are_what_the_by_values_name)
+{
+    static const struct {
+        const char *name;
+        enum an_by by;
+        unsigned nfields;
+    } cases[] = {{"instruction", AN_BY_INSTRUCTION, 1},
+                 {"location", AN_BY_LOCATION, 5},
+                 {"line", AN_BY_LINE, 2},
+                 {"function", AN_BY_FUNCTION, 3},
+                 {"file", AN_BY_FILE, 1},
+                 {"thread", AN_BY_THREAD, 2},
+                 {"site", AN_BY_SITE, 7}};
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        enum an_by by;
+        cr_assert_eq(an_by_parse(cases[i].name, &by), 0, "%s", cases[i].name);
+        cr_expect_eq(by, cases[i].by);
+        cr_expect_eq(an_view_get(by)->nfields, cases[i].nfields);
+    }
+    enum an_by by;
+    cr_expect_eq(an_by_parse("location_fn", &by), -1, "internal views are not --by values");
+    cr_expect_eq(an_by_parse("Instruction", &by), -1);
+}

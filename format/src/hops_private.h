@@ -153,6 +153,9 @@ enum hops_meta_tag {
 #define HOPS_FRAME_RAW_MAX_READ  ((uint32_t)64 << 20)
 #define HOPS_FRAME_MAX_RECORDS   (HOPS_FRAME_RAW_MAX_WRITE / HOPS_RECORD_SIZE)
 
+/* hops_crc32c() without hardware acceleration; tests compare the two. */
+uint32_t hops_crc32c_portable(uint32_t crc, const void *buf, size_t len);
+
 /* CRC of a chunk: id bytes, then length bytes, then the payload. */
 static inline uint32_t
 hops_chunk_crc(const uint8_t *chunk_hdr, const void *payload, size_t len)

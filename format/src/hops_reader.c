@@ -104,7 +104,9 @@ fetch_hdr(hops_reader *r, uint8_t hdr[16], size_t *avail)
     if (r->fd < 0) {
         uint64_t rem = r->size - r->pos;
         *avail = rem < 16 ? (size_t)rem : 16;
-        memcpy(hdr, r->data + r->pos, *avail);
+        /* data may be NULL for an empty caller buffer. */
+        if (*avail > 0)
+            memcpy(hdr, r->data + r->pos, *avail);
         return HOPS_OK;
     }
     FORWARD_IF_ERROR(read_full(r->fd, hdr, 16, avail));
@@ -147,7 +149,9 @@ fetch_payload(hops_reader *r, uint64_t len, const uint8_t **payload)
         RETURN_ERROR_IF(got < want, HOPS_E_TRUNCATED);
         have += got;
     }
-    *payload = r->chunk;
+    /* An empty payload before the first allocation still needs a valid
+     * pointer: parsers compute payload + len. */
+    *payload = r->chunk ? r->chunk : (const uint8_t *)"";
     return HOPS_OK;
 }
 

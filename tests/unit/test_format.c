@@ -208,6 +208,56 @@ drain(hops_reader *r, size_t *n_events, int *saw_end)
     return got;
 }
 
+/* The three ways a reader gets its bytes: the caller's memory, an mmap'ed
+ * regular file, and read() from something that cannot be mapped (a pipe). */
+enum via { VIA_MEM, VIA_PATH, VIA_PIPE, VIA_COUNT };
+static const char *const via_names[] = {"memory", "path", "pipe"};
+
+static int
+open_and_drain_via(enum via via, const buf *b, size_t *n_events, int *saw_end)
+{
+    hops_reader *r = NULL;
+    char *path = NULL;
+    int pfd[2] = {-1, -1};
+    int err;
+
+    switch (via) {
+    case VIA_MEM:
+        err = hops_reader_open_mem(&r, b->data, b->size);
+        break;
+    case VIA_PATH:
+        path = tmp_path();
+        write_whole(path, b->data, b->size);
+        err = hops_reader_open_path(&r, path);
+        break;
+    default: {
+        char dev[64];
+        /* Small files fit the pipe buffer, so no writer process is needed. */
+        cr_assert_leq(b->size, 65536);
+        cr_assert_eq(pipe(pfd), 0);
+        cr_assert_eq(write(pfd[1], b->data, b->size), (ssize_t)b->size);
+        close(pfd[1]);
+        snprintf(dev, sizeof(dev), "/dev/fd/%d", pfd[0]);
+        err = hops_reader_open_path(&r, dev);
+        break;
+    }
+    }
+    *n_events = 0;
+    *saw_end = 0;
+    if (err == HOPS_OK)
+        err = drain(r, n_events, saw_end);
+    else
+        cr_assert_null(r);
+    hops_reader_close(r);
+    if (path) {
+        unlink(path);
+        free(path);
+    }
+    if (pfd[0] >= 0)
+        close(pfd[0]);
+    return err;
+}
+
 static int
 open_and_drain(const buf *b, size_t *n_events, int *saw_end)
 {
@@ -265,6 +315,27 @@ Test(hops_crc32c, chains_across_calls_and_alignments)
     cr_assert_eq(hops_crc32c(0, data, 32), 0x8A9136AAu);
     memset(data, 0xff, 32);
     cr_assert_eq(hops_crc32c(0, data, 32), 0x62A8AB43u);
+}
+
+/* Internal (format/src/hops_private.h): the table-driven fallback, which
+ * hops_crc32c() bypasses on x86-64 with SSE4.2. */
+uint32_t hops_crc32c_portable(uint32_t crc, const void *buf, size_t len);
+
+Test(hops_crc32c, agrees_with_the_portable_fallback)
+{
+    uint8_t data[4096];
+    uint64_t s = 1;
+
+    cr_assert_eq(hops_crc32c_portable(0, "123456789", 9), 0xE3069283u);
+    for (size_t i = 0; i < sizeof(data); i++) {
+        s = s * 6364136223846793005ull + 1442695040888963407ull;
+        data[i] = (uint8_t)(s >> 56);
+    }
+    for (size_t start = 0; start < 16; start++)
+        for (size_t len = 0; len + start <= sizeof(data); len += 1 + len / 3)
+            cr_assert_eq(hops_crc32c(0x12345678u, data + start, len),
+                         hops_crc32c_portable(0x12345678u, data + start, len), "start %zu len %zu",
+                         start, len);
 }
 
 Test(hops_le, reads_and_writes_little_endian)
@@ -842,19 +913,20 @@ Test(hops_reader, reports_a_flipped_byte_as_a_checksum_error)
     cr_assert_eq(n, 7);
     /* Every byte of every chunk except the length field, whose damage is
      * caught as truncation or checksum, depending on the new value. */
-    for (size_t c = 0; c < n; c++) {
-        size_t end = c + 1 < n ? offs[c + 1] : b.size;
-        for (size_t i = offs[c]; i < end; i++) {
-            if (i >= offs[c] + 8 && i < offs[c] + 16)
-                continue;
-            b.data[i] ^= 0x20;
-            int err = open_and_drain(&b, &n_events, &saw_end);
-            cr_assert_eq(err, HOPS_E_CHECKSUM, "byte %zu of chunk %zu: %s", i, c,
-                         hops_strerror(err));
-            cr_assert_eq(n_events, c == 0 ? 0 : c - 1, "events before the damaged chunk");
-            b.data[i] ^= 0x20;
+    for (int via = 0; via < VIA_COUNT; via++)
+        for (size_t c = 0; c < n; c++) {
+            size_t end = c + 1 < n ? offs[c + 1] : b.size;
+            for (size_t i = offs[c]; i < end; i++) {
+                if (i >= offs[c] + 8 && i < offs[c] + 16)
+                    continue;
+                b.data[i] ^= 0x20;
+                int err = open_and_drain_via(via, &b, &n_events, &saw_end);
+                cr_assert_eq(err, HOPS_E_CHECKSUM, "%s, byte %zu of chunk %zu: %s", via_names[via],
+                             i, c, hops_strerror(err));
+                cr_assert_eq(n_events, c == 0 ? 0 : c - 1, "events before the damaged chunk");
+                b.data[i] ^= 0x20;
+            }
         }
-    }
     free(b.data);
 }
 
@@ -885,32 +957,35 @@ Test(hops_reader, handles_truncation_at_every_byte)
     size_t offs[16], n = chunk_offsets(&b, offs, 16);
 
     cr_assert_eq(n, 7);
-    for (size_t len = 0; len <= b.size; len++) {
-        buf cut = {malloc(len ? len : 1), len};
-        size_t complete = 0, n_events;
-        int saw_end, err;
+    for (int via = 0; via < VIA_COUNT; via++)
+        for (size_t len = 0; len <= b.size; len++) {
+            buf cut = {malloc(len ? len : 1), len};
+            size_t complete = 0, n_events;
+            int saw_end, err;
 
-        memcpy(cut.data, b.data, len);
-        for (size_t c = 0; c < n; c++) {
-            size_t end = c + 1 < n ? offs[c + 1] : b.size;
-            if (end <= len)
-                complete++;
+            memcpy(cut.data, b.data, len);
+            for (size_t c = 0; c < n; c++) {
+                size_t end = c + 1 < n ? offs[c + 1] : b.size;
+                if (end <= len)
+                    complete++;
+            }
+            err = open_and_drain_via(via, &cut, &n_events, &saw_end);
+            if (len == 0) {
+                cr_assert_eq(err, HOPS_E_EMPTY, "%s", via_names[via]);
+            } else if (complete == 0) {
+                /* Cut inside the header or META: the file cannot be opened. */
+                cr_assert_eq(err, HOPS_E_TRUNCATED, "%s, len %zu: %s", via_names[via], len,
+                             hops_strerror(err));
+            } else {
+                int on_boundary = len == b.size || (complete < n && offs[complete] == len);
+                cr_assert_eq(err, on_boundary ? 0 : HOPS_E_TRUNCATED, "%s, len %zu: %s",
+                             via_names[via], len, hops_strerror(err));
+                cr_assert_eq(n_events, complete - 1, "%s, len %zu: every complete chunk is read",
+                             via_names[via], len);
+                cr_assert_eq(saw_end, len == b.size);
+            }
+            free(cut.data);
         }
-        err = open_and_drain(&cut, &n_events, &saw_end);
-        if (len == 0) {
-            cr_assert_eq(err, HOPS_E_EMPTY);
-        } else if (complete == 0) {
-            /* Cut inside the header or META: the file cannot be opened. */
-            cr_assert_eq(err, HOPS_E_TRUNCATED, "len %zu: %s", len, hops_strerror(err));
-        } else {
-            int on_boundary = len == b.size || (complete < n && offs[complete] == len);
-            cr_assert_eq(err, on_boundary ? 0 : HOPS_E_TRUNCATED, "len %zu: %s", len,
-                         hops_strerror(err));
-            cr_assert_eq(n_events, complete - 1, "len %zu: every complete chunk is read", len);
-            cr_assert_eq(saw_end, len == b.size);
-        }
-        free(cut.data);
-    }
     free(b.data);
 }
 
@@ -920,9 +995,38 @@ Test(hops_reader, reads_a_killed_run_without_end)
     size_t n_events;
     int saw_end;
 
-    cr_assert_eq(open_and_drain(&b, &n_events, &saw_end), 0);
-    cr_assert_eq(n_events, 5);
-    cr_assert(!saw_end);
+    for (int via = 0; via < VIA_COUNT; via++) {
+        cr_assert_eq(open_and_drain_via(via, &b, &n_events, &saw_end), 0, "%s", via_names[via]);
+        cr_assert_eq(n_events, 5);
+        cr_assert(!saw_end);
+    }
+    free(b.data);
+}
+
+Test(hops_reader, flags_a_length_field_past_the_end_as_truncation)
+{
+    buf b = small_file(1);
+    size_t offs[16], n_events;
+    int saw_end;
+
+    chunk_offsets(&b, offs, 16);
+    /* The THRD chunk claims far more bytes than the file holds: the reader
+     * must neither trust nor allocate it. */
+    hops_write_le64(b.data + offs[3] + 8, UINT64_MAX - 8);
+    for (int via = 0; via < VIA_COUNT; via++) {
+        cr_assert_eq(open_and_drain_via(via, &b, &n_events, &saw_end), HOPS_E_TRUNCATED, "%s",
+                     via_names[via]);
+        cr_assert_eq(n_events, 2);
+    }
+    hops_write_le64(b.data + offs[3] + 8, 1u << 30);
+    for (int via = 0; via < VIA_COUNT; via++)
+        cr_assert_eq(open_and_drain_via(via, &b, &n_events, &saw_end), HOPS_E_TRUNCATED, "%s",
+                     via_names[via]);
+    /* A shorter length moves the chunk boundary: the checksum catches it. */
+    hops_write_le64(b.data + offs[3] + 8, 4);
+    for (int via = 0; via < VIA_COUNT; via++)
+        cr_assert_eq(open_and_drain_via(via, &b, &n_events, &saw_end), HOPS_E_CHECKSUM, "%s",
+                     via_names[via]);
     free(b.data);
 }
 

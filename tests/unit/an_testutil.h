@@ -172,6 +172,8 @@ tu_write_bytes(const char *path, const void *data, size_t len)
 static inline char *
 tu_slurp(const char *path, size_t *len)
 {
+    if (len)
+        *len = 0;
     FILE *f = fopen(path, "rb");
     if (!f)
         return NULL;

@@ -41,6 +41,25 @@ def delegating(n):
     return r
 
 
+def endless():
+    while True:
+        yield 1
+
+
+def relay():
+    # throw() and close() reach endless() through the yield from, which does not handle
+    # them: they come back out of the delegation and into this frame's handlers.
+    try:
+        yield from endless()
+    except KeyError:
+        yield "caught"
+    finally:
+        relay.closed += 1
+
+
+relay.closed = 0
+
+
 def early(n):
     for i in range(n):
         if i == n // 2:
@@ -84,6 +103,16 @@ def run():
     out.append(thrown)
 
     out.append(sum(delegating(150)))
+
+    caught = 0
+    for k in range(60):
+        r = relay()
+        for _ in range(k % 4 + 1):
+            next(r)
+        if k % 2:
+            caught += r.throw(KeyError(k)) == "caught"
+        r.close()
+    out.append((caught, relay.closed))
     out.append(list(early(40)))
 
     pairs = list(zip(counter(100), (c for c in "abcdefghij" * 10)))

@@ -1,0 +1,166 @@
+"""Runs a target program the way `python script.py` / `python -m module` would,
+with the recorder on only while the target's own code runs.
+
+The target is compiled (or its module found) before recording starts and
+executed with exec() straight from here, so neither runpy's machinery nor the
+launcher is recorded; heavyops' frames are cut from tracebacks.
+"""
+import atexit
+import os
+import signal
+import sys
+import types
+
+from heavyops import _recorder
+
+PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
+
+
+class TargetError(Exception):
+    """The target cannot be started; message is for the user, code the exit status."""
+
+    def __init__(self, message, code):
+        super().__init__(message)
+        self.code = code
+
+
+def prepare_script(path):
+    """Returns (code, globals-to-set, argv0, sys.path[0]) for a script."""
+    try:
+        with open(path, "rb") as f:  # io.open_code is what python uses; same for files
+            source = f.read()
+    except OSError as e:
+        raise TargetError(f"can't open file {os.path.abspath(path)!r}: [Errno {e.errno}] {e.strerror}", 2)
+    try:
+        code = compile(source, path, "exec", dont_inherit=True)
+    except (SyntaxError, ValueError) as e:
+        # python reports these like any uncaught exception, without frames
+        e.__traceback__ = None
+        raise
+    from importlib.machinery import SourceFileLoader
+
+    env = {
+        "__name__": "__main__",
+        "__file__": path,
+        "__cached__": None,
+        "__doc__": None,
+        "__loader__": SourceFileLoader("__main__", path),
+        "__package__": None,
+        "__spec__": None,
+    }
+    return code, env, path, os.path.dirname(os.path.realpath(path))
+
+
+def prepare_module(name):
+    """Returns (code, globals-to-set, argv0, sys.path[0]) for `-m name`."""
+    import runpy
+
+    try:
+        mod_name, spec, code = runpy._get_module_details(name)  # what python -m uses
+    except runpy._Error as e:
+        raise TargetError(str(e), 1)
+    env = {
+        "__name__": "__main__",
+        "__file__": spec.origin if spec.has_location else None,
+        "__cached__": spec.cached,
+        "__doc__": None,
+        "__loader__": spec.loader,
+        "__package__": spec.parent,
+        "__spec__": spec,
+    }
+    return code, env, spec.origin, os.getcwd()
+
+
+def _strip_own_frames(tb):
+    while tb is not None and tb.tb_frame.f_code.co_filename.startswith(PACKAGE_DIR):
+        tb = tb.tb_next
+    return tb
+
+
+def _status_of(exit_exc):
+    code = exit_exc.code
+    if code is None:
+        return 0
+    if isinstance(code, int):
+        return code & 0xFF
+    return 1
+
+
+class _Stopper:
+    """Stops the recorder once, from atexit (after the target's own atexit
+    handlers, which were registered later and so run earlier)."""
+
+    def __init__(self, verbose, out):
+        self.exit_status = -1
+        self.verbose = verbose
+        self.out = out
+        self.done = False
+
+    def __call__(self):
+        if self.done:
+            return
+        self.done = True
+        res = _recorder.stop(self.exit_status)
+        if res is None:
+            return
+        if res.get("error"):
+            print(f"heavyops: warning: writing {self.out} failed: {res['error']}; "
+                  "the recording is incomplete", file=sys.stderr)
+        if res.get("lost_events"):
+            print(f"heavyops: warning: {res['lost_events']} events were lost "
+                  "(out of memory)", file=sys.stderr)
+        if res.get("other_tool"):
+            print("heavyops: warning: another sys.monitoring tool also used INSTRUCTION events; "
+                  "CPython may have lost events for both", file=sys.stderr)
+        if self.verbose:
+            print(f"heavyops: wrote {self.out} ({res['bytes']:,} bytes)", file=sys.stderr)
+
+
+def run(prepared, args, out, *, tracked, patterns, file_globs, force, verbose):
+    """Runs the prepared target; returns its exit status or raises SystemExit
+    exactly as the plain run would."""
+    code, env, argv0, path0 = prepared
+    main = types.ModuleType("__main__")
+    main.__dict__.update(env)
+    main.__dict__["__builtins__"] = __builtins__ if isinstance(__builtins__, dict) else vars(__builtins__)
+    sys.modules["__main__"] = main
+    sys.argv[:] = [argv0] + list(args)
+    # sys.path[0] is the launcher's (its directory, or the cwd under -m): the
+    # target's replaces it, as python would have set it
+    if sys.path:
+        sys.path[0] = path0
+    else:
+        sys.path.insert(0, path0)
+
+    stopper = _Stopper(verbose, out)
+    _recorder.start(out, tracked=tracked, patterns=patterns, file_globs=file_globs,
+                    exclude_prefix=PACKAGE_DIR, argv=sys.argv, force=force)
+    atexit.register(stopper)
+    try:
+        exec(code, main.__dict__)
+    except SystemExit as e:
+        stopper.exit_status = _status_of(e)
+        e.__traceback__ = _strip_own_frames(e.__traceback__)
+        raise
+    except KeyboardInterrupt as e:
+        stopper.exit_status = 128 + signal.SIGINT
+        _report(e)
+        # python ends an interrupted program by dying of SIGINT after cleanup
+        atexit._run_exitfuncs()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+        os.kill(os.getpid(), signal.SIGINT)
+        return 128 + signal.SIGINT
+    except BaseException as e:
+        stopper.exit_status = 1
+        _report(e)
+        return 1
+    stopper.exit_status = 0
+    return 0
+
+
+def _report(e):
+    tb = _strip_own_frames(e.__traceback__)
+    e.__traceback__ = tb
+    sys.excepthook(type(e), e, tb)

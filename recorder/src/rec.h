@@ -1,0 +1,189 @@
+/*
+ * rec.h - the recorder's internal interface (private to recorder/src).
+ *
+ * Data flow inside the recorder, one file per stage:
+ *   rec_monitor.c (3.12+ sys.monitoring) / rec_trace.c (3.11 C tracing)
+ *       -> per-code analysis (rec_code.c: instructions, leaders, sites)
+ *       -> per-thread counters (rec_threads.c)
+ *       -> frames and symbols through the format library (rec_flush.c)
+ *   rec_module.c ties them into the heavyops._recorder module.
+ *
+ * Locking: every counter update and every flush runs with the GIL held (we
+ * support GIL builds only), so the hot path takes no lock.  The thread list is
+ * also guarded by a pthread mutex because a thread's exit is noticed by a
+ * pthread key destructor that runs without the GIL.
+ */
+#ifndef HEAVYOPS_REC_H
+#define HEAVYOPS_REC_H
+
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <pthread.h>
+#include <stdint.h>
+
+#include <hops/hops.h>
+
+#if PY_VERSION_HEX >= 0x030C0000
+#    define REC_HAVE_MONITORING 1
+#else
+#    define REC_HAVE_MONITORING 0
+#endif
+
+/* Counting modes. */
+typedef enum rec_mode {
+    REC_MODE_ALL = 0,     /* every instruction, exact total */
+    REC_MODE_SELECTED = 1 /* only opcodes in rec_state.tracked */
+} rec_mode;
+
+/* Opcode facts of the running interpreter, read from its opcode/dis modules
+ * at start so that the C code needs no per-version tables. */
+typedef struct rec_opinfo {
+    const char *name[256];  /* Borrowed from the opname list we keep alive */
+    uint8_t caches[256];    /* inline cache code units after the opcode */
+    uint8_t jrel[256];      /* relative jump */
+    uint8_t backward[256];  /* relative jump backwards */
+    uint8_t ends_block[256];/* no fall-through: return, raise, unconditional jump */
+    uint8_t yields[256];    /* suspends the frame; execution resumes after it */
+    uint8_t no_event[256];  /* never fires an INSTRUCTION/opcode event */
+    uint8_t tracked[256];   /* REC_MODE_SELECTED: counted opcodes */
+    int extended_arg;
+    int resume;
+    int end_for;
+    int pop_top;
+} rec_opinfo;
+
+/* Per code object state, kept in a co_extra slot.  Its lifetime: created at
+ * first sight, marked dead by the co_extra free function (the code object is
+ * being deallocated and its address may be reused), freed by the next flush
+ * once every thread's counters for it have been written. */
+typedef struct rec_state rec_state;
+
+typedef struct rec_code {
+    rec_state *st;          /* Borrowed */
+    PyObject *code;         /* Borrowed: valid while !dead */
+    uint32_t slot;          /* index into each thread's table */
+    uint32_t first_site;    /* global site id of this code's site 0 */
+    uint32_t n_units;       /* code units in co_code */
+    uint32_t n_instr;       /* instructions */
+    uint32_t n_sites;
+    int dead;
+    int counted;            /* 0: code is not recorded (filtered out) */
+    int derive;             /* counts derive from block leaders and exits */
+    /* Owned arrays: */
+    int32_t *unit_ctr;      /* code unit -> counter index, -1: disable event */
+    uint32_t *unit_instr;   /* code unit -> instruction index (caches map to owner) */
+    uint32_t *instr_unit;   /* instruction index -> first code unit */
+    uint32_t *instr_block;  /* instruction index -> leader instruction index */
+    int32_t *instr_site;    /* instruction index -> site index, -1 if not a site */
+    struct rec_code *next_dead;
+} rec_code;
+
+/* Per thread counters.  counters[slot] is an array of 2 * n_instr int64:
+ * [0, n_instr) executions counted at an instruction (block leaders, or every
+ * counted instruction when !derive), [n_instr, 2 n_instr) early block exits. */
+typedef struct rec_thread {
+    uint64_t tid;
+    uint64_t native_id;
+    rec_state *st;          /* Borrowed; NULL once the recorder stopped */
+    int dead;               /* OS thread has exited (set under rec_threads_lock) */
+    uint32_t cap;
+    int64_t **counters;     /* Owned, each Owned */
+    char *name;             /* Owned: threading name once known, else NULL */
+    char *written_name;     /* Owned: name in the last THRD chunk, NULL if none */
+    struct rec_thread *next;
+} rec_thread;
+
+struct rec_state {
+    rec_mode mode;
+    rec_opinfo op;
+    int active;
+    int tool_id;             /* sys.monitoring tool id, -1 on 3.11 */
+    Py_ssize_t extra_index;  /* co_extra slot */
+    char **file_globs;       /* Owned, n_file_globs entries */
+    size_t n_file_globs;
+    char *exclude_prefix;    /* Owned: files never recorded (heavyops itself) */
+
+    /* codes */
+    rec_code **codes;        /* Owned table indexed by slot; NULL: free slot */
+    uint32_t n_slots;
+    uint32_t cap_slots;
+    uint32_t *free_slots;    /* Owned stack of reusable slots */
+    uint32_t n_free;
+    rec_code *dead_codes;    /* retired, freed at next flush */
+
+    /* threads, guarded by rec_threads_lock */
+    rec_thread *threads;     /* Owned list */
+
+    /* output */
+    hops_writer *writer;     /* Owned */
+    int write_err;           /* first writer error, 0 if none */
+    uint64_t lost_events;
+    int nomem;
+
+    /* periodic flusher */
+    pthread_t flusher;
+    int flusher_running;
+    pthread_mutex_t flush_lock;
+    pthread_cond_t flush_cond;
+    int flusher_stop;
+
+    /* scratch for building frames */
+    hops_count *scratch;     /* Owned */
+    size_t scratch_cap;
+
+    PyObject *opname_list;   /* Owned: keeps rec_opinfo.name alive */
+    PyObject *set_local_events; /* Owned: sys.monitoring.set_local_events */
+    PyObject *disable;       /* Owned: sys.monitoring.DISABLE */
+    PyObject *cb_instruction, *cb_start, *cb_raise; /* Owned rec_cb objects */
+    PyObject *trace_obj;     /* Owned: 3.11 tracer's object (a rec_cb) */
+    PyObject *thread_hook;   /* Owned: 3.11 threading.settrace hook (a rec_cb) */
+    long ev_instruction;     /* sys.monitoring.events.INSTRUCTION */
+    int frame_mirror_ok;     /* 3.11: PyFrameObject flag layout verified */
+    int other_tool_warning;  /* another tool already used INSTRUCTION events */
+};
+
+/* rec_code.c */
+int rec_opinfo_init(rec_opinfo *op, PyObject **opname_list_out);
+/* Returns the state for code, creating it at first sight; NULL with an
+ * exception set on error.  The returned state has counted == 0 when the code
+ * is not to be recorded. */
+rec_code *rec_code_get(rec_state *st, PyObject *code);
+rec_code *rec_code_lookup(rec_state *st, PyObject *code);
+void rec_code_free_extra(void *p);
+void rec_code_release_all(rec_state *st);
+/* Frees codes retired since the last flush (call right after a flush). */
+void rec_code_retire_dead(rec_state *st);
+uint32_t rec_code_instr_at(const rec_code *c, int offset);
+
+/* rec_threads.c */
+rec_thread *rec_thread_current(rec_state *st);
+int64_t *rec_thread_counters(rec_state *st, rec_thread *t, rec_code *c);
+void rec_threads_init_key(void);
+void rec_threads_free_all(rec_state *st);
+/* Learns t's threading.Thread name if it is known by now (GIL held). */
+void rec_thread_lookup_name(rec_thread *t);
+
+/* rec_flush.c: write every thread's counters since the last flush.  GIL held. */
+int rec_flush(rec_state *st);
+int rec_flusher_start(rec_state *st);
+void rec_flusher_stop(rec_state *st);
+
+/* rec_module.c: a C callable for the interpreter to call back: the cheapest
+ * callable CPython has (vectorcall, no Python frame). */
+typedef struct rec_cb {
+    PyObject_HEAD
+    vectorcallfunc vectorcall;
+    rec_state *st; /* Borrowed; NULL once the recorder stopped */
+} rec_cb;
+PyObject *rec_cb_new(rec_state *st, vectorcallfunc fn);
+
+/* rec_monitor.c / rec_trace.c */
+int rec_backend_start(rec_state *st);
+int rec_backend_stop(rec_state *st);
+
+/* Guards every rec_state.threads list and rec_thread.dead/st: a thread's exit
+ * is seen by a pthread key destructor, without the GIL, possibly after the
+ * recorder that counted it has stopped. */
+extern pthread_mutex_t rec_threads_lock;
+
+#endif /* HEAVYOPS_REC_H */

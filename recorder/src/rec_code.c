@@ -1,0 +1,588 @@
+/*
+ * rec_code.c - first sight of a code object: decode its instructions, decide
+ * which ones are sites, place counters, declare its symbols to the writer.
+ *
+ * Counter placement (3.12+, every-instruction mode): an INSTRUCTION event is
+ * kept only at basic-block leaders; every other offset returns DISABLE the
+ * first time it fires.  An instruction's count is its block's count minus the
+ * early exits (RAISE events) at instructions before it in the block.
+ */
+#include "rec.h"
+
+#include <fnmatch.h>
+#include <stdlib.h>
+#include <string.h>
+
+#if PY_VERSION_HEX >= 0x030C0000
+#    define rec_get_extra PyUnstable_Code_GetExtra
+#    define rec_set_extra PyUnstable_Code_SetExtra
+#else
+#    define rec_get_extra _PyCode_GetExtra
+#    define rec_set_extra _PyCode_SetExtra
+#endif
+
+static int
+op_named(PyObject *opmap, const char *name)
+{
+    PyObject *v = PyDict_GetItemString(opmap, name); /* Borrowed */
+    if (v == NULL) {
+        return -1;
+    }
+    return (int)PyLong_AsLong(v);
+}
+
+static void
+flag_named(uint8_t *table, PyObject *opmap, const char *name)
+{
+    int op = op_named(opmap, name);
+    if (op >= 0 && op < 256) {
+        table[op] = 1;
+    }
+}
+
+int
+rec_opinfo_init(rec_opinfo *op, PyObject **opname_list_out)
+{
+    int ret = -1;
+    PyObject *opcode = NULL, *opname = NULL, *opmap = NULL, *caches = NULL, *hasjrel = NULL;
+
+    memset(op, 0, sizeof(*op));
+    opcode = PyImport_ImportModule("opcode");
+    if (opcode == NULL) {
+        goto error;
+    }
+    opname = PyObject_GetAttrString(opcode, "opname");
+    opmap = PyObject_GetAttrString(opcode, "opmap");
+    caches = PyObject_GetAttrString(opcode, "_inline_cache_entries");
+    hasjrel = PyObject_GetAttrString(opcode, "hasjrel");
+    if (opname == NULL || opmap == NULL || caches == NULL || hasjrel == NULL) {
+        goto error;
+    }
+    if (!PyList_Check(opname) || PyList_GET_SIZE(opname) < 256 || !PyDict_Check(opmap)) {
+        PyErr_SetString(PyExc_RuntimeError, "heavyops: unexpected opcode module layout");
+        goto error;
+    }
+    for (int i = 0; i < 256; i++) {
+        PyObject *n = PyList_GET_ITEM(opname, i);
+        op->name[i] = PyUnicode_Check(n) ? PyUnicode_AsUTF8(n) : "<?>";
+        if (op->name[i] == NULL) {
+            goto error;
+        }
+        /* 3.11/3.12 keep a list indexed by opcode, 3.13 a dict by name. */
+        PyObject *c = PyList_Check(caches) ? (i < PyList_GET_SIZE(caches) ? PyList_GET_ITEM(caches, i) : NULL)
+                                           : PyDict_GetItem(caches, n);
+        long nc = c ? PyLong_AsLong(c) : 0;
+        if (nc < 0 || nc > 255) {
+            PyErr_Clear();
+            nc = 0;
+        }
+        op->caches[i] = (uint8_t)nc;
+        op->backward[i] = strstr(op->name[i], "JUMP_BACKWARD") != NULL;
+    }
+    Py_ssize_t nj = PySequence_Size(hasjrel);
+    for (Py_ssize_t i = 0; i < nj; i++) {
+        PyObject *v = PySequence_GetItem(hasjrel, i);
+        long o = v ? PyLong_AsLong(v) : -1;
+        Py_XDECREF(v);
+        if (o >= 0 && o < 256) {
+            op->jrel[o] = 1;
+        }
+    }
+    PyErr_Clear();
+    static const char *const enders[] = {
+        "RETURN_VALUE", "RETURN_CONST", "RAISE_VARARGS", "RERAISE", "JUMP_FORWARD",
+        "JUMP_BACKWARD", "JUMP_BACKWARD_NO_INTERRUPT", "JUMP", "JUMP_NO_INTERRUPT",
+        "INTERPRETER_EXIT",
+    };
+    for (size_t i = 0; i < sizeof(enders) / sizeof(enders[0]); i++) {
+        flag_named(op->ends_block, opmap, enders[i]);
+    }
+    flag_named(op->yields, opmap, "YIELD_VALUE");
+    /* Never reported by INSTRUCTION events (3.12+) nor opcode tracing (3.11);
+     * the prologue before the first RESUME is handled in analyse(). */
+    flag_named(op->no_event, opmap, "RESUME");
+    flag_named(op->no_event, opmap, "CACHE");
+    if (PY_VERSION_HEX >= 0x030C0000) {
+        flag_named(op->no_event, opmap, "END_FOR");
+    }
+    op->extended_arg = op_named(opmap, "EXTENDED_ARG");
+    op->resume = op_named(opmap, "RESUME");
+    op->end_for = op_named(opmap, "END_FOR");
+    op->pop_top = op_named(opmap, "POP_TOP");
+    PyErr_Clear();
+    *opname_list_out = opname;
+    opname = NULL;
+    ret = 0;
+error:
+    Py_XDECREF(opcode);
+    Py_XDECREF(opname);
+    Py_XDECREF(opmap);
+    Py_XDECREF(caches);
+    Py_XDECREF(hasjrel);
+    return ret;
+}
+
+static int
+file_is_recorded(const rec_state *st, const char *filename)
+{
+    if (st->exclude_prefix && strncmp(filename, st->exclude_prefix, strlen(st->exclude_prefix)) == 0) {
+        return 0;
+    }
+    if (st->n_file_globs == 0) {
+        return 1;
+    }
+    const char *base = strrchr(filename, '/');
+    base = base ? base + 1 : filename;
+    for (size_t i = 0; i < st->n_file_globs; i++) {
+        if (fnmatch(st->file_globs[i], filename, 0) == 0 || fnmatch(st->file_globs[i], base, 0) == 0) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static void
+code_free(rec_code *c)
+{
+    if (c == NULL) {
+        return;
+    }
+    PyMem_RawFree(c->unit_ctr);
+    PyMem_RawFree(c->unit_instr);
+    PyMem_RawFree(c->instr_unit);
+    PyMem_RawFree(c->instr_block);
+    PyMem_RawFree(c->instr_site);
+    PyMem_RawFree(c);
+}
+
+/* Varint of the exception table (Objects/exception_handling_notes.txt): 6 bits
+ * per byte, bit 6 continues, bit 7 marks an entry start. */
+static int
+read_varint(const unsigned char *p, Py_ssize_t n, Py_ssize_t *pos, uint32_t *out)
+{
+    if (*pos >= n) {
+        return -1;
+    }
+    unsigned b = p[(*pos)++];
+    uint32_t v = b & 63;
+    while (b & 64) {
+        if (*pos >= n || v > (UINT32_MAX >> 6)) {
+            return -1;
+        }
+        b = p[(*pos)++];
+        v = (v << 6) | (b & 63);
+    }
+    *out = v;
+    return 0;
+}
+
+static void
+mark_unit_leader(uint8_t *leader, const rec_code *c, int64_t unit)
+{
+    if (unit >= 0 && unit < (int64_t)c->n_units) {
+        leader[c->unit_instr[unit]] = 1;
+    }
+}
+
+/* The positions of each code unit, from co_positions(). */
+static int
+site_positions(PyObject *code, const rec_code *c, hops_site *sites, const uint32_t *site_instr,
+               const rec_opinfo *op, const uint8_t *ops)
+{
+    PyObject *it = PyObject_CallMethod(code, "co_positions", NULL);
+    if (it == NULL) {
+        return -1;
+    }
+    PyObject *iter = PyObject_GetIter(it);
+    Py_DECREF(it);
+    if (iter == NULL) {
+        return -1;
+    }
+    uint32_t s = 0, unit = 0;
+    PyObject *t;
+    while (s < c->n_sites && (t = PyIter_Next(iter)) != NULL) {
+        while (s < c->n_sites && c->instr_unit[site_instr[s]] == unit) {
+            long line = -1, col = -1;
+            if (PyTuple_Check(t) && PyTuple_GET_SIZE(t) >= 3) {
+                PyObject *l = PyTuple_GET_ITEM(t, 0), *cc = PyTuple_GET_ITEM(t, 2);
+                line = l == Py_None ? -1 : PyLong_AsLong(l);
+                col = cc == Py_None ? -1 : PyLong_AsLong(cc);
+            }
+            sites[s].line = (int32_t)line;
+            sites[s].col = (int32_t)col;
+            sites[s].offset = unit * 2;
+            sites[s].opname = op->name[ops[site_instr[s]]];
+            s++;
+        }
+        Py_DECREF(t);
+        unit++;
+    }
+    Py_DECREF(iter);
+    if (PyErr_Occurred()) {
+        return -1;
+    }
+    for (; s < c->n_sites; s++) { /* positions shorter than the code: no line */
+        sites[s].line = -1;
+        sites[s].col = -1;
+        sites[s].offset = c->instr_unit[site_instr[s]] * 2;
+        sites[s].opname = op->name[ops[site_instr[s]]];
+    }
+    return 0;
+}
+
+static uint32_t
+take_slot(rec_state *st)
+{
+    if (st->n_free > 0) {
+        return st->free_slots[--st->n_free];
+    }
+    if (st->n_slots == st->cap_slots) {
+        uint32_t cap = st->cap_slots ? st->cap_slots * 2 : 256;
+        rec_code **t = PyMem_RawRealloc(st->codes, cap * sizeof(*t));
+        uint32_t *f = t ? PyMem_RawRealloc(st->free_slots, cap * sizeof(*f)) : NULL;
+        if (t) {
+            st->codes = t;
+        }
+        if (f == NULL) {
+            return UINT32_MAX;
+        }
+        st->free_slots = f;
+        st->cap_slots = cap;
+    }
+    return st->n_slots++;
+}
+
+/* Decodes code and fills c; declares its sites to the writer. */
+static int
+analyse(rec_state *st, PyObject *code, rec_code *c)
+{
+    const rec_opinfo *op = &st->op;
+    PyCodeObject *co = (PyCodeObject *)code;
+    int ret = -1;
+    uint8_t *ops = NULL, *leader = NULL, *fires = NULL;
+    uint32_t *site_instr = NULL;
+    hops_site *sites = NULL;
+    PyObject *bytes = PyCode_GetCode(co);
+    if (bytes == NULL) {
+        return -1;
+    }
+    const unsigned char *b = (const unsigned char *)PyBytes_AS_STRING(bytes);
+    uint32_t n_units = (uint32_t)(PyBytes_GET_SIZE(bytes) / 2);
+    c->n_units = n_units;
+    c->unit_ctr = PyMem_RawMalloc((n_units + 1) * sizeof(int32_t));
+    c->unit_instr = PyMem_RawMalloc((n_units + 1) * sizeof(uint32_t));
+    c->instr_unit = PyMem_RawMalloc((n_units + 1) * sizeof(uint32_t));
+    c->instr_block = PyMem_RawMalloc((n_units + 1) * sizeof(uint32_t));
+    c->instr_site = PyMem_RawMalloc((n_units + 1) * sizeof(int32_t));
+    ops = PyMem_RawMalloc(n_units + 1);
+    uint32_t *args = PyMem_RawMalloc((n_units + 1) * sizeof(uint32_t));
+    leader = PyMem_RawCalloc(n_units + 1, 1);
+    fires = PyMem_RawCalloc(n_units + 1, 1);
+    site_instr = PyMem_RawMalloc((n_units + 1) * sizeof(uint32_t));
+    if (!c->unit_ctr || !c->unit_instr || !c->instr_unit || !c->instr_block || !c->instr_site ||
+        !ops || !args || !leader || !fires || !site_instr) {
+        PyErr_NoMemory();
+        goto done;
+    }
+
+    /* Decode instructions; caches belong to the instruction before them. */
+    uint32_t n = 0, ext = 0;
+    for (uint32_t u = 0; u < n_units;) {
+        uint8_t o = b[2 * u];
+        uint32_t arg = b[2 * u + 1] | ext;
+        ext = (o == op->extended_arg) ? (arg << 8) : 0;
+        uint32_t size = 1 + op->caches[o];
+        c->instr_unit[n] = u;
+        ops[n] = o;
+        args[n] = arg;
+        for (uint32_t k = 0; k < size && u + k < n_units; k++) {
+            c->unit_instr[u + k] = n;
+            c->unit_ctr[u + k] = -1;
+        }
+        u += size;
+        n++;
+    }
+    c->n_instr = n;
+    c->instr_unit[n] = n_units;
+
+    /* Which instructions report events: none before the first RESUME (the
+     * prologue: MAKE_CELL, COPY_FREE_VARS, RETURN_GENERATOR...). */
+    uint32_t first = n;
+    for (uint32_t k = 0; k < n; k++) {
+        if (ops[k] == op->resume) {
+            first = k;
+            break;
+        }
+    }
+    if (first == n) { /* no RESUME at all: nothing traceable */
+        first = n;
+    }
+    for (uint32_t k = first; k < n; k++) {
+        fires[k] = !op->no_event[ops[k]];
+    }
+
+    int tracing311 = !REC_HAVE_MONITORING;
+    /* Sites: the instructions whose counts the file will hold. */
+    uint32_t ns = 0;
+    for (uint32_t k = 0; k < n; k++) {
+        c->instr_site[k] = -1;
+        if (!fires[k]) {
+            continue;
+        }
+        uint32_t real = k;
+        if (tracing311 && ops[k] == op->extended_arg) {
+            continue; /* 3.11: its event stands for the instruction it prefixes */
+        }
+        if (st->mode == REC_MODE_SELECTED && !op->tracked[ops[real]]) {
+            continue;
+        }
+        c->instr_site[k] = (int32_t)ns;
+        site_instr[ns++] = k;
+    }
+    c->n_sites = ns;
+    c->derive = 0;
+
+    /* Counter placement. */
+    if (tracing311) {
+        for (uint32_t k = 0; k < n; k++) {
+            if (!fires[k]) {
+                continue;
+            }
+            uint32_t real = k;
+            while (real + 1 < n && ops[real] == op->extended_arg) {
+                real++;
+            }
+            if (c->instr_site[real] >= 0) {
+                c->unit_ctr[c->instr_unit[k]] = (int32_t)real;
+            }
+        }
+    } else if (st->mode == REC_MODE_SELECTED) {
+        for (uint32_t k = 0; k < n; k++) {
+            if (c->instr_site[k] >= 0) {
+                c->unit_ctr[c->instr_unit[k]] = (int32_t)k;
+            }
+        }
+    } else {
+        c->derive = 1;
+        for (uint32_t k = 0; k < n; k++) {
+            uint8_t o = ops[k];
+            if (op->jrel[o]) {
+                int64_t after = (int64_t)c->instr_unit[k] + 1 + op->caches[o];
+                int64_t target = op->backward[o] ? after - (int64_t)args[k] : after + (int64_t)args[k];
+                mark_unit_leader(leader, c, target);
+                /* FOR_ITER's exit skips END_FOR (3.12) or END_FOR + POP_TOP
+                 * (3.13): extra leaders are harmless, missing ones are not. */
+                if (target >= 0 && target < (int64_t)n_units) {
+                    uint32_t ti = c->unit_instr[target];
+                    if (ti + 1 <= n) {
+                        leader[ti + 1] = 1;
+                    }
+                    if (ti + 2 <= n) {
+                        leader[ti + 2] = 1;
+                    }
+                }
+            }
+            if (op->jrel[o] || op->ends_block[o] || op->yields[o] || !fires[k] || o == op->end_for) {
+                leader[k + 1] = 1;
+            }
+        }
+        /* Exception handlers. */
+        PyObject *et = co->co_exceptiontable;
+        if (et && PyBytes_Check(et)) {
+            const unsigned char *p = (const unsigned char *)PyBytes_AS_STRING(et);
+            Py_ssize_t len = PyBytes_GET_SIZE(et), pos = 0;
+            uint32_t start, size, target, dl;
+            while (pos < len) {
+                if (read_varint(p, len, &pos, &start) || read_varint(p, len, &pos, &size) ||
+                    read_varint(p, len, &pos, &target) || read_varint(p, len, &pos, &dl)) {
+                    break;
+                }
+                mark_unit_leader(leader, c, target);
+            }
+        }
+        uint32_t cur = UINT32_MAX;
+        for (uint32_t k = 0; k < n; k++) {
+            if (!fires[k]) {
+                c->instr_block[k] = k;
+                cur = UINT32_MAX;
+                continue;
+            }
+            if (leader[k] || cur == UINT32_MAX) {
+                cur = k;
+                c->unit_ctr[c->instr_unit[k]] = (int32_t)k;
+            }
+            c->instr_block[k] = cur;
+        }
+    }
+    c->counted = ns > 0;
+
+    if (c->counted) {
+        sites = PyMem_RawMalloc(ns * sizeof(hops_site) + 1);
+        if (sites == NULL) {
+            PyErr_NoMemory();
+            goto done;
+        }
+        if (site_positions(code, c, sites, site_instr, op, ops) < 0) {
+            goto done;
+        }
+        if (tracing311) { /* report the prefixed instruction's name */
+            for (uint32_t s = 0; s < ns; s++) {
+                sites[s].opname = op->name[ops[site_instr[s]]];
+            }
+        }
+        const char *fn = PyUnicode_AsUTF8(co->co_filename);
+        const char *qn = PyUnicode_AsUTF8(co->co_qualname);
+        if (fn == NULL || qn == NULL) {
+            goto done;
+        }
+        hops_code hc = {
+            .first_site = hops_writer_next_site(st->writer),
+            .n_sites = ns,
+            .firstlineno = co->co_firstlineno,
+            .filename = fn,
+            .qualname = qn,
+            .sites = sites,
+        };
+        c->first_site = hc.first_site;
+        int err = hops_writer_add_code(st->writer, &hc);
+        if (err < 0) {
+            if (st->write_err == 0) {
+                st->write_err = err;
+            }
+            c->counted = 0;
+        }
+    }
+    ret = 0;
+done:
+    PyMem_RawFree(ops);
+    PyMem_RawFree(args);
+    PyMem_RawFree(leader);
+    PyMem_RawFree(fires);
+    PyMem_RawFree(site_instr);
+    PyMem_RawFree(sites);
+    Py_DECREF(bytes);
+    return ret;
+}
+
+rec_code *
+rec_code_lookup(rec_state *st, PyObject *code)
+{
+    void *p = NULL;
+    if (rec_get_extra(code, st->extra_index, &p) < 0) {
+        PyErr_Clear();
+        return NULL;
+    }
+    return (rec_code *)p;
+}
+
+rec_code *
+rec_code_get(rec_state *st, PyObject *code)
+{
+    rec_code *c = rec_code_lookup(st, code);
+    if (c != NULL) {
+        return c;
+    }
+    c = PyMem_RawCalloc(1, sizeof(*c));
+    if (c == NULL) {
+        PyErr_NoMemory();
+        return NULL;
+    }
+    c->st = st;
+    c->code = code;
+    c->slot = UINT32_MAX;
+    const char *fn = PyUnicode_AsUTF8(((PyCodeObject *)code)->co_filename);
+    if (fn == NULL) {
+        PyErr_Clear();
+        fn = "";
+    }
+    if (file_is_recorded(st, fn)) {
+        if (analyse(st, code, c) < 0) {
+            code_free(c);
+            return NULL;
+        }
+    }
+    if (c->counted) {
+        c->slot = take_slot(st);
+        if (c->slot == UINT32_MAX) {
+            code_free(c);
+            PyErr_NoMemory();
+            return NULL;
+        }
+        st->codes[c->slot] = c;
+    }
+    if (rec_set_extra(code, st->extra_index, c) < 0) {
+        if (c->counted) {
+            st->codes[c->slot] = NULL;
+            st->free_slots[st->n_free++] = c->slot;
+        }
+        code_free(c);
+        return NULL;
+    }
+    return c;
+}
+
+uint32_t
+rec_code_instr_at(const rec_code *c, int offset)
+{
+    if (offset < 0 || (uint32_t)(offset / 2) >= c->n_units) {
+        return UINT32_MAX;
+    }
+    return c->unit_instr[offset / 2];
+}
+
+/* co_extra free function: the code object is being deallocated.  Counters
+ * still hold its counts, so keep it until the next flush has written them. */
+void
+rec_code_free_extra(void *p)
+{
+    rec_code *c = p;
+    if (c == NULL) {
+        return;
+    }
+    c->dead = 1;
+    c->code = NULL;
+    if (!c->counted) {
+        code_free(c);
+        return;
+    }
+    c->next_dead = c->st->dead_codes;
+    c->st->dead_codes = c;
+}
+
+/* After a final flush: detach from every live code object and free all. */
+void
+rec_code_release_all(rec_state *st)
+{
+    for (uint32_t s = 0; s < st->n_slots; s++) {
+        rec_code *c = st->codes[s];
+        if (c == NULL) {
+            continue;
+        }
+        if (!c->dead && c->code) {
+            rec_set_extra(c->code, st->extra_index, NULL);
+        }
+        if (!c->dead) {
+            code_free(c);
+        }
+        st->codes[s] = NULL;
+    }
+    while (st->dead_codes) {
+        rec_code *c = st->dead_codes;
+        st->dead_codes = c->next_dead;
+        code_free(c);
+    }
+}
+
+void
+rec_code_retire_dead(rec_state *st)
+{
+    while (st->dead_codes) {
+        rec_code *c = st->dead_codes;
+        st->dead_codes = c->next_dead;
+        if (c->slot != UINT32_MAX && c->slot < st->n_slots && st->codes[c->slot] == c) {
+            st->codes[c->slot] = NULL;
+            st->free_slots[st->n_free++] = c->slot;
+        }
+        code_free(c);
+    }
+}

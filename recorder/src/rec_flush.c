@@ -1,0 +1,294 @@
+/*
+ * rec_flush.c - per-thread counters -> frames.  Runs with the GIL held, from
+ * the periodic flusher thread (at least once a second) and at stop.
+ *
+ * With block counters, a block some frame is executing right now has been
+ * counted on entry although its later instructions have not run yet.  The
+ * flush counts such a frame as if it left the block at its current
+ * instruction and carries the difference into the next window, so every frame
+ * written holds exact executions so far: a killed program's file never claims
+ * instructions that did not run, and no delta is ever negative.
+ */
+#include "rec.h"
+
+#include <string.h>
+#include <time.h>
+
+#if PY_VERSION_HEX >= 0x030D0000
+#    define REC_IS_FINALIZING() Py_IsFinalizing()
+#else
+#    define REC_IS_FINALIZING() _Py_IsFinalizing()
+#endif
+
+typedef struct inflight {
+    int64_t *exits; /* Borrowed: the thread's exit counters of the code */
+    uint32_t instr;
+} inflight;
+
+static rec_thread *
+find_thread(rec_state *st, uint64_t tid)
+{
+    for (rec_thread *t = st->threads; t; t = t->next) {
+        if (t->tid == tid && !t->dead) {
+            return t;
+        }
+    }
+    return NULL;
+}
+
+/* Marks every block that a running frame is in the middle of.  Returns the
+ * number of entries written to *out (grown as needed), or -1 on no memory. */
+static Py_ssize_t
+mark_inflight(rec_state *st, inflight **out, size_t *cap)
+{
+    Py_ssize_t n = 0;
+    PyInterpreterState *interp = PyInterpreterState_Get();
+    for (PyThreadState *ts = PyInterpreterState_ThreadHead(interp); ts; ts = PyThreadState_Next(ts)) {
+        rec_thread *t = find_thread(st, (uint64_t)ts->thread_id);
+        if (t == NULL) {
+            continue;
+        }
+        PyFrameObject *f = PyThreadState_GetFrame(ts);
+        while (f != NULL) {
+            PyCodeObject *code = PyFrame_GetCode(f);
+            rec_code *c = rec_code_lookup(st, (PyObject *)code);
+            Py_DECREF(code);
+            if (c && c->counted && c->derive && c->slot < t->cap && t->counters[c->slot]) {
+                uint32_t k = rec_code_instr_at(c, PyFrame_GetLasti(f));
+                if (k < c->n_instr) {
+                    if ((size_t)n == *cap) {
+                        size_t ncap = *cap ? *cap * 2 : 64;
+                        inflight *p = PyMem_RawRealloc(*out, ncap * sizeof(*p));
+                        if (p == NULL) {
+                            Py_DECREF(f);
+                            return -1;
+                        }
+                        *out = p;
+                        *cap = ncap;
+                    }
+                    int64_t *exits = t->counters[c->slot] + c->n_instr;
+                    exits[k] += 1;
+                    (*out)[n].exits = exits;
+                    (*out)[n].instr = k;
+                    n++;
+                }
+            }
+            PyFrameObject *back = PyFrame_GetBack(f);
+            Py_DECREF(f);
+            f = back;
+        }
+    }
+    return n;
+}
+
+static int
+scratch_reserve(rec_state *st, size_t need)
+{
+    if (need <= st->scratch_cap) {
+        return 0;
+    }
+    size_t cap = st->scratch_cap ? st->scratch_cap : 4096;
+    while (cap < need) {
+        cap *= 2;
+    }
+    hops_count *p = PyMem_RawRealloc(st->scratch, cap * sizeof(*p));
+    if (p == NULL) {
+        return -1;
+    }
+    st->scratch = p;
+    st->scratch_cap = cap;
+    return 0;
+}
+
+/* Appends code c's counts from a to the scratch frame and zeroes a. */
+static int
+collect(rec_state *st, const rec_code *c, int64_t *a, size_t *n)
+{
+    if (scratch_reserve(st, *n + c->n_sites) < 0) {
+        return -1;
+    }
+    const int64_t *exits = a + c->n_instr;
+    int64_t run = 0;
+    for (uint32_t k = 0; k < c->n_instr; k++) {
+        int64_t v;
+        if (c->derive) {
+            if (c->instr_block[k] == k) {
+                run = a[k];
+            }
+            v = run;
+            run -= exits[k];
+        } else {
+            v = a[k];
+        }
+        int32_t s = c->instr_site[k];
+        if (s >= 0 && v != 0) {
+            if (v < 0) { /* impossible if the block model is right; never write it */
+                st->lost_events += (uint64_t)(-v);
+                continue;
+            }
+            st->scratch[*n].site = c->first_site + (uint32_t)s;
+            st->scratch[*n].count = (uint64_t)v;
+            (*n)++;
+        }
+    }
+    memset(a, 0, 2 * (size_t)c->n_instr * sizeof(int64_t));
+    return 0;
+}
+
+static void
+note_error(rec_state *st, int err)
+{
+    if (err < 0 && st->write_err == 0) {
+        st->write_err = err;
+    }
+}
+
+static void
+write_thread_name(rec_state *st, rec_thread *t)
+{
+    if (!t->dead) {
+        rec_thread_lookup_name(t);
+    }
+    const char *name = t->name ? t->name : "";
+    if (t->written_name && strcmp(t->written_name, name) == 0) {
+        return;
+    }
+    hops_thread ht = {.tid = t->tid, .native_id = t->native_id, .name = name};
+    note_error(st, hops_writer_add_thread(st->writer, &ht));
+    size_t len = strlen(name) + 1;
+    char *copy = PyMem_RawMalloc(len);
+    if (copy) {
+        memcpy(copy, name, len);
+        PyMem_RawFree(t->written_name);
+        t->written_name = copy;
+    }
+}
+
+int
+rec_flush(rec_state *st)
+{
+    if (st->writer == NULL) {
+        return 0;
+    }
+    inflight *fl = NULL;
+    size_t fl_cap = 0;
+    pthread_mutex_lock(&rec_threads_lock);
+    Py_ssize_t n_fl = mark_inflight(st, &fl, &fl_cap);
+    if (n_fl < 0) {
+        n_fl = 0;
+        st->nomem = 1;
+    }
+    rec_thread **link = &st->threads;
+    while (*link) {
+        rec_thread *t = *link;
+        size_t n = 0;
+        for (uint32_t slot = 0; slot < t->cap; slot++) {
+            int64_t *a = t->counters[slot];
+            rec_code *c = slot < st->n_slots ? st->codes[slot] : NULL;
+            if (a == NULL || c == NULL) {
+                continue;
+            }
+            if (collect(st, c, a, &n) < 0) {
+                st->nomem = 1;
+                break;
+            }
+        }
+        if (n > 0) {
+            write_thread_name(st, t);
+            note_error(st, hops_writer_add_frame(st->writer, t->tid, st->scratch, n));
+        }
+        if (t->dead) { /* its last counts are written: forget it */
+            *link = t->next;
+            for (uint32_t i = 0; i < t->cap; i++) {
+                PyMem_RawFree(t->counters[i]);
+            }
+            PyMem_RawFree(t->counters);
+            PyMem_RawFree(t->written_name);
+            PyMem_RawFree(t->name);
+            PyMem_RawFree(t);
+            continue;
+        }
+        link = &t->next;
+    }
+    /* Carry the blocks in flight into the next window (see top of file). */
+    for (Py_ssize_t i = 0; i < n_fl; i++) {
+        fl[i].exits[fl[i].instr] -= 1;
+    }
+    PyMem_RawFree(fl);
+    /* Retired code objects: their counts are written, release their slots. */
+    for (rec_code *c = st->dead_codes; c; c = c->next_dead) {
+        for (rec_thread *t = st->threads; t; t = t->next) {
+            if (c->slot < t->cap) {
+                PyMem_RawFree(t->counters[c->slot]);
+                t->counters[c->slot] = NULL;
+            }
+        }
+    }
+    rec_code_retire_dead(st);
+    pthread_mutex_unlock(&rec_threads_lock);
+    note_error(st, hops_writer_flush(st->writer));
+    return st->write_err;
+}
+
+/* ---- the periodic flusher thread ---------------------------------------- */
+
+static void *
+flusher_main(void *arg)
+{
+    rec_state *st = arg;
+    pthread_mutex_lock(&st->flush_lock);
+    while (!st->flusher_stop) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_sec += 1;
+        pthread_cond_timedwait(&st->flush_cond, &st->flush_lock, &ts);
+        if (st->flusher_stop) {
+            break;
+        }
+        pthread_mutex_unlock(&st->flush_lock);
+        /* Never take the GIL of an interpreter that is shutting down. */
+        if (!REC_IS_FINALIZING()) {
+            PyGILState_STATE g = PyGILState_Ensure();
+            if (st->active) {
+                rec_flush(st);
+            }
+            PyGILState_Release(g);
+        }
+        pthread_mutex_lock(&st->flush_lock);
+    }
+    pthread_mutex_unlock(&st->flush_lock);
+    return NULL;
+}
+
+int
+rec_flusher_start(rec_state *st)
+{
+    pthread_mutex_init(&st->flush_lock, NULL);
+    pthread_cond_init(&st->flush_cond, NULL);
+    st->flusher_stop = 0;
+    if (pthread_create(&st->flusher, NULL, flusher_main, st) != 0) {
+        return -1;
+    }
+    st->flusher_running = 1;
+    return 0;
+}
+
+/* Called with the GIL held: released while joining, since the flusher may be
+ * waiting for it. */
+void
+rec_flusher_stop(rec_state *st)
+{
+    if (!st->flusher_running) {
+        return;
+    }
+    pthread_mutex_lock(&st->flush_lock);
+    st->flusher_stop = 1;
+    pthread_cond_signal(&st->flush_cond);
+    pthread_mutex_unlock(&st->flush_lock);
+    Py_BEGIN_ALLOW_THREADS
+    pthread_join(st->flusher, NULL);
+    Py_END_ALLOW_THREADS
+    st->flusher_running = 0;
+    pthread_mutex_destroy(&st->flush_lock);
+    pthread_cond_destroy(&st->flush_cond);
+}

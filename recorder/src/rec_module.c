@@ -1,0 +1,387 @@
+/*
+ * rec_module.c - heavyops._recorder: start() and stop() of the one recorder
+ * a process can have (sys.monitoring tool ids and tracing are per process).
+ */
+#include "rec.h"
+
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+/* ---- rec_cb: the C callable handed to sys.monitoring / threading ---- */
+
+static void
+cb_dealloc(PyObject *self)
+{
+    Py_TYPE(self)->tp_free(self);
+}
+
+static PyTypeObject rec_cb_type = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "heavyops._recorder.Callback",
+    .tp_basicsize = sizeof(rec_cb),
+    .tp_dealloc = cb_dealloc,
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_VECTORCALL,
+    .tp_vectorcall_offset = offsetof(rec_cb, vectorcall),
+    .tp_call = PyVectorcall_Call,
+    .tp_doc = "A heavyops recorder callback (implemented in C).",
+};
+
+PyObject *
+rec_cb_new(rec_state *st, vectorcallfunc fn)
+{
+    rec_cb *cb = PyObject_New(rec_cb, &rec_cb_type);
+    if (cb == NULL) {
+        return NULL;
+    }
+    cb->vectorcall = fn;
+    cb->st = st;
+    return (PyObject *)cb;
+}
+
+/* ---- process-wide recorder ---- */
+
+/* The co_extra index cannot be given back, so it is requested once. */
+static Py_ssize_t extra_index = -1;
+/* The active recorder, if any: one per process by nature. */
+static rec_state *active;
+static pid_t active_pid;
+
+static char *
+dup_utf8(PyObject *o)
+{
+    const char *s = PyUnicode_AsUTF8(o);
+    if (s == NULL) {
+        return NULL;
+    }
+    size_t n = strlen(s) + 1;
+    char *d = PyMem_RawMalloc(n);
+    if (d == NULL) {
+        PyErr_NoMemory();
+        return NULL;
+    }
+    memcpy(d, s, n);
+    return d;
+}
+
+/* A NULL-terminated copy of a list of str; *n gets its length. */
+static char **
+dup_str_list(PyObject *list, size_t *n)
+{
+    PyObject *seq = PySequence_Fast(list, "expected a list of str");
+    if (seq == NULL) {
+        return NULL;
+    }
+    Py_ssize_t len = PySequence_Fast_GET_SIZE(seq);
+    char **v = PyMem_RawCalloc((size_t)len + 1, sizeof(char *));
+    if (v == NULL) {
+        Py_DECREF(seq);
+        PyErr_NoMemory();
+        return NULL;
+    }
+    for (Py_ssize_t i = 0; i < len; i++) {
+        v[i] = dup_utf8(PySequence_Fast_GET_ITEM(seq, i));
+        if (v[i] == NULL) {
+            for (Py_ssize_t j = 0; j < i; j++) {
+                PyMem_RawFree(v[j]);
+            }
+            PyMem_RawFree(v);
+            Py_DECREF(seq);
+            return NULL;
+        }
+    }
+    Py_DECREF(seq);
+    *n = (size_t)len;
+    return v;
+}
+
+static void
+free_str_list(char **v, size_t n)
+{
+    if (v == NULL) {
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        PyMem_RawFree(v[i]);
+    }
+    PyMem_RawFree(v);
+}
+
+static int64_t
+now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static void
+state_free(rec_state *st)
+{
+    if (st == NULL) {
+        return;
+    }
+    rec_code_release_all(st);
+    rec_threads_free_all(st);
+    free_str_list(st->file_globs, st->n_file_globs);
+    PyMem_RawFree(st->exclude_prefix);
+    PyMem_RawFree(st->codes);
+    PyMem_RawFree(st->free_slots);
+    PyMem_RawFree(st->scratch);
+    Py_XDECREF(st->opname_list);
+    Py_XDECREF(st->set_local_events);
+    Py_XDECREF(st->disable);
+    PyObject *cbs[] = {st->cb_instruction, st->cb_start, st->cb_raise, st->trace_obj, st->thread_hook};
+    for (size_t i = 0; i < sizeof(cbs) / sizeof(cbs[0]); i++) {
+        if (cbs[i]) {
+            ((rec_cb *)cbs[i])->st = NULL;
+            Py_DECREF(cbs[i]);
+        }
+    }
+    PyMem_RawFree(st);
+}
+
+PyDoc_STRVAR(start_doc,
+"start(path, *, tracked=None, patterns=(), file_globs=(), exclude_prefix=None,\n"
+"      argv=(), force=False)\n--\n\n"
+"Start recording into path.  tracked: None to count every instruction, else a\n"
+"list of opcode numbers to count.  Raises FileExistsError unless force.");
+
+static PyObject *
+rec_start(PyObject *module, PyObject *args, PyObject *kwargs)
+{
+    static char *kwlist[] = {"path", "tracked", "patterns", "file_globs", "exclude_prefix",
+                             "argv", "force", NULL};
+    PyObject *path_obj, *tracked = Py_None, *patterns = NULL, *globs = NULL, *exclude = Py_None,
+                        *argv = NULL;
+    int force = 0;
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O&|$OOOOOp:start", kwlist, PyUnicode_FSConverter,
+                                     &path_obj, &tracked, &patterns, &globs, &exclude, &argv, &force)) {
+        return NULL;
+    }
+    PyObject *ret = NULL;
+    char **argv_c = NULL, **pat_c = NULL;
+    size_t argc = 0, npat = 0;
+    rec_state *st = NULL;
+
+    if (active != NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "heavyops: already recording");
+        goto done;
+    }
+    if (extra_index < 0) {
+#if PY_VERSION_HEX >= 0x030C0000
+        extra_index = PyUnstable_Eval_RequestCodeExtraIndex(rec_code_free_extra);
+#else
+        extra_index = _PyEval_RequestCodeExtraIndex(rec_code_free_extra);
+#endif
+        if (extra_index < 0) {
+            PyErr_SetString(PyExc_RuntimeError, "heavyops: no co_extra slot left");
+            goto done;
+        }
+    }
+    rec_threads_init_key();
+    st = PyMem_RawCalloc(1, sizeof(*st));
+    if (st == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    st->extra_index = extra_index;
+    st->tool_id = -1;
+    if (rec_opinfo_init(&st->op, &st->opname_list) < 0) {
+        goto done;
+    }
+    st->mode = tracked == Py_None ? REC_MODE_ALL : REC_MODE_SELECTED;
+    if (tracked != Py_None) {
+        PyObject *seq = PySequence_Fast(tracked, "tracked must be a list of opcodes");
+        if (seq == NULL) {
+            goto done;
+        }
+        for (Py_ssize_t i = 0; i < PySequence_Fast_GET_SIZE(seq); i++) {
+            long o = PyLong_AsLong(PySequence_Fast_GET_ITEM(seq, i));
+            if (o < 0 || o > 255) {
+                Py_DECREF(seq);
+                if (!PyErr_Occurred()) {
+                    PyErr_SetString(PyExc_ValueError, "opcode out of range");
+                }
+                goto done;
+            }
+            st->op.tracked[o] = 1;
+        }
+        Py_DECREF(seq);
+    }
+    if (globs && (st->file_globs = dup_str_list(globs, &st->n_file_globs)) == NULL) {
+        goto done;
+    }
+    if (exclude != Py_None && (st->exclude_prefix = dup_utf8(exclude)) == NULL) {
+        goto done;
+    }
+    if (argv && (argv_c = dup_str_list(argv, &argc)) == NULL) {
+        goto done;
+    }
+    if (patterns && (pat_c = dup_str_list(patterns, &npat)) == NULL) {
+        goto done;
+    }
+
+    char version[32];
+    snprintf(version, sizeof(version), "%d.%d.%d", PY_MAJOR_VERSION, PY_MINOR_VERSION, PY_MICRO_VERSION);
+    hops_meta meta = {
+        .python_version = version,
+        .mechanism = REC_HAVE_MONITORING
+                         ? (st->mode == REC_MODE_ALL ? "sys.monitoring block counters (C callbacks)"
+                                                     : "sys.monitoring per-instruction counters (C callbacks)")
+                         : "C-level tracing, opcode events",
+        .argc = (uint32_t)argc,
+        .argv = (const char *const *)argv_c,
+        .pid = (uint64_t)getpid(),
+        .start_ns = now_ns(),
+        .flags = st->mode == REC_MODE_ALL ? HOPS_META_ALL_INSTRUCTIONS : 0,
+        .n_tracked = (uint32_t)npat,
+        .tracked = (const char *const *)pat_c,
+        .n_file_globs = (uint32_t)st->n_file_globs,
+        .file_globs = (const char *const *)st->file_globs,
+    };
+    int err = hops_writer_open_path(&st->writer, PyBytes_AS_STRING(path_obj),
+                                    force ? 0 : HOPS_WRITE_EXCLUSIVE, &meta);
+    if (err == HOPS_E_EXISTS) {
+        PyErr_Format(PyExc_FileExistsError, "%s: file exists (use --force to overwrite)",
+                     PyBytes_AS_STRING(path_obj));
+        goto done;
+    }
+    if (err < 0) {
+        PyErr_Format(PyExc_OSError, "%s: %s", PyBytes_AS_STRING(path_obj), hops_strerror(err));
+        goto done;
+    }
+    st->active = 1;
+    active = st;
+    active_pid = getpid();
+    if (rec_backend_start(st) < 0) {
+        active = NULL;
+        rec_backend_stop(st);
+        goto done;
+    }
+    if (rec_flusher_start(st) < 0) {
+        PyErr_SetString(PyExc_RuntimeError, "heavyops: cannot start the flusher thread");
+        active = NULL;
+        rec_backend_stop(st);
+        goto done;
+    }
+    st = NULL;
+    ret = Py_NewRef(Py_None);
+done:
+    if (st) {
+        hops_writer_close(st->writer);
+        st->writer = NULL;
+        unlink(PyBytes_AS_STRING(path_obj));
+        state_free(st);
+    }
+    free_str_list(argv_c, argc);
+    free_str_list(pat_c, npat);
+    Py_DECREF(path_obj);
+    return ret;
+}
+
+PyDoc_STRVAR(stop_doc,
+"stop(exit_status=-1)\n--\n\n"
+"Stop recording, write the last frames and close the file.  Returns a dict:\n"
+"bytes, lost_events, error (str or None), other_tool (bool).  A no-op\n"
+"returning None when not recording, and in a forked child (the file is the\n"
+"parent's).");
+
+static PyObject *
+rec_stop(PyObject *module, PyObject *args, PyObject *kwargs)
+{
+    static char *kwlist[] = {"exit_status", NULL};
+    int exit_status = -1;
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "|i:stop", kwlist, &exit_status)) {
+        return NULL;
+    }
+    rec_state *st = active;
+    if (st == NULL) {
+        Py_RETURN_NONE;
+    }
+    active = NULL;
+    if (getpid() != active_pid) { /* forked child: the file belongs to the parent */
+        rec_backend_stop(st);
+        st->writer = NULL; /* leaked on purpose: closing would flush into the parent's file */
+        st->active = 0;
+        Py_RETURN_NONE;
+    }
+    rec_backend_stop(st);
+    rec_flusher_stop(st);
+    rec_flush(st);
+    st->active = 0;
+    hops_end end = {
+        .end_ns = now_ns(),
+        .exit_status = exit_status,
+        .flags = HOPS_END_CLEAN,
+        .lost_events = st->lost_events,
+    };
+    int err = hops_writer_finish(st->writer, &end);
+    if (err < 0 && st->write_err == 0) {
+        st->write_err = err;
+    }
+    uint64_t bytes = hops_writer_bytes_written(st->writer);
+    err = hops_writer_close(st->writer);
+    st->writer = NULL;
+    if (err < 0 && st->write_err == 0) {
+        st->write_err = err;
+    }
+    PyObject *res = Py_BuildValue("{s:K,s:K,s:s,s:O,s:O}", "bytes", (unsigned long long)bytes,
+                                  "lost_events", (unsigned long long)st->lost_events, "error",
+                                  st->write_err ? hops_strerror(st->write_err) : NULL, "other_tool",
+                                  st->other_tool_warning ? Py_True : Py_False, "nomem",
+                                  st->nomem ? Py_True : Py_False);
+    state_free(st);
+    return res;
+}
+
+static PyObject *
+rec_is_recording(PyObject *module, PyObject *unused)
+{
+    return PyBool_FromLong(active != NULL);
+}
+
+static PyMethodDef rec_methods[] = {
+    {"start", (PyCFunction)(void (*)(void))rec_start, METH_VARARGS | METH_KEYWORDS, start_doc},
+    {"stop", (PyCFunction)(void (*)(void))rec_stop, METH_VARARGS | METH_KEYWORDS, stop_doc},
+    {"is_recording", rec_is_recording, METH_NOARGS, "True while a recording is running."},
+    {NULL, NULL, 0, NULL},
+};
+
+static int
+rec_exec(PyObject *m)
+{
+    if (PyType_Ready(&rec_cb_type) < 0) {
+        return -1;
+    }
+    if (PyModule_AddStringConstant(m, "MECHANISM", REC_HAVE_MONITORING ? "sys.monitoring" : "tracing") < 0) {
+        return -1;
+    }
+    return PyModule_AddIntConstant(m, "FORMAT_MAJOR", HOPS_FORMAT_MAJOR);
+}
+
+static PyModuleDef_Slot rec_slots[] = {
+    {Py_mod_exec, rec_exec},
+#if PY_VERSION_HEX >= 0x030C0000
+    /* One recorder per process: not safe to load into subinterpreters. */
+    {Py_mod_multiple_interpreters, Py_MOD_MULTIPLE_INTERPRETERS_NOT_SUPPORTED},
+#endif
+#if PY_VERSION_HEX >= 0x030D0000
+    {Py_mod_gil, Py_MOD_GIL_USED},
+#endif
+    {0, NULL},
+};
+
+static struct PyModuleDef rec_module = {
+    PyModuleDef_HEAD_INIT,
+    .m_name = "heavyops._recorder",
+    .m_doc = "heavyops recorder: counts executed bytecode instructions into a .hops file.",
+    .m_size = 0,
+    .m_methods = rec_methods,
+    .m_slots = rec_slots,
+};
+
+PyMODINIT_FUNC
+PyInit__recorder(void)
+{
+    return PyModuleDef_Init(&rec_module);
+}

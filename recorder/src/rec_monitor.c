@@ -1,0 +1,315 @@
+/*
+ * rec_monitor.c - the 3.12+ backend: sys.monitoring under our own tool id.
+ *
+ * Global events: PY_START and PY_RESUME (first sight of a code object, after
+ * which they return DISABLE for it) and RAISE (early block exits).  Local
+ * INSTRUCTION events per recorded code object; each offset that carries no
+ * counter returns DISABLE the first time, so only counters keep calling back.
+ */
+#include "rec.h"
+
+#if REC_HAVE_MONITORING
+
+#    include <frameobject.h>
+
+/* sys.monitoring.events bits (stable since 3.12, checked at start). */
+#    define EV_PY_START  (1 << 0)
+#    define EV_PY_RESUME (1 << 1)
+#    define EV_RAISE     (1 << 10)
+
+static PyObject *
+monitoring_attr(const char *name)
+{
+    PyObject *sys = PyImport_ImportModule("sys");
+    if (sys == NULL) {
+        return NULL;
+    }
+    PyObject *mon = PyObject_GetAttrString(sys, "monitoring");
+    Py_DECREF(sys);
+    if (mon == NULL) {
+        return NULL;
+    }
+    PyObject *v = PyObject_GetAttrString(mon, name);
+    Py_DECREF(mon);
+    return v;
+}
+
+static PyObject *
+call_monitoring(const char *fn, const char *fmt, ...)
+{
+    PyObject *f = monitoring_attr(fn);
+    if (f == NULL) {
+        return NULL;
+    }
+    va_list va;
+    va_start(va, fmt);
+    PyObject *args = Py_VaBuildValue(fmt, va);
+    va_end(va);
+    PyObject *r = args ? PyObject_Call(f, args, NULL) : NULL;
+    Py_XDECREF(args);
+    Py_DECREF(f);
+    return r;
+}
+
+static int
+enable_code(rec_state *st, rec_code *c)
+{
+    PyObject *r = PyObject_CallFunction(st->set_local_events, "iOl", st->tool_id, c->code,
+                                        st->ev_instruction);
+    if (r == NULL) {
+        return -1;
+    }
+    Py_DECREF(r);
+    return 0;
+}
+
+/* PY_START / PY_RESUME (code, offset). */
+static PyObject *
+on_start(PyObject *self, PyObject *const *args, size_t nargsf, PyObject *kwnames)
+{
+    rec_state *st = ((rec_cb *)self)->st;
+    if (st == NULL || PyVectorcall_NARGS(nargsf) < 1) {
+        Py_RETURN_NONE;
+    }
+    PyObject *code = args[0];
+    rec_code *c = rec_code_lookup(st, code);
+    if (c == NULL) {
+        c = rec_code_get(st, code);
+        if (c == NULL) { /* out of memory: never break the program */
+            PyErr_Clear();
+            st->nomem = 1;
+            Py_RETURN_NONE;
+        }
+        if (c->counted && enable_code(st, c) < 0) {
+            PyErr_Clear();
+            st->nomem = 1;
+        }
+    }
+    return Py_NewRef(st->disable);
+}
+
+/* INSTRUCTION (code, offset): the hot path. */
+static PyObject *
+on_instruction(PyObject *self, PyObject *const *args, size_t nargsf, PyObject *kwnames)
+{
+    rec_state *st = ((rec_cb *)self)->st;
+    if (st == NULL) {
+        Py_RETURN_NONE;
+    }
+    rec_code *c = rec_code_lookup(st, args[0]);
+    if (c == NULL || !c->counted) {
+        return Py_NewRef(st->disable);
+    }
+    long off = PyLong_AsLong(args[1]);
+    int32_t k = (off >= 0 && (unsigned long)off / 2 < c->n_units) ? c->unit_ctr[off / 2] : -1;
+    if (k < 0) {
+        return Py_NewRef(st->disable);
+    }
+    rec_thread *t = rec_thread_current(st);
+    int64_t *a;
+    if (t != NULL && c->slot < t->cap && (a = t->counters[c->slot]) != NULL) {
+        a[k]++;
+    } else if (t != NULL && (a = rec_thread_counters(st, t, c)) != NULL) {
+        a[k]++;
+    } else {
+        st->lost_events++;
+        st->nomem = 1;
+    }
+    Py_RETURN_NONE;
+}
+
+/* RAISE (code, offset, exception): the frame leaves its block here unless a
+ * handler in the same block... which cannot be: handlers are leaders. */
+static PyObject *
+on_raise(PyObject *self, PyObject *const *args, size_t nargsf, PyObject *kwnames)
+{
+    rec_state *st = ((rec_cb *)self)->st;
+    if (st == NULL || PyVectorcall_NARGS(nargsf) < 3) {
+        Py_RETURN_NONE;
+    }
+    rec_code *c = rec_code_lookup(st, args[0]);
+    if (c == NULL || !c->counted || !c->derive) {
+        Py_RETURN_NONE;
+    }
+    long off = PyLong_AsLong(args[1]);
+    /* The event's offset may point into an inline cache (3.12) or before the
+     * CALL (3.13) when the exception comes out of a callee; the traceback
+     * entry this frame just added has the right one. */
+    PyObject *tb = PyException_GetTraceback(args[2]);
+    if (tb != NULL && PyTraceBack_Check(tb)) {
+        PyTracebackObject *t = (PyTracebackObject *)tb;
+        if ((PyObject *)t->tb_frame == (PyObject *)PyEval_GetFrame()) {
+            off = t->tb_lasti;
+        }
+    }
+    Py_XDECREF(tb);
+    uint32_t k = rec_code_instr_at(c, (int)off);
+    if (k >= c->n_instr) {
+        Py_RETURN_NONE;
+    }
+    rec_thread *th = rec_thread_current(st);
+    int64_t *a = th ? rec_thread_counters(st, th, c) : NULL;
+    if (a != NULL) {
+        a[c->n_instr + k]++;
+    } else {
+        st->nomem = 1;
+    }
+    Py_RETURN_NONE;
+}
+
+static int
+register_cb(rec_state *st, long event, PyObject *cb)
+{
+    PyObject *r = call_monitoring("register_callback", "ilO", st->tool_id, event, cb);
+    if (r == NULL) {
+        return -1;
+    }
+    Py_DECREF(r);
+    return 0;
+}
+
+/* Frames already running in other threads get their code set up now; the
+ * starting thread's own frames are the launcher's. */
+static void
+walk_running_frames(rec_state *st)
+{
+    PyThreadState *self = PyThreadState_Get();
+    for (PyThreadState *ts = PyInterpreterState_ThreadHead(self->interp); ts; ts = PyThreadState_Next(ts)) {
+        if (ts == self) {
+            continue;
+        }
+        PyFrameObject *f = PyThreadState_GetFrame(ts);
+        while (f) {
+            PyCodeObject *code = PyFrame_GetCode(f);
+            if (rec_code_lookup(st, (PyObject *)code) == NULL) {
+                rec_code *c = rec_code_get(st, (PyObject *)code);
+                if (c && c->counted) {
+                    enable_code(st, c);
+                }
+                PyErr_Clear();
+            }
+            Py_DECREF(code);
+            PyFrameObject *back = PyFrame_GetBack(f);
+            Py_DECREF(f);
+            f = back;
+        }
+    }
+}
+
+int
+rec_backend_start(rec_state *st)
+{
+    PyObject *events = monitoring_attr("events");
+    if (events == NULL) {
+        return -1;
+    }
+    PyObject *v = PyObject_GetAttrString(events, "INSTRUCTION");
+    Py_DECREF(events);
+    if (v == NULL) {
+        return -1;
+    }
+    st->ev_instruction = PyLong_AsLong(v);
+    Py_DECREF(v);
+
+    /* Our own tool id: PROFILER_ID if free, else any free one. */
+    static const int candidates[] = {2, 3, 4};
+    st->tool_id = -1;
+    for (size_t i = 0; i < 3 && st->tool_id < 0; i++) {
+        PyObject *owner = call_monitoring("get_tool", "(i)", candidates[i]);
+        if (owner == NULL) {
+            return -1;
+        }
+        if (owner == Py_None) {
+            PyObject *r = call_monitoring("use_tool_id", "is", candidates[i], "heavyops");
+            if (r == NULL) {
+                Py_DECREF(owner);
+                return -1;
+            }
+            Py_DECREF(r);
+            st->tool_id = candidates[i];
+        }
+        Py_DECREF(owner);
+    }
+    if (st->tool_id < 0) {
+        PyErr_SetString(PyExc_RuntimeError, "heavyops: no free sys.monitoring tool id");
+        return -1;
+    }
+    /* CPython loses events when two tools instrument one code object. */
+    for (int tool = 0; tool < 6; tool++) {
+        if (tool == st->tool_id) {
+            continue;
+        }
+        PyObject *ev = call_monitoring("get_events", "(i)", tool);
+        if (ev == NULL) {
+            PyErr_Clear();
+            continue;
+        }
+        if (PyLong_AsLong(ev) & st->ev_instruction) {
+            st->other_tool_warning = 1;
+        }
+        Py_DECREF(ev);
+    }
+    st->set_local_events = monitoring_attr("set_local_events");
+    st->disable = monitoring_attr("DISABLE");
+    if (st->set_local_events == NULL || st->disable == NULL) {
+        return -1;
+    }
+    st->cb_start = rec_cb_new(st, on_start);
+    st->cb_instruction = rec_cb_new(st, on_instruction);
+    st->cb_raise = rec_cb_new(st, on_raise);
+    if (!st->cb_start || !st->cb_instruction || !st->cb_raise) {
+        return -1;
+    }
+    long global = EV_PY_START | EV_PY_RESUME;
+    if (register_cb(st, EV_PY_START, st->cb_start) < 0 ||
+        register_cb(st, EV_PY_RESUME, st->cb_start) < 0 ||
+        register_cb(st, st->ev_instruction, st->cb_instruction) < 0) {
+        return -1;
+    }
+    if (st->mode == REC_MODE_ALL) {
+        if (register_cb(st, EV_RAISE, st->cb_raise) < 0) {
+            return -1;
+        }
+        global |= EV_RAISE;
+    }
+    walk_running_frames(st);
+    PyObject *r = call_monitoring("set_events", "il", st->tool_id, global);
+    if (r == NULL) {
+        return -1;
+    }
+    Py_DECREF(r);
+    return 0;
+}
+
+int
+rec_backend_stop(rec_state *st)
+{
+    if (st->tool_id < 0) {
+        return 0;
+    }
+    PyObject *r = call_monitoring("set_events", "ii", st->tool_id, 0);
+    Py_XDECREF(r);
+    PyErr_Clear();
+    /* set_events(tool, 0) leaves local events in place: clear them per code. */
+    for (uint32_t s = 0; s < st->n_slots; s++) {
+        rec_code *c = st->codes[s];
+        if (c && !c->dead && c->code) {
+            r = PyObject_CallFunction(st->set_local_events, "iOi", st->tool_id, c->code, 0);
+            Py_XDECREF(r);
+            PyErr_Clear();
+        }
+    }
+    const long evs[] = {EV_PY_START, EV_PY_RESUME, EV_RAISE, st->ev_instruction};
+    for (size_t i = 0; i < sizeof(evs) / sizeof(evs[0]); i++) {
+        r = call_monitoring("register_callback", "ilO", st->tool_id, evs[i], Py_None);
+        Py_XDECREF(r);
+        PyErr_Clear();
+    }
+    r = call_monitoring("free_tool_id", "(i)", st->tool_id);
+    Py_XDECREF(r);
+    PyErr_Clear();
+    st->tool_id = -1;
+    return 0;
+}
+
+#endif /* REC_HAVE_MONITORING */

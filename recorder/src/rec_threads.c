@@ -1,0 +1,165 @@
+/*
+ * rec_threads.c - per-thread counters.  The hot path finds its thread's state
+ * through a C thread-local pointer; the state lives until the OS thread exits
+ * (seen by a pthread key destructor) and its last counts have been flushed.
+ */
+#include "rec.h"
+
+#include <string.h>
+
+pthread_mutex_t rec_threads_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* A cache of this OS thread's rec_thread: thread-local by nature, and the
+ * pthread key below exists only for its destructor. */
+static _Thread_local rec_thread *tls_thread;
+static pthread_key_t exit_key;
+static pthread_once_t exit_key_once = PTHREAD_ONCE_INIT;
+
+static void
+thread_free(rec_thread *t)
+{
+    for (uint32_t i = 0; i < t->cap; i++) {
+        PyMem_RawFree(t->counters[i]);
+    }
+    PyMem_RawFree(t->counters);
+    PyMem_RawFree(t->written_name);
+    PyMem_RawFree(t->name);
+    PyMem_RawFree(t);
+}
+
+/* Runs without the GIL when an OS thread that counted something exits. */
+static void
+on_thread_exit(void *p)
+{
+    rec_thread *t = p;
+    pthread_mutex_lock(&rec_threads_lock);
+    int orphan = t->st == NULL;
+    t->dead = 1;
+    pthread_mutex_unlock(&rec_threads_lock);
+    if (orphan) { /* the recorder stopped before this thread ended */
+        thread_free(t);
+    }
+}
+
+static void
+make_key(void)
+{
+    pthread_key_create(&exit_key, on_thread_exit);
+}
+
+void
+rec_threads_init_key(void)
+{
+    pthread_once(&exit_key_once, make_key);
+}
+
+rec_thread *
+rec_thread_current(rec_state *st)
+{
+    rec_thread *t = tls_thread;
+    if (t != NULL && t->st == st) {
+        return t;
+    }
+    t = PyMem_RawCalloc(1, sizeof(*t));
+    if (t == NULL) {
+        return NULL;
+    }
+    t->st = st;
+    t->tid = (uint64_t)PyThread_get_thread_ident();
+#ifdef PY_HAVE_THREAD_NATIVE_ID
+    t->native_id = (uint64_t)PyThread_get_thread_native_id();
+#endif
+    pthread_mutex_lock(&rec_threads_lock);
+    t->next = st->threads;
+    st->threads = t;
+    pthread_mutex_unlock(&rec_threads_lock);
+    tls_thread = t;
+    pthread_setspecific(exit_key, t);
+    rec_thread_lookup_name(t);
+    return t;
+}
+
+int64_t *
+rec_thread_counters(rec_state *st, rec_thread *t, rec_code *c)
+{
+    if (c->slot >= t->cap) {
+        uint32_t cap = t->cap ? t->cap : 64;
+        while (cap <= c->slot) {
+            cap *= 2;
+        }
+        int64_t **tab = PyMem_RawRealloc(t->counters, cap * sizeof(*tab));
+        if (tab == NULL) {
+            st->nomem = 1;
+            return NULL;
+        }
+        memset(tab + t->cap, 0, (cap - t->cap) * sizeof(*tab));
+        t->counters = tab;
+        t->cap = cap;
+    }
+    int64_t *a = t->counters[c->slot];
+    if (a == NULL) {
+        a = PyMem_RawCalloc(2 * (size_t)c->n_instr + 1, sizeof(int64_t));
+        if (a == NULL) {
+            st->nomem = 1;
+            return NULL;
+        }
+        t->counters[c->slot] = a;
+    }
+    return a;
+}
+
+/* At stop, after the final flush.  Threads still running keep their struct
+ * (their exit destructor frees it); the others are freed now. */
+void
+rec_threads_free_all(rec_state *st)
+{
+    pthread_mutex_lock(&rec_threads_lock);
+    rec_thread *t = st->threads;
+    st->threads = NULL;
+    while (t) {
+        rec_thread *next = t->next;
+        for (uint32_t i = 0; i < t->cap; i++) {
+            PyMem_RawFree(t->counters[i]);
+            t->counters[i] = NULL;
+        }
+        if (t->dead) {
+            thread_free(t);
+        } else {
+            t->st = NULL;
+            t->next = NULL;
+        }
+        t = next;
+    }
+    pthread_mutex_unlock(&rec_threads_lock);
+}
+
+/* threading._active[tid]._name: plain dict and attribute reads, so no Python
+ * code runs (it would be counted, in whatever thread flushes). */
+void
+rec_thread_lookup_name(rec_thread *t)
+{
+    PyObject *exc_type, *exc_value, *exc_tb;
+    PyErr_Fetch(&exc_type, &exc_value, &exc_tb);
+    PyObject *modname = PyUnicode_FromString("threading");
+    PyObject *threading = modname ? PyImport_GetModule(modname) : NULL;
+    Py_XDECREF(modname);
+    PyObject *active = threading ? PyObject_GetAttrString(threading, "_active") : NULL;
+    PyObject *key = PyLong_FromUnsignedLongLong(t->tid);
+    PyObject *th = (active && key && PyDict_Check(active)) ? PyDict_GetItem(active, key) : NULL;
+    PyObject *name = th ? PyObject_GetAttrString(th, "_name") : NULL;
+    const char *s = (name && PyUnicode_Check(name)) ? PyUnicode_AsUTF8(name) : NULL;
+    if (s && (t->name == NULL || strcmp(s, t->name) != 0)) {
+        size_t n = strlen(s) + 1;
+        char *copy = PyMem_RawMalloc(n);
+        if (copy) {
+            memcpy(copy, s, n);
+            PyMem_RawFree(t->name);
+            t->name = copy;
+        }
+    }
+    Py_XDECREF(name);
+    Py_XDECREF(key);
+    Py_XDECREF(active);
+    Py_XDECREF(threading);
+    PyErr_Restore(exc_type, exc_value, exc_tb);
+}

@@ -1,0 +1,180 @@
+/*
+ * rec_trace.c - the 3.11 backend: C-level tracing (PyEval_SetTrace) with
+ * opcode events on the frames of recorded code only, in every thread.
+ *
+ * Threads started later install our tracer through threading.settrace(hook):
+ * the hook's first call replaces the Python-level trampoline with the C
+ * tracer.  At stop each thread removes its own tracer at its next event (the
+ * shared object's state pointer is cleared), as coverage.py's CTracer does.
+ */
+#include "rec.h"
+
+#if !REC_HAVE_MONITORING
+
+#    include <frameobject.h>
+#    include <string.h>
+
+/* The head of 3.11's struct _frame (Include/internal/pycore_frame.h), used
+ * only after rec_backend_start checked it against the attribute setters. */
+typedef struct {
+    PyObject_HEAD
+    PyFrameObject *f_back;
+    void *f_frame;
+    PyObject *f_trace;
+    int f_lineno;
+    char f_trace_lines;
+    char f_trace_opcodes;
+} rec_frame311;
+
+static void
+set_frame_flags(rec_state *st, PyFrameObject *f, int opcodes)
+{
+    if (st->frame_mirror_ok) {
+        ((rec_frame311 *)f)->f_trace_lines = 0;
+        ((rec_frame311 *)f)->f_trace_opcodes = (char)opcodes;
+        return;
+    }
+    PyObject_SetAttrString((PyObject *)f, "f_trace_lines", Py_False);
+    PyObject_SetAttrString((PyObject *)f, "f_trace_opcodes", opcodes ? Py_True : Py_False);
+    PyErr_Clear();
+}
+
+static int
+trace_func(PyObject *obj, PyFrameObject *frame, int what, PyObject *arg)
+{
+    rec_state *st = ((rec_cb *)obj)->st;
+    if (st == NULL) { /* recorder stopped: this thread unhooks itself */
+        PyEval_SetTrace(NULL, NULL);
+        return 0;
+    }
+    if (what == PyTrace_OPCODE) {
+        PyCodeObject *code = PyFrame_GetCode(frame);
+        rec_code *c = rec_code_lookup(st, (PyObject *)code);
+        Py_DECREF(code);
+        if (c == NULL || !c->counted) {
+            return 0;
+        }
+        int off = PyFrame_GetLasti(frame);
+        int32_t k = (off >= 0 && (unsigned)off / 2 < c->n_units) ? c->unit_ctr[off / 2] : -1;
+        if (k < 0) {
+            return 0;
+        }
+        rec_thread *t = rec_thread_current(st);
+        int64_t *a;
+        if (t != NULL && c->slot < t->cap && (a = t->counters[c->slot]) != NULL) {
+            a[k]++;
+        } else if (t != NULL && (a = rec_thread_counters(st, t, c)) != NULL) {
+            a[k]++;
+        } else {
+            st->lost_events++;
+        }
+        return 0;
+    }
+    if (what == PyTrace_CALL) {
+        PyCodeObject *code = PyFrame_GetCode(frame);
+        rec_code *c = rec_code_get(st, (PyObject *)code);
+        Py_DECREF(code);
+        if (c == NULL) {
+            PyErr_Clear();
+            st->nomem = 1;
+            return 0;
+        }
+        set_frame_flags(st, frame, c->counted);
+    }
+    return 0;
+}
+
+/* threading.settrace hook: (frame, event, arg), called in a new thread. */
+static PyObject *
+thread_hook(PyObject *self, PyObject *const *args, size_t nargsf, PyObject *kwnames)
+{
+    rec_state *st = ((rec_cb *)self)->st;
+    if (st == NULL) {
+        PyEval_SetTrace(NULL, NULL);
+        Py_RETURN_NONE;
+    }
+    PyEval_SetTrace(trace_func, st->trace_obj);
+    if (PyVectorcall_NARGS(nargsf) >= 1 && PyFrame_Check(args[0])) {
+        trace_func(st->trace_obj, (PyFrameObject *)args[0], PyTrace_CALL, Py_None);
+    }
+    Py_RETURN_NONE;
+}
+
+/* Checks our mirror of the frame flags against the real setters. */
+static int
+frame_mirror_works(void)
+{
+    PyFrameObject *f = PyEval_GetFrame();
+    if (f == NULL || Py_TYPE(f)->tp_basicsize < (Py_ssize_t)sizeof(rec_frame311)) {
+        return 0;
+    }
+    rec_frame311 *m = (rec_frame311 *)f;
+    PyObject *o = (PyObject *)f;
+    PyObject *old_lines = PyObject_GetAttrString(o, "f_trace_lines");
+    PyObject *old_ops = PyObject_GetAttrString(o, "f_trace_opcodes");
+    if (old_lines == NULL || old_ops == NULL) {
+        Py_XDECREF(old_lines);
+        Py_XDECREF(old_ops);
+        PyErr_Clear();
+        return 0;
+    }
+    int ok = 1;
+    for (int v = 0; v < 2 && ok; v++) {
+        PyObject *b = v ? Py_True : Py_False;
+        ok = PyObject_SetAttrString(o, "f_trace_opcodes", b) == 0 && m->f_trace_opcodes == v &&
+             PyObject_SetAttrString(o, "f_trace_lines", b) == 0 && m->f_trace_lines == v;
+    }
+    PyObject_SetAttrString(o, "f_trace_lines", old_lines);
+    PyObject_SetAttrString(o, "f_trace_opcodes", old_ops);
+    Py_DECREF(old_lines);
+    Py_DECREF(old_ops);
+    PyErr_Clear();
+    return ok;
+}
+
+static int
+threading_settrace(PyObject *hook)
+{
+    PyObject *threading = PyImport_ImportModule("threading");
+    if (threading == NULL) {
+        return -1;
+    }
+    PyObject *r = PyObject_CallMethod(threading, "settrace", "O", hook);
+    Py_DECREF(threading);
+    if (r == NULL) {
+        return -1;
+    }
+    Py_DECREF(r);
+    return 0;
+}
+
+int
+rec_backend_start(rec_state *st)
+{
+    st->tool_id = -1;
+    st->frame_mirror_ok = frame_mirror_works();
+    st->trace_obj = rec_cb_new(st, NULL);
+    st->thread_hook = rec_cb_new(st, thread_hook);
+    if (st->trace_obj == NULL || st->thread_hook == NULL) {
+        return -1;
+    }
+    if (threading_settrace(st->thread_hook) < 0) {
+        return -1;
+    }
+    PyEval_SetTrace(trace_func, st->trace_obj);
+    return 0;
+}
+
+int
+rec_backend_stop(rec_state *st)
+{
+    PyEval_SetTrace(NULL, NULL);
+    if (threading_settrace(Py_None) < 0) {
+        PyErr_Clear();
+    }
+    ((rec_cb *)st->trace_obj)->st = NULL;
+    ((rec_cb *)st->thread_hook)->st = NULL;
+    return 0;
+}
+
+#endif /* !REC_HAVE_MONITORING */

@@ -152,6 +152,7 @@ enum hops_meta_tag {
 #define HOPS_FRAME_RAW_MAX_WRITE ((uint32_t)4 << 20)
 #define HOPS_FRAME_RAW_MAX_READ  ((uint32_t)64 << 20)
 #define HOPS_FRAME_MAX_RECORDS   (HOPS_FRAME_RAW_MAX_WRITE / HOPS_RECORD_SIZE)
+#define HOPS_LZ4_MAX_RATIO       255
 
 /* hops_crc32c() without hardware acceleration; tests compare the two. */
 uint32_t hops_crc32c_portable(uint32_t crc, const void *buf, size_t len);

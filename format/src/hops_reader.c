@@ -172,8 +172,12 @@ next_chunk(hops_reader *r, uint32_t *id, const uint8_t **payload, uint64_t *len)
     *id = hops_get32(hdr);
     *len = hops_get64(hdr + 8);
     FORWARD_IF_ERROR(fetch_payload(r, *len, payload));
+#ifndef FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
+    /* Fuzzing builds skip this (as zstd does): random mutations would almost
+     * never get past it to the parsers. */
     RETURN_ERROR_IF(hops_chunk_crc(hdr, *payload, (size_t)*len) != hops_get32(hdr + 4),
                     HOPS_E_CHECKSUM);
+#endif
     /* Cannot overflow: the payload is really there, in memory or consumed. */
     end = r->pos + HOPS_CHUNK_HDR_SIZE + *len;
     r->pos = end;
@@ -277,6 +281,7 @@ parse_meta(hops_reader *r, const uint8_t *payload, uint64_t len)
     /* Each TLV is at least 8 bytes, so these sums are bounded by the payload
      * size and cannot overflow. */
     total = (n_argv + n_tracked + n_globs) * sizeof(char *) + str_bytes;
+    RETURN_ERROR_IF(total > SIZE_MAX, HOPS_E_NOMEM);
     r->meta_mem = hops_malloc((size_t)total);
     RETURN_ERROR_IF(r->meta_mem == NULL, HOPS_E_NOMEM);
     argv = r->meta_mem;
@@ -430,6 +435,11 @@ parse_frame(hops_reader *r, const uint8_t *payload, uint64_t len, hops_frame *f)
     RETURN_ERROR_IF((uint64_t)n * HOPS_RECORD_SIZE != raw_size, HOPS_E_CORRUPT);
     RETURN_ERROR_IF(raw_size > HOPS_FRAME_RAW_MAX_READ, HOPS_E_CORRUPT);
     RETURN_ERROR_IF(csize > (uint64_t)LZ4_COMPRESSBOUND(raw_size), HOPS_E_CORRUPT);
+    /* No LZ4 block expands more than 255-fold (each extra match-length byte
+     * adds at most 255 output bytes), so a larger claim is forged: refuse it
+     * before allocating, which ties the reader's memory to the bytes present
+     * in the file rather than to a number written in it. */
+    RETURN_ERROR_IF(raw_size > csize * HOPS_LZ4_MAX_RATIO, HOPS_E_CORRUPT);
 
     FORWARD_IF_ERROR(ensure_cap((void **)&r->raw, &r->raw_cap, raw_size));
     FORWARD_IF_ERROR(

@@ -605,6 +605,41 @@ Test(hops_roundtrip, splits_frames_larger_than_4_mib)
     free(counts);
 }
 
+Test(hops_roundtrip, accepts_maximally_compressible_frames)
+{
+    /* Identical records compress close to LZ4's 255-fold limit, which the
+     * reader uses to refuse forged raw sizes: it must still accept them. */
+    const size_t n = 2 * 349525 + 1;
+    hops_count *counts = calloc(n, sizeof(*counts));
+    int fd;
+    char *path;
+    hops_writer *w = writer_to_fd(&fd, &path);
+    hops_reader *r = NULL;
+    hops_event ev;
+    size_t seen = 0;
+    buf b;
+
+    cr_assert_not_null(counts);
+    add_simple_code(w, 1, "f");
+    cr_assert_eq(hops_writer_add_frame(w, 1, counts, n), HOPS_OK);
+    b = finish_to_buf(w, fd, path);
+    cr_assert_eq(hops_reader_open_mem(&r, b.data, b.size), HOPS_OK);
+    while (hops_reader_next(r, &ev) == 1) {
+        if (ev.kind != HOPS_EV_FRAME)
+            continue;
+        if (ev.u.frame.n == 349525)
+            cr_assert_gt(ev.u.frame.raw_size, 250 * (ev.u.frame.compressed_size - 16),
+                         "the test must come close to the limit");
+        for (size_t i = 0; i < ev.u.frame.n; i++)
+            cr_assert(ev.u.frame.counts[i].site == 0 && ev.u.frame.counts[i].count == 0);
+        seen += ev.u.frame.n;
+    }
+    cr_assert_eq(seen, n);
+    hops_reader_close(r);
+    free(b.data);
+    free(counts);
+}
+
 Test(hops_roundtrip, reads_the_same_through_a_path_a_pipe_and_memory)
 {
     buf b = small_file(1);
@@ -1260,6 +1295,13 @@ Test(hops_reader, rejects_a_raw_size_mismatch)
     hops_write_le32(b.data + off + 16 + 12, 24);
     fix_crc(&b, off);
     cr_assert_eq(open_and_drain(&b, &n_events, &saw_end), HOPS_E_LZ4);
+
+    /* A raw_size no LZ4 block of this size could produce (more than 255-fold
+     * expansion) is refused before allocating for it. */
+    hops_write_le32(b.data + off + 16 + 8, 1000);
+    hops_write_le32(b.data + off + 16 + 12, 12000);
+    fix_crc(&b, off);
+    cr_assert_eq(open_and_drain(&b, &n_events, &saw_end), HOPS_E_CORRUPT);
 
     /* A forged raw_size beyond the 64 MiB bound is refused before allocating. */
     hops_write_le32(b.data + off + 16 + 8, 0x10000000u / 3);

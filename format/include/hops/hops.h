@@ -32,18 +32,18 @@ extern "C" {
 
 /* ---- errors ---------------------------------------------------------------
  * One list generates the enum and hops_strerror().  Values are pinned. */
-#define HOPS_ERROR_LIST(X)                                                     \
-    X(HOPS_OK, 0, "success")                                                   \
-    X(HOPS_E_IO, -1, "input/output error")                                     \
-    X(HOPS_E_BAD_MAGIC, -2, "not a heavyops recording (bad magic number)")     \
-    X(HOPS_E_VERSION, -3, "unsupported format version (written by a newer heavyops?)") \
-    X(HOPS_E_TRUNCATED, -4, "truncated file")                                  \
-    X(HOPS_E_CORRUPT, -5, "corrupt data")                                      \
-    X(HOPS_E_LZ4, -6, "lz4 decompression failed")                              \
-    X(HOPS_E_NOMEM, -7, "out of memory")                                       \
-    X(HOPS_E_API, -8, "invalid use of the hops library")                       \
-    X(HOPS_E_CHECKSUM, -9, "checksum mismatch")                                \
-    X(HOPS_E_EMPTY, -10, "empty file")                                         \
+#define HOPS_ERROR_LIST(X)                                                                         \
+    X(HOPS_OK, 0, "success")                                                                       \
+    X(HOPS_E_IO, -1, "input/output error")                                                         \
+    X(HOPS_E_BAD_MAGIC, -2, "not a heavyops recording (bad magic number)")                         \
+    X(HOPS_E_VERSION, -3, "unsupported format version (written by a newer heavyops?)")             \
+    X(HOPS_E_TRUNCATED, -4, "truncated file")                                                      \
+    X(HOPS_E_CORRUPT, -5, "corrupt data")                                                          \
+    X(HOPS_E_LZ4, -6, "lz4 decompression failed")                                                  \
+    X(HOPS_E_NOMEM, -7, "out of memory")                                                           \
+    X(HOPS_E_API, -8, "invalid use of the hops library")                                           \
+    X(HOPS_E_CHECKSUM, -9, "checksum mismatch")                                                    \
+    X(HOPS_E_EMPTY, -10, "empty file")                                                             \
     X(HOPS_E_EXISTS, -11, "file exists")
 
 typedef enum hops_err {
@@ -71,27 +71,29 @@ HOPS_API uint32_t hops_crc32c(uint32_t crc, const void *buf, size_t len);
 /* hops_meta.flags */
 #define HOPS_META_ALL_INSTRUCTIONS 0x1u /* every instruction counted: total is exact */
 
-/* Run description, written once at the start of a file. */
+/* Run description, written once at the start of a file.  The writer omits a
+ * NULL python_version or mechanism; the reader yields "" for absent strings
+ * and never NULL.  A list with n > 0 needs n non-NULL strings. */
 typedef struct hops_meta {
-    const char *python_version;   /* e.g. "3.12.1" */
-    const char *mechanism;        /* e.g. "sys.monitoring block counters" */
+    const char *python_version; /* e.g. "3.12.1" */
+    const char *mechanism;      /* e.g. "sys.monitoring block counters" */
     uint32_t argc;
-    const char *const *argv;      /* target argv as the program sees it */
+    const char *const *argv; /* target argv as the program sees it */
     uint64_t pid;
-    int64_t start_ns;             /* wall clock, ns since the Unix epoch */
-    uint32_t flags;               /* HOPS_META_* */
-    uint32_t n_tracked;           /* opname patterns given to record -i (0 if ALL) */
+    int64_t start_ns;   /* wall clock, ns since the Unix epoch */
+    uint32_t flags;     /* HOPS_META_* */
+    uint32_t n_tracked; /* opname patterns given to record -i (0 if ALL) */
     const char *const *tracked;
-    uint32_t n_file_globs;        /* record -f patterns (0: every file) */
+    uint32_t n_file_globs; /* record -f patterns (0: every file) */
     const char *const *file_globs;
 } hops_meta;
 
 /* One instrumented instruction of a code object. */
 typedef struct hops_site {
-    uint32_t offset;     /* byte offset in co_code */
-    int32_t line;        /* -1 when unknown */
-    int32_t col;         /* 0-based column, -1 when unknown */
-    const char *opname;  /* as the recording interpreter's dis names it */
+    uint32_t offset;    /* byte offset in co_code */
+    int32_t line;       /* -1 when unknown */
+    int32_t col;        /* 0-based column, -1 when unknown */
+    const char *opname; /* as the recording interpreter's dis names it */
 } hops_site;
 
 /* A code object: symbol-table entry.  Its sites get the consecutive global site
@@ -107,8 +109,8 @@ typedef struct hops_code {
 
 /* A thread's identity; may be written again when its name changes. */
 typedef struct hops_thread {
-    uint64_t tid;        /* threading.get_ident() */
-    uint64_t native_id;  /* threading.get_native_id(), 0 if unknown */
+    uint64_t tid;       /* threading.get_ident() */
+    uint64_t native_id; /* threading.get_native_id(), 0 if unknown */
     const char *name;
 } hops_thread;
 
@@ -122,9 +124,9 @@ typedef struct hops_count {
 #define HOPS_END_CLEAN 0x1u /* the recorder stopped normally (not killed or crashed) */
 
 typedef struct hops_end {
-    int64_t end_ns;      /* wall clock, ns since the Unix epoch */
-    int32_t exit_status; /* target's exit status as far as known, -1 if unknown */
-    uint32_t flags;      /* HOPS_END_* */
+    int64_t end_ns;       /* wall clock, ns since the Unix epoch */
+    int32_t exit_status;  /* target's exit status as far as known, -1 if unknown */
+    uint32_t flags;       /* HOPS_END_* */
     uint64_t lost_events; /* counts the recorder knows it lost (e.g. out of memory) */
 } hops_end;
 
@@ -144,7 +146,9 @@ HOPS_API int hops_writer_open_path(hops_writer **out, const char *path, unsigned
 HOPS_API int hops_writer_open_fd(hops_writer **out, int fd, const hops_meta *meta);
 
 /* Declares a code object.  code->first_site must equal the number of sites
- * declared so far (ids are dense); returns HOPS_E_API otherwise. */
+ * declared so far (ids are dense); returns HOPS_E_API otherwise, and also for
+ * a NULL filename or qualname and an opname that is NULL, empty or longer than
+ * 255 bytes. */
 HOPS_API int hops_writer_add_code(hops_writer *w, const hops_code *code);
 /* Number of sites declared so far: the next code's first_site. */
 HOPS_API uint32_t hops_writer_next_site(const hops_writer *w);
@@ -193,22 +197,27 @@ typedef enum hops_event_kind {
 typedef struct hops_frame {
     uint64_t tid;
     size_t n;
-    const hops_count *counts;   /* Borrowed */
-    uint64_t compressed_size;   /* bytes of this frame's chunk payload on disk */
-    uint64_t raw_size;          /* bytes after decompression */
+    const hops_count *counts; /* Borrowed */
+    uint64_t compressed_size; /* bytes of this frame's chunk payload on disk */
+    uint64_t raw_size;        /* bytes after decompression */
 } hops_frame;
 
 typedef struct hops_event {
     hops_event_kind kind;
     union {
-        hops_code code;          /* strings and sites Borrowed */
+        hops_code code; /* strings and sites Borrowed */
         hops_thread thread;
         hops_frame frame;
         hops_end end;
     } u;
 } hops_event;
 
-/* Opens and validates the header and meta chunk. */
+/* Opens and validates the header and meta chunk.  A regular file is mapped
+ * read-only as it is at open time (a recording still being written shows the
+ * chunks complete then); pipes and files mmap refuses are read with read(2),
+ * chunk by chunk.  A directory is HOPS_E_IO.  As with any mapping, a file that
+ * another process truncates while it is open may raise SIGBUS.  On error *out
+ * is NULL. */
 HOPS_API int hops_reader_open_path(hops_reader **out, const char *path);
 /* Same over a caller-owned buffer, which must outlive the reader. */
 HOPS_API int hops_reader_open_mem(hops_reader **out, const void *data, size_t size);
@@ -223,7 +232,7 @@ HOPS_API int hops_reader_next(hops_reader *r, hops_event *ev);
 
 /* Byte offset of the chunk the last event (or error) came from. */
 HOPS_API uint64_t hops_reader_offset(const hops_reader *r);
-/* Total file size in bytes. */
+/* Total file size in bytes (for a pipe: the bytes read so far). */
 HOPS_API uint64_t hops_reader_file_size(const hops_reader *r);
 
 #ifdef __cplusplus

@@ -111,9 +111,12 @@ an_table_render(const struct an_table *t, struct an_strbuf *out)
     }
     if (!nrows && !t->more)
         an_strbuf_addstr(out, "(no rows)\n");
-    if (t->more)
-        an_strbuf_addf(out, "\xe2\x80\xa6 %zu more row%s (--top 0 shows all)\n", t->more,
-                       t->more == 1 ? "" : "s");
+    if (t->more) {
+        an_strbuf_addstr(out, "\xe2\x80\xa6 "); /* U+2026 HORIZONTAL ELLIPSIS */
+        an_strbuf_add_thousands(out, t->more);
+        an_strbuf_addstr(out, t->more == 1 ? " more row (--top 0 shows all)\n"
+                                           : " more rows (--top 0 shows all)\n");
+    }
 }
 
 /* ---- key text -------------------------------------------------------------- */

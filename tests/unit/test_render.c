@@ -79,6 +79,9 @@ Test(render, table_announces_cut_rows)
                         "    5 | X\n"
                         "\xe2\x80\xa6 37 more rows (--top 0 shows all)\n");
     free(s);
+    s = table(14997, 1, cells);
+    cr_expect(strstr(s, "\xe2\x80\xa6 14,997 more rows (--top 0 shows all)\n"));
+    free(s);
     s = table(1, 1, cells);
     cr_expect(strstr(s, "\xe2\x80\xa6 1 more row (--top 0 shows all)\n"));
     free(s);

@@ -13,7 +13,8 @@ import types
 
 from heavyops import _recorder
 
-PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
+# exactly as our code objects name their files (co_filename is __file__)
+PACKAGE_DIR = os.path.dirname(__file__) + os.sep
 
 
 class TargetError(Exception):
@@ -31,8 +32,10 @@ def prepare_script(path):
             source = f.read()
     except OSError as e:
         raise TargetError(f"can't open file {os.path.abspath(path)!r}: [Errno {e.errno}] {e.strerror}", 2)
+    # python >= 3.9 gives the main script an absolute __file__ and co_filename
+    abspath = os.path.abspath(path)
     try:
-        code = compile(source, path, "exec", dont_inherit=True)
+        code = compile(source, abspath, "exec", dont_inherit=True)
     except (SyntaxError, ValueError) as e:
         # python reports these like any uncaught exception, without frames
         e.__traceback__ = None
@@ -41,10 +44,10 @@ def prepare_script(path):
 
     env = {
         "__name__": "__main__",
-        "__file__": path,
+        "__file__": abspath,
         "__cached__": None,
         "__doc__": None,
-        "__loader__": SourceFileLoader("__main__", path),
+        "__loader__": SourceFileLoader("__main__", abspath),
         "__package__": None,
         "__spec__": None,
     }
@@ -55,8 +58,14 @@ def prepare_module(name):
     """Returns (code, globals-to-set, argv0, sys.path[0]) for `-m name`."""
     import runpy
 
+    # python -m looks the module up with the current directory first on sys.path
+    cwd = os.getcwd()
+    if sys.path:
+        sys.path[0] = cwd
+    else:
+        sys.path.insert(0, cwd)
     try:
-        mod_name, spec, code = runpy._get_module_details(name)  # what python -m uses
+        mod_name, spec, code = runpy._get_module_details(name, runpy._Error)  # as python -m does
     except runpy._Error as e:
         raise TargetError(str(e), 1)
     env = {
@@ -68,7 +77,7 @@ def prepare_module(name):
         "__package__": spec.parent,
         "__spec__": spec,
     }
-    return code, env, spec.origin, os.getcwd()
+    return code, env, spec.origin, cwd
 
 
 def _strip_own_frames(tb):

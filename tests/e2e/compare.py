@@ -157,12 +157,9 @@ def file_sums(pairs):
 
 def notes_outside(oracle_doc, rows, workload, rec_cwd):
     """Per-file sums outside the workload, for information only."""
-    skip = {os.path.realpath(workload), os.path.realpath(lib.ORACLE)}
-    def where(name, cwd):
-        return name if name.startswith("<") else os.path.realpath(os.path.join(cwd, name))
-
-    o = file_sums((where(s[0], oracle_doc["cwd"]), s[6]) for s in oracle_doc["sites"])
-    r = file_sums((where(x["file"] or "?", rec_cwd), x["count"]) for x in rows)
+    skip = {lib.resolve(workload, "/"), lib.resolve(lib.ORACLE, "/")}
+    o = file_sums((lib.resolve(s[0], oracle_doc["cwd"]), s[6]) for s in oracle_doc["sites"])
+    r = file_sums((lib.resolve(x["file"] or "?", rec_cwd), x["count"]) for x in rows)
     names = sorted((set(o) | set(r)) - skip)
     differ = [n for n in names if o.get(n) != r.get(n)]
     print("note: outside the workload's file: oracle %s in %d files, recording %s in %d files; "

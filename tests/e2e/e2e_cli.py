@@ -1,0 +1,127 @@
+"""`heavyops record` command-line behaviour.
+
+    e2e_cli.py --heavyops H --analyze A CASE
+
+CASE is one of:
+  missing-script  a script that does not exist: non-zero exit, exactly one line on stderr,
+                  nothing on stdout, no recording left behind
+  unknown-op      -i with a name the interpreter does not have: exit 2, the closest valid
+                  names suggested on stderr, the target not run, no recording
+  no-overwrite    an existing -o file is kept (non-zero exit, target not run) unless --force
+  default-name    without -o: heavyops-<script stem>.<pid>.hops / heavyops-<module>.<pid>.hops
+                  in the current directory, a new one per run
+"""
+
+import glob
+import os
+import re
+
+import e2e_lib as lib
+
+TARGET = os.path.join(lib.WORKLOADS, "argv.py")
+
+
+def hops_files(d):
+    return sorted(os.path.basename(p) for p in glob.glob(os.path.join(d, "*.hops")))
+
+
+def missing_script(args, scratch):
+    problems = []
+    for extra in ([], ["-o", "out.hops"]):
+        cmd = [args.heavyops, "record"] + extra + ["no-such-script.py"]
+        cp = lib.run(cmd, cwd=scratch)
+        lines = cp.stderr.decode(errors="replace").splitlines()
+        if cp.returncode == 0 or len(lines) != 1 or not lines[0].strip() or cp.stdout:
+            problems.append("expected a non-zero exit, one line on stderr, empty stdout:\n"
+                            + lib.explain(cp, cmd))
+        elif "no-such-script.py" not in lines[0]:
+            problems.append("the message does not name the script: %r" % lines[0])
+        if hops_files(scratch):
+            problems.append("a recording was left behind: %s" % hops_files(scratch))
+    return problems
+
+
+def unknown_op(args, scratch):
+    problems = []
+    for bad, hint in (("LOAD_DEREFF", "LOAD_DEREF"), ("BUILD_TUPEL", "BUILD_TUPLE"),
+                      ("NOSUCHOP", None)):
+        cmd = [args.heavyops, "record", "-o", "out.hops", "-i", "MAKE_FUNCTION", "-i", bad,
+               TARGET]
+        cp = lib.run(cmd, cwd=scratch)
+        err = cp.stderr.decode(errors="replace")
+        if cp.returncode != 2:
+            problems.append("-i %s: expected exit status 2:\n%s" % (bad, lib.explain(cp, cmd)))
+        elif bad not in err or (hint and hint not in err):
+            problems.append("-i %s: stderr should name it%s:\n%s"
+                            % (bad, " and suggest " + hint if hint else "", lib.explain(cp, cmd)))
+        if cp.stdout:
+            problems.append("-i %s: the target ran anyway:\n%s" % (bad, lib.explain(cp, cmd)))
+        if hops_files(scratch):
+            problems.append("-i %s: a recording was left behind: %s" % (bad, hops_files(scratch)))
+    return problems
+
+
+def no_overwrite(args, scratch):
+    problems = []
+    out = os.path.join(scratch, "precious.hops")
+    with open(out, "wb") as f:
+        f.write(b"not a recording, and not to be overwritten\n")
+    before = open(out, "rb").read()
+    cmd = [args.heavyops, "record", "-o", out, TARGET]
+    cp = lib.run(cmd, cwd=scratch)
+    if cp.returncode == 0 or open(out, "rb").read() != before:
+        problems.append("an existing -o file was overwritten without --force:\n"
+                        + lib.explain(cp, cmd))
+    elif cp.stdout:
+        problems.append("refused to overwrite, but only after running the target:\n"
+                        + lib.explain(cp, cmd))
+    elif not cp.stderr.strip() or "precious.hops" not in cp.stderr.decode(errors="replace"):
+        problems.append("the refusal should name the file:\n" + lib.explain(cp, cmd))
+    cmd = [args.heavyops, "record", "--force", "-o", out, TARGET]
+    cp = lib.run(cmd, cwd=scratch)
+    if cp.returncode != 0:
+        problems.append("--force did not record:\n" + lib.explain(cp, cmd))
+    elif open(out, "rb").read() == before:
+        problems.append("--force left the old file in place")
+    else:
+        lib.analyze_json(args, out)
+    return problems
+
+
+def default_name(args, scratch):
+    problems = []
+    seen = set()
+    for target, stem in (([TARGET], "argv"), ([TARGET], "argv"), (["-m", "argv"], "argv")):
+        before = set(hops_files(scratch))
+        cmd = [args.heavyops, "record"] + target
+        cp = lib.run(cmd, cwd=scratch, env=lib.test_env(PYTHONPATH=lib.WORKLOADS))
+        new = sorted(set(hops_files(scratch)) - before)
+        if cp.returncode != 0 or len(new) != 1:
+            problems.append("expected one new recording in the current directory, got %s:\n%s"
+                            % (new, lib.explain(cp, cmd)))
+            continue
+        if not re.fullmatch(r"heavyops-%s\.[0-9]+\.hops" % stem, new[0]):
+            problems.append("%s: the default file name is %s, not heavyops-%s.<pid>.hops"
+                            % (lib.show(cmd), new[0], stem))
+        lib.analyze_json(args, os.path.join(scratch, new[0]))
+        seen.add(new[0])
+    print("default names:", ", ".join(sorted(seen)))
+    return problems
+
+
+CASES = {"missing-script": missing_script, "unknown-op": unknown_op,
+         "no-overwrite": no_overwrite, "default-name": default_name}
+
+
+def check(args):
+    scratch = lib.scratch_dir(args, "cli-" + args.case)
+    problems = CASES[args.case](args, scratch)
+    if problems:
+        raise lib.Failure("\n".join(problems))
+    print("%s: ok" % args.case)
+
+
+if __name__ == "__main__":
+    p = lib.parser(__doc__.split("\n")[0])
+    p.add_argument("case", choices=sorted(CASES))
+    lib.main(check, p.parse_args())

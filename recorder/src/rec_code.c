@@ -93,6 +93,9 @@ rec_opinfo_init(rec_opinfo *op, PyObject **opname_list_out)
         "RETURN_VALUE", "RETURN_CONST", "RAISE_VARARGS", "RERAISE", "JUMP_FORWARD",
         "JUMP_BACKWARD", "JUMP_BACKWARD_NO_INTERRUPT", "JUMP", "JUMP_NO_INTERRUPT",
         "INTERPRETER_EXIT",
+        /* These re-raise straight to the exception handler without a RAISE
+         * event when the exception is not the one they absorb. */
+        "CLEANUP_THROW", "END_ASYNC_FOR",
     };
     for (size_t i = 0; i < sizeof(enders) / sizeof(enders[0]); i++) {
         flag_named(op->ends_block, opmap, enders[i]);

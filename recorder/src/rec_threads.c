@@ -98,6 +98,11 @@ rec_thread_counters(rec_state *st, rec_thread *t, rec_code *c)
     }
     int64_t *a = t->counters[c->slot];
     if (a == NULL) {
+        /* First count of this code in this thread: a thread's first events
+         * come before threading registers it, so learn its name here. */
+        if (t->name == NULL) {
+            rec_thread_lookup_name(t);
+        }
         a = PyMem_RawCalloc(2 * (size_t)c->n_instr + 1, sizeof(int64_t));
         if (a == NULL) {
             st->nomem = 1;

@@ -24,6 +24,7 @@ class Span:
     def overlaps(self, other):
         if isinstance(other, Span):
             return self.lo < other.hi and other.lo < self.hi
+        # Any iterable of spans: does one of them overlap?
         return any(self.overlaps(span) for span in other)
 
 

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <criterion/criterion.h>
@@ -833,6 +834,47 @@ Test(hops_writer, makes_write_errors_sticky)
     close(pfd[1]);
 }
 
+Test(hops_writer, leaves_a_readable_file_when_killed)
+{
+    char *path = tmp_path();
+    hops_reader *r = NULL;
+    hops_event ev;
+    int status;
+    pid_t pid = fork();
+
+    cr_assert(pid >= 0);
+    if (pid == 0) {
+        hops_meta m = test_meta();
+        hops_writer *w = NULL;
+        hops_count c = {0, 42};
+        hops_thread t = {.tid = 9, .name = "lost"};
+
+        if (hops_writer_open_path(&w, path, 0, &m) != HOPS_OK)
+            _exit(1);
+        add_simple_code(w, 1, "f");
+        hops_writer_add_frame(w, 1, &c, 1);
+        if (hops_writer_flush(w) != HOPS_OK)
+            _exit(1);
+        hops_writer_add_thread(w, &t); /* buffered: dies with the process */
+        raise(SIGKILL);
+        _exit(1);
+    }
+    cr_assert_eq(waitpid(pid, &status, 0), pid);
+    cr_assert(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+
+    cr_assert_eq(hops_reader_open_path(&r, path), HOPS_OK);
+    cr_assert_str_eq(hops_reader_meta(r)->meta.python_version, "3.12.1");
+    cr_assert_eq(hops_reader_next(r, &ev), 1);
+    cr_assert_eq(ev.kind, HOPS_EV_CODE);
+    cr_assert_eq(hops_reader_next(r, &ev), 1);
+    cr_assert_eq(ev.kind, HOPS_EV_FRAME);
+    cr_assert_eq(ev.u.frame.counts[0].count, 42);
+    cr_assert_eq(hops_reader_next(r, &ev), 0, "no END: a killed run, but not an error");
+    hops_reader_close(r);
+    unlink(path);
+    free(path);
+}
+
 /* ---- reader: foreign, empty, damaged ------------------------------------------------ */
 
 Test(hops_reader, rejects_an_empty_file)
@@ -1339,13 +1381,26 @@ Test(hops_reader, rejects_malformed_code_chunks)
     fix_crc(&t, off);
     cr_assert_eq(open_and_drain(&t, &n_events, &saw_end), HOPS_E_CORRUPT);
 
-    /* An empty opname: filename "mod.py" (6), qualname "f" (1), so the first
-     * site's opname length is at 12 + 4 + 6 + 4 + 1 + 12. */
-    memcpy(t.data, b.data, b.size);
-    cr_assert_eq(t.data[p + 39], 9);
-    t.data[p + 39] = 0;
-    fix_crc(&t, off);
-    cr_assert_eq(open_and_drain(&t, &n_events, &saw_end), HOPS_E_CORRUPT);
+    /* One site, empty filename and qualname, then one byte 'X' that is either
+     * the opname or a trailing byte (which readers ignore). */
+    {
+        uint8_t code[12 + 4 + 4 + 13 + 1] = {0};
+        buf e = file_with_meta((const uint8_t *)"", 0);
+        size_t code_off = e.size, olen_at = e.size + 16 + 32;
+
+        hops_write_le32(code + 4, 1);
+        code[33] = 'X';
+        append_chunk(&e, "CODE", code, sizeof(code));
+        cr_assert_eq(open_and_drain(&e, &n_events, &saw_end), HOPS_E_CORRUPT, "empty opname");
+        e.data[olen_at] = 1;
+        fix_crc(&e, code_off);
+        cr_assert_eq(open_and_drain(&e, &n_events, &saw_end), 0, "opname \"X\" is fine");
+        cr_assert_eq(n_events, 1);
+        e.data[olen_at] = 2;
+        fix_crc(&e, code_off);
+        cr_assert_eq(open_and_drain(&e, &n_events, &saw_end), HOPS_E_CORRUPT, "past the end");
+        free(e.data);
+    }
 
     /* More sites than the payload can hold, and a total beyond 2^32 - 1. */
     memcpy(t.data, b.data, b.size);

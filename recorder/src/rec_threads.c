@@ -11,7 +11,12 @@ pthread_mutex_t rec_threads_lock = PTHREAD_MUTEX_INITIALIZER;
 
 /* A cache of this OS thread's rec_thread: thread-local by nature, and the
  * pthread key below exists only for its destructor. */
-static _Thread_local rec_thread *tls_thread;
+static _Thread_local rec_thread *tls_thread
+#if defined(__GNUC__)
+    /* one pointer: static TLS avoids a __tls_get_addr call per event */
+    __attribute__((tls_model("initial-exec")))
+#endif
+    ;
 static pthread_key_t exit_key;
 static pthread_once_t exit_key_once = PTHREAD_ONCE_INIT;
 

@@ -121,6 +121,9 @@ class _Stopper:
         if res.get("other_tool"):
             print("heavyops: warning: another sys.monitoring tool also used INSTRUCTION events; "
                   "CPython may have lost events for both", file=sys.stderr)
+        if res.get("check_failures"):
+            print(f"heavyops: check: {res['check_failures']} derived counts differ from direct counts",
+                  file=sys.stderr)
         if self.verbose:
             print(f"heavyops: wrote {self.out} ({res['bytes']:,} bytes)", file=sys.stderr)
 

@@ -47,6 +47,10 @@ typedef struct rec_opinfo {
     uint8_t no_event[256];  /* never fires an INSTRUCTION/opcode event */
     uint8_t tracked[256];   /* REC_MODE_SELECTED: counted opcodes */
     int extended_arg;
+    int for_iter;
+    int send;
+    int cleanup_throw;
+    int end_async_for;
     int resume;
     int end_for;
     int pop_top;
@@ -57,6 +61,16 @@ typedef struct rec_opinfo {
  * being deallocated and its address may be reused), freed by the next flush
  * once every thread's counters for it have been written. */
 typedef struct rec_state rec_state;
+
+/* One step of a code's derivation program (rec_flow.c): solve one flow
+ * equation  sum(coef * var) = R(r_block) or 0  for its one unknown var. */
+typedef struct rec_step {
+    uint32_t target;     /* var: block b < n_blocks, else edge n_blocks + e */
+    uint32_t first_term; /* into rec_code.terms: var * 2 + (coef < 0) */
+    uint32_t n_terms;
+    int32_t r_block;     /* constant term R(block), -1 for none */
+    int8_t target_coef;
+} rec_step;
 
 typedef struct rec_code {
     rec_state *st;          /* Borrowed */
@@ -73,14 +87,25 @@ typedef struct rec_code {
     int32_t *unit_ctr;      /* code unit -> counter index, -1: disable event */
     uint32_t *unit_instr;   /* code unit -> instruction index (caches map to owner) */
     uint32_t *instr_unit;   /* instruction index -> first code unit */
+    uint8_t *instr_op;      /* instruction index -> opcode */
     uint32_t *instr_block;  /* instruction index -> leader instruction index */
     int32_t *instr_site;    /* instruction index -> site index, -1 if not a site */
+    /* derive == 1: blocks and the flow program that fills uncounted ones */
+    uint32_t n_blocks;
+    uint32_t *block_first;  /* block -> leader instruction */
+    uint8_t *block_counted; /* block has an INSTRUCTION counter */
+    int32_t *instr_blk;     /* instruction -> block, -1 if it fires no events */
+    uint32_t n_vals;        /* blocks + edges */
+    uint32_t n_steps;
+    rec_step *steps;        /* Owned */
+    int32_t *terms;         /* Owned */
     struct rec_code *next_dead;
 } rec_code;
 
-/* Per thread counters.  counters[slot] is an array of 2 * n_instr int64:
+/* Per thread counters.  counters[slot] is an array of ROWS * n_instr int64:
  * [0, n_instr) executions counted at an instruction (block leaders, or every
- * counted instruction when !derive), [n_instr, 2 n_instr) early block exits. */
+ * counted instruction when !derive), [n_instr, 2 n_instr) early block exits,
+ * and in check mode [2 n_instr, 3 n_instr) every instruction's own events. */
 typedef struct rec_thread {
     uint64_t tid;
     uint64_t native_id;
@@ -119,6 +144,10 @@ struct rec_state {
     int write_err;           /* first writer error, 0 if none */
     uint64_t lost_events;
     int nomem;
+    int check;               /* HEAVYOPS_CHECK: also count every instruction and compare */
+    uint64_t check_failures;
+    int64_t *vals, *rblk;    /* Owned scratch for rec_flow_solve */
+    size_t vals_cap, rblk_cap;
 
     /* periodic flusher */
     pthread_t flusher;
@@ -154,6 +183,15 @@ void rec_code_release_all(rec_state *st);
 /* Frees codes retired since the last flush (call right after a flush). */
 void rec_code_retire_dead(rec_state *st);
 uint32_t rec_code_instr_at(const rec_code *c, int offset);
+
+/* rec_flow.c */
+int rec_flow_plan(rec_code *c, const rec_opinfo *op, const uint8_t *ops, const uint32_t *args,
+                  const uint8_t *fires, const uint8_t *external);
+void rec_flow_solve(const rec_code *c, const int64_t *a, int64_t *vals, int64_t *r);
+
+/* Counters per instruction per thread: executions, exits, and in check mode
+ * direct counts of every instruction. */
+#define REC_COUNTER_ROWS(st) ((st)->check ? 3 : 2)
 
 /* rec_threads.c */
 rec_thread *rec_thread_current(rec_state *st);

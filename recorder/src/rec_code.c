@@ -109,6 +109,10 @@ rec_opinfo_init(rec_opinfo *op, PyObject **opname_list_out)
         flag_named(op->no_event, opmap, "END_FOR");
     }
     op->extended_arg = op_named(opmap, "EXTENDED_ARG");
+    op->for_iter = op_named(opmap, "FOR_ITER");
+    op->send = op_named(opmap, "SEND");
+    op->cleanup_throw = op_named(opmap, "CLEANUP_THROW");
+    op->end_async_for = op_named(opmap, "END_ASYNC_FOR");
     op->resume = op_named(opmap, "RESUME");
     op->end_for = op_named(opmap, "END_FOR");
     op->pop_top = op_named(opmap, "POP_TOP");
@@ -153,8 +157,14 @@ code_free(rec_code *c)
     PyMem_RawFree(c->unit_ctr);
     PyMem_RawFree(c->unit_instr);
     PyMem_RawFree(c->instr_unit);
+    PyMem_RawFree(c->instr_op);
     PyMem_RawFree(c->instr_block);
     PyMem_RawFree(c->instr_site);
+    PyMem_RawFree(c->block_first);
+    PyMem_RawFree(c->block_counted);
+    PyMem_RawFree(c->instr_blk);
+    PyMem_RawFree(c->steps);
+    PyMem_RawFree(c->terms);
     PyMem_RawFree(c);
 }
 
@@ -262,7 +272,7 @@ analyse(rec_state *st, PyObject *code, rec_code *c)
     const rec_opinfo *op = &st->op;
     PyCodeObject *co = (PyCodeObject *)code;
     int ret = -1;
-    uint8_t *ops = NULL, *leader = NULL, *fires = NULL;
+    uint8_t *ops = NULL, *leader = NULL, *fires = NULL, *external = NULL;
     uint32_t *site_instr = NULL;
     hops_site *sites = NULL;
     PyObject *bytes = PyCode_GetCode(co);
@@ -277,7 +287,7 @@ analyse(rec_state *st, PyObject *code, rec_code *c)
     c->instr_unit = PyMem_RawMalloc((n_units + 1) * sizeof(uint32_t));
     c->instr_block = PyMem_RawMalloc((n_units + 1) * sizeof(uint32_t));
     c->instr_site = PyMem_RawMalloc((n_units + 1) * sizeof(int32_t));
-    ops = PyMem_RawMalloc(n_units + 1);
+    ops = c->instr_op = PyMem_RawMalloc(n_units + 1);
     uint32_t *args = PyMem_RawMalloc((n_units + 1) * sizeof(uint32_t));
     leader = PyMem_RawCalloc(n_units + 1, 1);
     fires = PyMem_RawCalloc(n_units + 1, 1);
@@ -389,7 +399,12 @@ analyse(rec_state *st, PyObject *code, rec_code *c)
                 leader[k + 1] = 1;
             }
         }
-        /* Exception handlers. */
+        /* Exception handlers: leaders, and entered from outside the flow. */
+        external = PyMem_RawCalloc(n + 1, 1);
+        if (external == NULL) {
+            PyErr_NoMemory();
+            goto done;
+        }
         PyObject *et = co->co_exceptiontable;
         if (et && PyBytes_Check(et)) {
             const unsigned char *p = (const unsigned char *)PyBytes_AS_STRING(et);
@@ -401,20 +416,53 @@ analyse(rec_state *st, PyObject *code, rec_code *c)
                     break;
                 }
                 mark_unit_leader(leader, c, target);
+                if (target < n_units) {
+                    external[c->unit_instr[target]] = 1;
+                }
             }
         }
+        /* Also entered from outside: the first instruction, and where a
+         * generator resumes after a yield (past the RESUME). */
+        for (uint32_t k = 0; k < n; k++) {
+            if (op->yields[ops[k]] || k == first) {
+                uint32_t r = op->yields[ops[k]] ? k + 1 : k;
+                while (r < n && !fires[r]) {
+                    r++;
+                }
+                external[r] = 1;
+                leader[r] = 1;
+            }
+        }
+        c->instr_blk = PyMem_RawMalloc((n + 1) * sizeof(int32_t));
+        c->block_first = PyMem_RawMalloc((n + 1) * sizeof(uint32_t));
+        c->block_counted = PyMem_RawMalloc(n + 1);
+        if (!c->instr_blk || !c->block_first || !c->block_counted) {
+            PyErr_NoMemory();
+            goto done;
+        }
         uint32_t cur = UINT32_MAX;
+        c->n_blocks = 0;
         for (uint32_t k = 0; k < n; k++) {
             if (!fires[k]) {
                 c->instr_block[k] = k;
+                c->instr_blk[k] = -1;
                 cur = UINT32_MAX;
                 continue;
             }
             if (leader[k] || cur == UINT32_MAX) {
                 cur = k;
-                c->unit_ctr[c->instr_unit[k]] = (int32_t)k;
+                c->block_first[c->n_blocks++] = k;
             }
             c->instr_block[k] = cur;
+            c->instr_blk[k] = (int32_t)c->n_blocks - 1;
+        }
+        if (rec_flow_plan(c, op, ops, args, fires, external) < 0) {
+            goto done;
+        }
+        for (uint32_t bk = 0; bk < c->n_blocks; bk++) {
+            if (c->block_counted[bk]) {
+                c->unit_ctr[c->instr_unit[c->block_first[bk]]] = (int32_t)c->block_first[bk];
+            }
         }
     }
     c->counted = ns > 0;
@@ -457,10 +505,10 @@ analyse(rec_state *st, PyObject *code, rec_code *c)
     }
     ret = 0;
 done:
-    PyMem_RawFree(ops);
     PyMem_RawFree(args);
     PyMem_RawFree(leader);
     PyMem_RawFree(fires);
+    PyMem_RawFree(external);
     PyMem_RawFree(site_instr);
     PyMem_RawFree(sites);
     Py_DECREF(bytes);

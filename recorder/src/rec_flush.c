@@ -11,6 +11,7 @@
  */
 #include "rec.h"
 
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 
@@ -100,6 +101,20 @@ scratch_reserve(rec_state *st, size_t need)
     return 0;
 }
 
+static int64_t *
+grow(int64_t **buf, size_t *cap, size_t need)
+{
+    if (need > *cap) {
+        int64_t *p = PyMem_RawRealloc(*buf, need * sizeof(int64_t));
+        if (p == NULL) {
+            return NULL;
+        }
+        *buf = p;
+        *cap = need;
+    }
+    return *buf;
+}
+
 /* Appends code c's counts from a to the scratch frame and zeroes a. */
 static int
 collect(rec_state *st, const rec_code *c, int64_t *a, size_t *n)
@@ -108,15 +123,34 @@ collect(rec_state *st, const rec_code *c, int64_t *a, size_t *n)
         return -1;
     }
     const int64_t *exits = a + c->n_instr;
+    const int64_t *vals = NULL;
+    if (c->derive) {
+        int64_t *v = grow(&st->vals, &st->vals_cap, (size_t)c->n_vals + 1);
+        int64_t *r = grow(&st->rblk, &st->rblk_cap, (size_t)c->n_blocks + 1);
+        if (v == NULL || r == NULL) {
+            return -1;
+        }
+        rec_flow_solve(c, a, v, r);
+        vals = v;
+    }
     int64_t run = 0;
     for (uint32_t k = 0; k < c->n_instr; k++) {
         int64_t v;
         if (c->derive) {
-            if (c->instr_block[k] == k) {
-                run = a[k];
+            if (c->instr_blk[k] < 0) {
+                run = 0;
+            } else if (c->instr_block[k] == k) {
+                run = vals[c->instr_blk[k]];
             }
             v = run;
             run -= exits[k];
+            if (st->check && c->instr_blk[k] >= 0 && v != a[2 * (size_t)c->n_instr + k]) {
+                st->check_failures++;
+                fprintf(stderr, "heavyops: check: %s:%d offset %u: derived %lld, counted %lld\n",
+                        PyUnicode_AsUTF8(((PyCodeObject *)c->code)->co_qualname),
+                        ((PyCodeObject *)c->code)->co_firstlineno, c->instr_unit[k] * 2,
+                        (long long)v, (long long)a[2 * (size_t)c->n_instr + k]);
+            }
         } else {
             v = a[k];
         }
@@ -131,7 +165,7 @@ collect(rec_state *st, const rec_code *c, int64_t *a, size_t *n)
             (*n)++;
         }
     }
-    memset(a, 0, 2 * (size_t)c->n_instr * sizeof(int64_t));
+    memset(a, 0, REC_COUNTER_ROWS(st) * (size_t)c->n_instr * sizeof(int64_t));
     return 0;
 }
 

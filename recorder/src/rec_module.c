@@ -4,6 +4,7 @@
  */
 #include "rec.h"
 
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -127,6 +128,8 @@ state_free(rec_state *st)
     PyMem_RawFree(st->codes);
     PyMem_RawFree(st->free_slots);
     PyMem_RawFree(st->scratch);
+    PyMem_RawFree(st->vals);
+    PyMem_RawFree(st->rblk);
     Py_XDECREF(st->opname_list);
     Py_XDECREF(st->set_local_events);
     Py_XDECREF(st->disable);
@@ -186,6 +189,10 @@ rec_start(PyObject *module, PyObject *args, PyObject *kwargs)
     }
     st->extra_index = extra_index;
     st->tool_id = -1;
+    {
+        const char *chk = getenv("HEAVYOPS_CHECK"); /* developers' self-check of derived counts */
+        st->check = chk != NULL && chk[0] != '\0' && chk[0] != '0';
+    }
     if (rec_opinfo_init(&st->op, &st->opname_list) < 0) {
         goto done;
     }
@@ -325,11 +332,12 @@ rec_stop(PyObject *module, PyObject *args, PyObject *kwargs)
     if (err < 0 && st->write_err == 0) {
         st->write_err = err;
     }
-    PyObject *res = Py_BuildValue("{s:K,s:K,s:s,s:O,s:O}", "bytes", (unsigned long long)bytes,
+    PyObject *res = Py_BuildValue("{s:K,s:K,s:s,s:O,s:O,s:K}", "bytes", (unsigned long long)bytes,
                                   "lost_events", (unsigned long long)st->lost_events, "error",
                                   st->write_err ? hops_strerror(st->write_err) : NULL, "other_tool",
                                   st->other_tool_warning ? Py_True : Py_False, "nomem",
-                                  st->nomem ? Py_True : Py_False);
+                                  st->nomem ? Py_True : Py_False, "check_failures",
+                                  (unsigned long long)st->check_failures);
     state_free(st);
     return res;
 }

@@ -101,7 +101,21 @@ on_instruction(PyObject *self, PyObject *const *args, size_t nargsf, PyObject *k
         return Py_NewRef(st->disable);
     }
     long off = PyLong_AsLong(args[1]);
-    int32_t k = (off >= 0 && (unsigned long)off / 2 < c->n_units) ? c->unit_ctr[off / 2] : -1;
+    if (off < 0 || (unsigned long)off / 2 >= c->n_units) {
+        Py_RETURN_NONE;
+    }
+    int32_t k = c->unit_ctr[off / 2];
+    if (st->check) { /* self-check: keep every event and count it directly */
+        rec_thread *t = rec_thread_current(st);
+        int64_t *a = t ? rec_thread_counters(st, t, c) : NULL;
+        if (a != NULL) {
+            a[2 * (size_t)c->n_instr + c->unit_instr[off / 2]]++;
+            if (k >= 0) {
+                a[k]++;
+            }
+        }
+        Py_RETURN_NONE;
+    }
     if (k < 0) {
         return Py_NewRef(st->disable);
     }
@@ -146,6 +160,12 @@ on_raise(PyObject *self, PyObject *const *args, size_t nargsf, PyObject *kwnames
     uint32_t k = rec_code_instr_at(c, (int)off);
     if (k >= c->n_instr) {
         Py_RETURN_NONE;
+    }
+    /* FOR_ITER and SEND report the StopIteration they absorb: not an exit. */
+    if (c->instr_op[k] == st->op.for_iter || c->instr_op[k] == st->op.send) {
+        if (PyErr_GivenExceptionMatches(args[2], PyExc_StopIteration)) {
+            Py_RETURN_NONE;
+        }
     }
     rec_thread *th = rec_thread_current(st);
     int64_t *a = th ? rec_thread_counters(st, th, c) : NULL;

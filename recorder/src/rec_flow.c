@@ -1,0 +1,379 @@
+/*
+ * rec_flow.c - where to put block counters, and how to derive the rest.
+ *
+ * A block's count equals the flow on its incoming edges (unless it is also
+ * entered from outside: function entry, resumption after a yield, exception
+ * handler) and equals the flow on its outgoing edges plus the exceptions that
+ * left it early (RAISE events, counted anyway).  Knuth's observation: with
+ * these equations most counts follow from a few measured ones.  We can only
+ * measure blocks (an INSTRUCTION event at a leader), so we pick blocks
+ * greedily, coldest first (by loop depth), propagate every equation that has
+ * a single unknown left, and repeat until every block count is determined.
+ * The propagation order is recorded as a small program (rec_step) that
+ * rec_flush.c runs over each window's counts.
+ *
+ * Soundness needs every way in and out of a block to be either an edge or an
+ * observed exit.  Blocks whose exits can be silent (RERAISE, CLEANUP_THROW,
+ * returns, yields...) simply contribute no out-equation.
+ */
+#include "rec.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct flow_eq {
+    uint32_t first_term, n_terms; /* in terms[] */
+    int32_t r_block;              /* constant R(block), -1 for 0 */
+    uint32_t unknown;             /* unknown terms left */
+    int used;
+} flow_eq;
+
+typedef struct flow {
+    uint32_t nb, ne;
+    uint32_t *esrc, *edst; /* edges */
+    uint32_t cap_e;
+    flow_eq *eqs;
+    uint32_t n_eqs;
+    int32_t *terms; /* var * 2 + (coef < 0) */
+    uint32_t n_terms, cap_terms;
+} flow;
+
+static int
+add_edge(flow *f, uint32_t src, uint32_t dst)
+{
+    for (uint32_t e = 0; e < f->ne; e++) { /* edges per block are few; dedupe */
+        if (f->esrc[e] == src && f->edst[e] == dst) {
+            return 0;
+        }
+    }
+    if (f->ne == f->cap_e) {
+        uint32_t cap = f->cap_e ? f->cap_e * 2 : 64;
+        uint32_t *s = PyMem_RawRealloc(f->esrc, cap * sizeof(*s));
+        if (s == NULL) {
+            return -1;
+        }
+        f->esrc = s;
+        uint32_t *d = PyMem_RawRealloc(f->edst, cap * sizeof(*d));
+        if (d == NULL) {
+            return -1;
+        }
+        f->edst = d;
+        f->cap_e = cap;
+    }
+    f->esrc[f->ne] = src;
+    f->edst[f->ne] = dst;
+    f->ne++;
+    return 0;
+}
+
+static int
+push_term(flow *f, uint32_t var, int neg)
+{
+    if (f->n_terms == f->cap_terms) {
+        uint32_t cap = f->cap_terms ? f->cap_terms * 2 : 256;
+        int32_t *t = PyMem_RawRealloc(f->terms, cap * sizeof(*t));
+        if (t == NULL) {
+            return -1;
+        }
+        f->terms = t;
+        f->cap_terms = cap;
+    }
+    f->terms[f->n_terms++] = (int32_t)(var * 2 + (neg ? 1 : 0));
+    return 0;
+}
+
+/* The block an edge to instruction t lands in: control passes through
+ * instructions that never report events (END_FOR, RESUME...). */
+static int32_t
+target_block(const rec_code *c, const uint8_t *fires, uint32_t n, int64_t t)
+{
+    if (t < 0 || t >= (int64_t)n) {
+        return -1;
+    }
+    while (t < (int64_t)n && !fires[t]) {
+        t++;
+    }
+    if (t >= (int64_t)n || c->instr_block[t] != (uint32_t)t) {
+        return -1; /* not a block start: the model is wrong here */
+    }
+    return c->instr_blk[t];
+}
+
+static int64_t
+jump_target_instr(const rec_code *c, const rec_opinfo *op, const uint8_t *ops, const uint32_t *args,
+                  uint32_t k)
+{
+    uint8_t o = ops[k];
+    int64_t after = (int64_t)c->instr_unit[k] + 1 + op->caches[o];
+    int64_t unit = op->backward[o] ? after - (int64_t)args[k] : after + (int64_t)args[k];
+    if (unit < 0 || unit >= (int64_t)c->n_units) {
+        return -1;
+    }
+    return c->unit_instr[unit];
+}
+
+/* Fills c->block_counted, steps and terms.  On any inconsistency every block
+ * gets a counter, which is always right. */
+int
+rec_flow_plan(rec_code *c, const rec_opinfo *op, const uint8_t *ops, const uint32_t *args,
+              const uint8_t *fires, const uint8_t *external)
+{
+    const uint32_t n = c->n_instr, nb = c->n_blocks;
+    flow f = {0};
+    f.nb = nb;
+    int ret = -1, fallback = 0;
+    uint8_t *out_ok = PyMem_RawCalloc(nb + 1, 1), *ext = PyMem_RawCalloc(nb + 1, 1);
+    uint32_t *depth = PyMem_RawCalloc(nb + 1, sizeof(uint32_t));
+    uint32_t *order = NULL, *var_first = NULL, *var_eqs = NULL, *queue = NULL;
+    uint8_t *known = NULL;
+    if (!out_ok || !ext || !depth) {
+        goto done;
+    }
+
+    /* Edges, from each block's last instruction. */
+    for (uint32_t b = 0; b < nb && !fallback; b++) {
+        uint32_t first = c->block_first[b], last = first;
+        while (last + 1 < n && fires[last + 1] && c->instr_block[last + 1] == first) {
+            last++;
+        }
+        uint8_t o = ops[last];
+        int falls = 1, ok = 1;
+        if (op->yields[o]) {
+            falls = 0;
+            ok = 0;
+        } else if (op->ends_block[o]) {
+            falls = 0;
+            /* only plain jumps have all their way out as an edge */
+            ok = op->jrel[o] != 0;
+            if (o == op->cleanup_throw || o == op->end_async_for) {
+                falls = 1; /* they do fall through, but may also leave silently */
+                ok = 0;
+            }
+        }
+        if (op->jrel[o]) {
+            int64_t t = jump_target_instr(c, op, ops, args, last);
+            int32_t tb = target_block(c, fires, n, t);
+            if (tb < 0 || add_edge(&f, b, (uint32_t)tb) < 0) {
+                fallback = 1;
+                break;
+            }
+            if (o == op->for_iter) { /* exit skips END_FOR (3.12) or END_FOR, POP_TOP (3.13) */
+                for (int extra = 1; extra <= 2; extra++) {
+                    int32_t xb = target_block(c, fires, n, t + extra);
+                    if (xb >= 0 && add_edge(&f, b, (uint32_t)xb) < 0) {
+                        fallback = 1;
+                    }
+                }
+            }
+        }
+        if (falls) {
+            int32_t nbk = target_block(c, fires, n, (int64_t)last + 1);
+            if (nbk < 0) {
+                ok = 0; /* falls off the end: cannot happen in compiled code */
+            } else if (add_edge(&f, b, (uint32_t)nbk) < 0) {
+                fallback = 1;
+            }
+        }
+        out_ok[b] = (uint8_t)ok;
+        ext[b] = external[first];
+        if (op->jrel[o] && op->backward[o]) { /* loop body: deeper */
+            int64_t t = jump_target_instr(c, op, ops, args, last);
+            for (uint32_t bb = 0; bb < nb && t >= 0; bb++) {
+                if (c->block_first[bb] >= (uint32_t)t && c->block_first[bb] <= last) {
+                    depth[bb]++;
+                }
+            }
+        }
+    }
+    if (fallback) {
+        goto plan_all;
+    }
+
+    /* Equations: in(b): N[b] - sum E[in] = 0;  out(b): N[b] - sum E[out] = R(b). */
+    uint32_t nvars = nb + f.ne;
+    f.eqs = PyMem_RawMalloc((2 * nb + 1) * sizeof(flow_eq));
+    if (f.eqs == NULL) {
+        goto done;
+    }
+    for (uint32_t b = 0; b < nb; b++) {
+        for (int side = 0; side < 2; side++) {
+            if ((side == 0 && ext[b]) || (side == 1 && !out_ok[b])) {
+                continue;
+            }
+            flow_eq *q = &f.eqs[f.n_eqs++];
+            q->first_term = f.n_terms;
+            q->r_block = side ? (int32_t)b : -1;
+            q->used = 0;
+            if (push_term(&f, b, 0) < 0) {
+                goto done;
+            }
+            for (uint32_t e = 0; e < f.ne; e++) {
+                if ((side == 0 ? f.edst[e] : f.esrc[e]) == b && push_term(&f, nb + e, 1) < 0) {
+                    goto done;
+                }
+            }
+            q->n_terms = f.n_terms - q->first_term;
+            q->unknown = q->n_terms;
+        }
+    }
+    /* var -> equations incidence */
+    var_first = PyMem_RawCalloc(nvars + 2, sizeof(uint32_t));
+    var_eqs = PyMem_RawMalloc((f.n_terms + 1) * sizeof(uint32_t));
+    known = PyMem_RawCalloc(nvars + 1, 1);
+    queue = PyMem_RawMalloc((f.n_eqs + 1) * sizeof(uint32_t));
+    order = PyMem_RawMalloc((nb + 1) * sizeof(uint32_t));
+    c->steps = PyMem_RawMalloc((f.n_eqs + 1) * sizeof(rec_step));
+    if (!var_first || !var_eqs || !known || !queue || !order || !c->steps) {
+        goto done;
+    }
+    for (uint32_t t = 0; t < f.n_terms; t++) {
+        var_first[(f.terms[t] >> 1) + 1]++;
+    }
+    for (uint32_t v = 0; v < nvars; v++) {
+        var_first[v + 1] += var_first[v];
+    }
+    {
+        uint32_t *fill = PyMem_RawMalloc((nvars + 1) * sizeof(uint32_t));
+        if (fill == NULL) {
+            goto done;
+        }
+        memcpy(fill, var_first, (nvars + 1) * sizeof(uint32_t));
+        for (uint32_t q = 0; q < f.n_eqs; q++) {
+            for (uint32_t t = 0; t < f.eqs[q].n_terms; t++) {
+                uint32_t v = (uint32_t)(f.terms[f.eqs[q].first_term + t] >> 1);
+                var_eqs[fill[v]++] = q;
+            }
+        }
+        PyMem_RawFree(fill);
+    }
+    /* coldest blocks first, then program order */
+    for (uint32_t b = 0; b < nb; b++) {
+        order[b] = b;
+    }
+    for (uint32_t i = 1; i < nb; i++) { /* insertion sort: stable, nb is small */
+        uint32_t x = order[i], j = i;
+        while (j > 0 && depth[order[j - 1]] > depth[x]) {
+            order[j] = order[j - 1];
+            j--;
+        }
+        order[j] = x;
+    }
+    memset(c->block_counted, 0, nb);
+    c->n_steps = 0;
+    uint32_t qh = 0, qt = 0, next_pick = 0, undetermined = nb;
+    for (;;) {
+        /* propagate */
+        while (qh < qt) {
+            flow_eq *q = &f.eqs[queue[qh++]];
+            if (q->used || q->unknown != 1) {
+                continue;
+            }
+            q->used = 1;
+            uint32_t target = UINT32_MAX;
+            int8_t coef = 1;
+            for (uint32_t t = 0; t < q->n_terms; t++) {
+                int32_t term = f.terms[q->first_term + t];
+                if (!known[term >> 1]) {
+                    target = (uint32_t)(term >> 1);
+                    coef = (term & 1) ? -1 : 1;
+                }
+            }
+            if (target == UINT32_MAX) {
+                continue;
+            }
+            rec_step *s = &c->steps[c->n_steps++];
+            s->target = target;
+            s->target_coef = coef;
+            s->first_term = q->first_term;
+            s->n_terms = q->n_terms;
+            s->r_block = q->r_block;
+            known[target] = 1;
+            if (target < nb) {
+                undetermined--;
+            }
+            for (uint32_t i = var_first[target]; i < var_first[target + 1]; i++) {
+                flow_eq *r = &f.eqs[var_eqs[i]];
+                if (--r->unknown == 1 && !r->used) {
+                    queue[qt++] = var_eqs[i];
+                }
+            }
+        }
+        if (undetermined == 0) {
+            break;
+        }
+        while (next_pick < nb && known[order[next_pick]]) {
+            next_pick++;
+        }
+        if (next_pick == nb) {
+            break;
+        }
+        uint32_t b = order[next_pick];
+        c->block_counted[b] = 1;
+        known[b] = 1;
+        undetermined--;
+        for (uint32_t i = var_first[b]; i < var_first[b + 1]; i++) {
+            flow_eq *r = &f.eqs[var_eqs[i]];
+            if (--r->unknown == 1 && !r->used) {
+                queue[qt++] = var_eqs[i];
+            }
+        }
+    }
+    /* Keep the terms; the steps point into them. */
+    c->terms = f.terms;
+    f.terms = NULL;
+    c->n_vals = nvars;
+    ret = 0;
+    goto done;
+
+plan_all:
+    memset(c->block_counted, 1, nb);
+    c->n_steps = 0;
+    c->n_vals = nb;
+    ret = 0;
+done:
+    PyMem_RawFree(out_ok);
+    PyMem_RawFree(ext);
+    PyMem_RawFree(depth);
+    PyMem_RawFree(order);
+    PyMem_RawFree(var_first);
+    PyMem_RawFree(var_eqs);
+    PyMem_RawFree(known);
+    PyMem_RawFree(queue);
+    PyMem_RawFree(f.esrc);
+    PyMem_RawFree(f.edst);
+    PyMem_RawFree(f.eqs);
+    PyMem_RawFree(f.terms);
+    if (ret < 0) {
+        PyErr_NoMemory();
+    }
+    return ret;
+}
+
+/* Block counts of one window: measured ones from a, the rest derived.
+ * vals has n_vals entries, r has n_blocks. */
+void
+rec_flow_solve(const rec_code *c, const int64_t *a, int64_t *vals, int64_t *r)
+{
+    const int64_t *exits = a + c->n_instr;
+    memset(r, 0, c->n_blocks * sizeof(int64_t));
+    for (uint32_t k = 0; k < c->n_instr; k++) {
+        if (c->instr_blk[k] >= 0) {
+            r[c->instr_blk[k]] += exits[k];
+        }
+    }
+    for (uint32_t b = 0; b < c->n_blocks; b++) {
+        vals[b] = c->block_counted[b] ? a[c->block_first[b]] : 0;
+    }
+    for (uint32_t s = 0; s < c->n_steps; s++) {
+        const rec_step *st = &c->steps[s];
+        int64_t sum = st->r_block >= 0 ? r[st->r_block] : 0;
+        for (uint32_t t = 0; t < st->n_terms; t++) {
+            int32_t term = c->terms[st->first_term + t];
+            uint32_t v = (uint32_t)(term >> 1);
+            if (v != st->target) {
+                sum -= (term & 1) ? -vals[v] : vals[v];
+            }
+        }
+        vals[st->target] = st->target_coef > 0 ? sum : -sum;
+    }
+}

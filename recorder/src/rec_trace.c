@@ -26,6 +26,33 @@ typedef struct {
     char f_trace_opcodes;
 } rec_frame311;
 
+/* The head of 3.11's _PyInterpreterFrame (Include/internal/pycore_frame.h),
+ * likewise checked before use: reading the code and the instruction pointer
+ * directly saves two calls and a reference count per event. */
+typedef struct {
+    PyObject *f_func;
+    PyObject *f_globals;
+    PyObject *f_builtins;
+    PyObject *f_locals;
+    PyCodeObject *f_code;
+    PyObject *frame_obj;
+    void *previous;
+    uint16_t *prev_instr;
+} rec_iframe311;
+
+static inline int
+frame_code_lasti(const rec_state *st, PyFrameObject *frame, PyCodeObject **code)
+{
+    if (st->frame_mirror_ok) {
+        const rec_iframe311 *f = ((rec_frame311 *)frame)->f_frame;
+        *code = f->f_code;
+        return (int)((f->prev_instr - (const uint16_t *)(*code)->co_code_adaptive) * 2);
+    }
+    *code = PyFrame_GetCode(frame);
+    Py_DECREF(*code); /* the frame keeps it alive */
+    return PyFrame_GetLasti(frame);
+}
+
 static void
 set_frame_flags(rec_state *st, PyFrameObject *f, int opcodes)
 {
@@ -48,13 +75,12 @@ trace_func(PyObject *obj, PyFrameObject *frame, int what, PyObject *arg)
         return 0;
     }
     if (what == PyTrace_OPCODE) {
-        PyCodeObject *code = PyFrame_GetCode(frame);
+        PyCodeObject *code;
+        int off = frame_code_lasti(st, frame, &code);
         rec_code *c = rec_code_lookup(st, (PyObject *)code);
-        Py_DECREF(code);
         if (c == NULL || !c->counted) {
             return 0;
         }
-        int off = PyFrame_GetLasti(frame);
         int32_t k = (off >= 0 && (unsigned)off / 2 < c->n_units) ? c->unit_ctr[off / 2] : -1;
         if (k < 0) {
             return 0;
@@ -126,6 +152,13 @@ frame_mirror_works(void)
     }
     PyObject_SetAttrString(o, "f_trace_lines", old_lines);
     PyObject_SetAttrString(o, "f_trace_opcodes", old_ops);
+    if (ok) { /* and the interpreter frame's code and instruction pointer */
+        const rec_iframe311 *fi = m->f_frame;
+        PyCodeObject *code = PyFrame_GetCode(f);
+        ok = fi != NULL && fi->f_code == code &&
+             (int)((fi->prev_instr - (const uint16_t *)code->co_code_adaptive) * 2) == PyFrame_GetLasti(f);
+        Py_DECREF(code);
+    }
     Py_DECREF(old_lines);
     Py_DECREF(old_ops);
     PyErr_Clear();

@@ -1,11 +1,12 @@
 """Exactness: a recording's sites in the workload's own file equal the oracle's.
 
-    compare.py --python PY --heavyops H --analyze A --cache DIR [--mode default|select]
-               WORKLOAD
+    compare.py --python PY --heavyops H --analyze A --cache DIR
+               [--mode default|select|glob|files] WORKLOAD
 
 Runs tests/oracle/oracle.py on WORKLOAD with PY (cached per interpreter and workload, in its
-own process), records WORKLOAD with `heavyops record` (every instruction, or with -i of the
-analyzer's default set in the "select" mode), reads every site back with
+own process), records WORKLOAD with `heavyops record` (mode "default": every instruction;
+"select": -i of each name in the analyzer's default set; "glob": -i 'BUILD_*' -i 'LOAD_DE*';
+"files": every instruction, with -f WORKLOAD's base name), reads every site back with
 `heavyops-analyze --by site -i '*' --top 0 --format json`, and compares, site by site, every
 (function, firstlineno, offset) in WORKLOAD's file: instruction name, line and count must be
 equal, and no site may be missing or extra. Code in other files (runpy, importlib, the
@@ -21,19 +22,23 @@ Ground-truth details:
     and shutdown code and runs the target differently from the recorder's launcher; instead,
     in the default mode the JSON "total" must equal the sum of every site's count (each
     executed instruction belongs to exactly one site) and "tracked" must equal it as well,
-    since -i '*' shows everything; in the select mode "total" must be null (unknown) and
-    "tracked" the sum of the rows. Per-file sums outside the workload are printed as notes.
+    since -i '*' shows everything; with -i "total" must be null (unknown) and "tracked" the
+    sum of the rows (as also with -f, where no site of another file may be recorded). Per-file sums outside the workload are printed as notes.
   - The recorded program must exit with the same status as under the oracle.
 """
 
+import fnmatch
 import json
 import os
-import subprocess
-import sys
 
 import e2e_lib as lib
 
 MAX_SHOWN = 30
+GLOBS = ["BUILD_*", "LOAD_DE*"]
+
+
+def chosen(opname, patterns):
+    return any(fnmatch.fnmatchcase(opname, p) for p in patterns)
 
 EXTENDED_ARG_MAP = r"""
 import dis, json, sys
@@ -188,9 +193,11 @@ def check(args):
     if not expected:
         raise lib.Failure("the oracle saw nothing of %s: does it run?" % workload)
 
-    select = lib.DEFAULT_SET if args.mode == "select" else None
+    select = {"select": lib.DEFAULT_SET, "glob": GLOBS}.get(args.mode)
+    extra = ["-f", name] if args.mode == "files" else []
     hops = os.path.join(scratch, "run.hops")
-    cmd, cp = lib.record(args, [workload] + wargs, hops, select=select, cwd=scratch)
+    cmd, cp = lib.record(args, [workload] + wargs, hops, select=select, cwd=scratch,
+                         extra=extra)
     problems = []
     if cp.returncode != oracle["returncode"]:
         problems.append("the recorded run exited %s, the oracle's run %s:\n%s"
@@ -202,8 +209,8 @@ def check(args):
     rows = doc["rows"]
     got = recorded_table(rows, workload, scratch)
     if select:
-        expected = {k: v for k, v in expected.items() if v[0] in select}
-        stray = sorted({r["instruction"] for r in rows} - set(select))
+        expected = {k: v for k, v in expected.items() if chosen(v[0], select)}
+        stray = sorted({r["instruction"] for r in rows if not chosen(r["instruction"], select)})
         if stray:
             problems.append("recorded with -i %s, yet the recording has %s"
                             % (" -i ".join(select), ", ".join(stray)))
@@ -215,8 +222,15 @@ def check(args):
                      "each prefixes)")
         problems.append(diff)
 
+    if extra:
+        others = sorted({r["file"] for r in rows if not lib.same_file(r["file"], workload, scratch)})
+        if others:
+            problems.append("recorded with -f %s, yet the recording has code of %d other files: %s"
+                            % (name, len(others), ", ".join(others[:5])))
     row_sum = sum(r["count"] for r in rows)
-    if select:
+    if extra:
+        pass  # what the total means with -f is the recorder's business: not checked
+    elif select:
         if doc["total"] is not None:
             problems.append("recorded with -i, yet the total is %r, not null" % doc["total"])
     elif doc["total"] != row_sum:
@@ -231,7 +245,7 @@ def check(args):
           "recording total %s" % (name, oracle["python"], oracle["mechanism"], args.mode,
                                   len(expected), format(have, ","), format(want, ","),
                                   "unknown" if doc["total"] is None else format(doc["total"], ",")))
-    if not select:
+    if not select and not extra:
         notes_outside(oracle, rows, workload, scratch)
     if problems:
         raise lib.Failure("\n\n".join(problems))
@@ -239,7 +253,7 @@ def check(args):
 
 if __name__ == "__main__":
     p = lib.parser(__doc__.split("\n")[0])
-    p.add_argument("--mode", choices=["default", "select"], default="default")
+    p.add_argument("--mode", choices=["default", "select", "glob", "files"], default="default")
     p.add_argument("--cache", help="directory of cached oracle results")
     p.add_argument("workload")
     lib.main(check, p.parse_args())

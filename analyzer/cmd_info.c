@@ -126,6 +126,10 @@ info_text(const struct an_dataset *ds, const struct an_file *f, struct an_strbuf
         an_strbuf_addf(out, "clean, exit status %" PRId32 "\n", f->end.exit_status);
     else
         an_strbuf_addstr(out, "clean, exit status unknown\n");
+    if (f->has_end && (f->end.flags & HOPS_END_INTERFERENCE)) {
+        field(out, "interference:");
+        an_strbuf_addstr(out, "another tracer/profiler was active; counts may be low\n");
+    }
     field(out, "lost events:");
     if (f->has_end)
         an_strbuf_add_thousands(out, f->end.lost_events);

@@ -424,6 +424,14 @@ an_dataset_load_paths(struct an_dataset *ds, const char *const *paths, size_t n,
             an_strbuf_addstr(warn, ": recording did not end cleanly (program killed or "
                                    "crashed?); counts are what was flushed\n");
         }
+        const struct an_file *f = &ds->files[ds->nfiles - 1];
+        if (f->has_end && (f->end.flags & HOPS_END_INTERFERENCE)) {
+            an_strbuf_addstr(warn, "heavyops-analyze: warning: ");
+            an_strbuf_add_printable(warn, paths[i]);
+            an_strbuf_addstr(warn, ": another tracer or profiler was active while recording; "
+                                   "CPython drops events when two tools instrument the same "
+                                   "code, so counts may be low\n");
+        }
     }
     return AN_EXIT_OK;
 }

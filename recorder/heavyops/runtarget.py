@@ -118,7 +118,12 @@ class _Stopper:
         if res.get("lost_events"):
             print(f"heavyops: warning: {res['lost_events']} events were lost "
                   "(out of memory)", file=sys.stderr)
-        if res.get("other_tool"):
+        if res.get("interference"):
+            print("heavyops: warning: the program ran its own tracer or profiler (sys.settrace, "
+                  "sys.setprofile, a debugger, coverage) while recording; CPython drops events "
+                  "when two tools instrument the same code, so some counts may be low",
+                  file=sys.stderr)
+        elif res.get("other_tool"):
             print("heavyops: warning: another sys.monitoring tool also used INSTRUCTION events; "
                   "CPython may have lost events for both", file=sys.stderr)
         if res.get("check_failures"):

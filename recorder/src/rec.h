@@ -169,6 +169,7 @@ struct rec_state {
     long ev_instruction;     /* sys.monitoring.events.INSTRUCTION */
     int frame_mirror_ok;     /* 3.11: PyFrameObject flag layout verified */
     int other_tool_warning;  /* another tool already used INSTRUCTION events */
+    int interference;        /* another tracer was seen while recording */
 };
 
 /* rec_code.c */
@@ -215,9 +216,15 @@ typedef struct rec_cb {
 } rec_cb;
 PyObject *rec_cb_new(rec_state *st, vectorcallfunc fn);
 
+/* Nonzero while heavyops itself calls PyEval_SetTrace (rec_module.c). */
+extern _Thread_local int rec_own_settrace;
+
 /* rec_monitor.c / rec_trace.c */
 int rec_backend_start(rec_state *st);
 int rec_backend_stop(rec_state *st);
+/* Sets st->interference if another trace/profile function or monitoring tool
+ * is active: CPython then drops events of one of the tools.  GIL held. */
+void rec_backend_check_interference(rec_state *st);
 
 /* Guards every rec_state.threads list and rec_thread.dead/st: a thread's exit
  * is seen by a pthread key destructor, without the GIL, possibly after the

@@ -146,10 +146,10 @@ collect(rec_state *st, const rec_code *c, int64_t *a, size_t *n)
             run -= exits[k];
             if (st->check && c->instr_blk[k] >= 0 && v != a[2 * (size_t)c->n_instr + k]) {
                 st->check_failures++;
+                const char *qn = c->code ? PyUnicode_AsUTF8(((PyCodeObject *)c->code)->co_qualname) : NULL;
                 fprintf(stderr, "heavyops: check: %s:%d offset %u: derived %lld, counted %lld\n",
-                        PyUnicode_AsUTF8(((PyCodeObject *)c->code)->co_qualname),
-                        ((PyCodeObject *)c->code)->co_firstlineno, c->instr_unit[k] * 2,
-                        (long long)v, (long long)a[2 * (size_t)c->n_instr + k]);
+                        qn ? qn : "<freed code>", c->code ? ((PyCodeObject *)c->code)->co_firstlineno : 0,
+                        c->instr_unit[k] * 2, (long long)v, (long long)a[2 * (size_t)c->n_instr + k]);
             }
         } else {
             v = a[k];
@@ -206,6 +206,9 @@ rec_flush(rec_state *st)
     }
     inflight *fl = NULL;
     size_t fl_cap = 0;
+    if (!st->interference) {
+        rec_backend_check_interference(st);
+    }
     pthread_mutex_lock(&rec_threads_lock);
     Py_ssize_t n_fl = mark_inflight(st, &fl, &fl_cap);
     if (n_fl < 0) {

@@ -47,6 +47,41 @@ static Py_ssize_t extra_index = -1;
 static rec_state *active;
 static pid_t active_pid;
 
+/* Set while heavyops itself installs a tracer (3.11), so the audit hook
+ * below does not count it as interference. */
+_Thread_local int rec_own_settrace;
+
+/* sys.settrace and sys.setprofile (and their C forms) raise audit events:
+ * the one reliable way to see a tracer that comes and goes between flushes.
+ * Audit hooks cannot be removed, hence the check of `active`. */
+static int
+audit_hook(const char *event, PyObject *args, void *userdata)
+{
+    rec_state *st = active;
+    if (st == NULL || rec_own_settrace || event[0] != 's' || strncmp(event, "sys.set", 7) != 0) {
+        return 0;
+    }
+    if (strcmp(event, "sys.settrace") != 0 && strcmp(event, "sys.setprofile") != 0) {
+        return 0;
+    }
+#if !REC_HAVE_MONITORING
+    /* 3.11: a new thread installing our threading.settrace hook */
+    PyFrameObject *f = PyEval_GetFrame();
+    if (f != NULL && strcmp(event, "sys.settrace") == 0) {
+        PyCodeObject *code = PyFrame_GetCode(f);
+        const char *name = PyUnicode_AsUTF8(code->co_name);
+        int bootstrap = name && strcmp(name, "_bootstrap_inner") == 0;
+        Py_DECREF(code);
+        PyErr_Clear();
+        if (bootstrap) {
+            return 0;
+        }
+    }
+#endif
+    st->interference = 1;
+    return 0;
+}
+
 static char *
 dup_utf8(PyObject *o)
 {
@@ -169,6 +204,13 @@ rec_start(PyObject *module, PyObject *args, PyObject *kwargs)
     if (active != NULL) {
         PyErr_SetString(PyExc_RuntimeError, "heavyops: already recording");
         goto done;
+    }
+    static int audit_added;
+    if (!audit_added) {
+        if (PySys_AddAuditHook(audit_hook, NULL) < 0) {
+            goto done;
+        }
+        audit_added = 1;
     }
     if (extra_index < 0) {
 #if PY_VERSION_HEX >= 0x030C0000
@@ -312,6 +354,7 @@ rec_stop(PyObject *module, PyObject *args, PyObject *kwargs)
         st->active = 0;
         Py_RETURN_NONE;
     }
+    rec_flush(st); /* still recording: sees tracers the program left installed */
     rec_backend_stop(st);
     rec_flusher_stop(st);
     rec_flush(st);
@@ -319,7 +362,7 @@ rec_stop(PyObject *module, PyObject *args, PyObject *kwargs)
     hops_end end = {
         .end_ns = now_ns(),
         .exit_status = exit_status,
-        .flags = HOPS_END_CLEAN,
+        .flags = HOPS_END_CLEAN | (st->interference ? HOPS_END_INTERFERENCE : 0),
         .lost_events = st->lost_events,
     };
     int err = hops_writer_finish(st->writer, &end);
@@ -332,12 +375,13 @@ rec_stop(PyObject *module, PyObject *args, PyObject *kwargs)
     if (err < 0 && st->write_err == 0) {
         st->write_err = err;
     }
-    PyObject *res = Py_BuildValue("{s:K,s:K,s:s,s:O,s:O,s:K}", "bytes", (unsigned long long)bytes,
+    PyObject *res = Py_BuildValue("{s:K,s:K,s:s,s:O,s:O,s:K,s:O}", "bytes", (unsigned long long)bytes,
                                   "lost_events", (unsigned long long)st->lost_events, "error",
                                   st->write_err ? hops_strerror(st->write_err) : NULL, "other_tool",
                                   st->other_tool_warning ? Py_True : Py_False, "nomem",
                                   st->nomem ? Py_True : Py_False, "check_failures",
-                                  (unsigned long long)st->check_failures);
+                                  (unsigned long long)st->check_failures, "interference",
+                                  st->interference ? Py_True : Py_False);
     state_free(st);
     return res;
 }

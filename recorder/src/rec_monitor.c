@@ -301,6 +301,32 @@ rec_backend_start(rec_state *st)
     return 0;
 }
 
+void
+rec_backend_check_interference(rec_state *st)
+{
+    PyThreadState *self = PyThreadState_Get();
+    for (PyThreadState *ts = PyInterpreterState_ThreadHead(self->interp); ts; ts = PyThreadState_Next(ts)) {
+        if (ts->c_tracefunc != NULL || ts->c_profilefunc != NULL) {
+            st->interference = 1; /* sys.settrace/setprofile: legacy tracing, itself a tool */
+        }
+    }
+    for (int tool = 0; tool < 6 && !st->interference; tool++) {
+        if (tool == st->tool_id) {
+            continue;
+        }
+        PyObject *ev = call_monitoring("get_events", "(i)", tool);
+        if (ev == NULL) {
+            PyErr_Clear();
+            continue;
+        }
+        if (PyLong_AsLong(ev) != 0) {
+            st->interference = 1;
+        }
+        Py_DECREF(ev);
+        PyErr_Clear();
+    }
+}
+
 int
 rec_backend_stop(rec_state *st)
 {

@@ -71,7 +71,9 @@ trace_func(PyObject *obj, PyFrameObject *frame, int what, PyObject *arg)
 {
     rec_state *st = ((rec_cb *)obj)->st;
     if (st == NULL) { /* recorder stopped: this thread unhooks itself */
+        rec_own_settrace = 1;
         PyEval_SetTrace(NULL, NULL);
+        rec_own_settrace = 0;
         return 0;
     }
     if (what == PyTrace_OPCODE) {
@@ -115,11 +117,14 @@ static PyObject *
 thread_hook(PyObject *self, PyObject *const *args, size_t nargsf, PyObject *kwnames)
 {
     rec_state *st = ((rec_cb *)self)->st;
+    rec_own_settrace = 1;
     if (st == NULL) {
         PyEval_SetTrace(NULL, NULL);
+        rec_own_settrace = 0;
         Py_RETURN_NONE;
     }
     PyEval_SetTrace(trace_func, st->trace_obj);
+    rec_own_settrace = 0;
     if (PyVectorcall_NARGS(nargsf) >= 1 && PyFrame_Check(args[0])) {
         trace_func(st->trace_obj, (PyFrameObject *)args[0], PyTrace_CALL, Py_None);
     }
@@ -194,14 +199,31 @@ rec_backend_start(rec_state *st)
     if (threading_settrace(st->thread_hook) < 0) {
         return -1;
     }
+    rec_own_settrace = 1;
     PyEval_SetTrace(trace_func, st->trace_obj);
+    rec_own_settrace = 0;
     return 0;
+}
+
+/* A thread whose tracer is not ours (sys.settrace, a debugger) or that also
+ * has a profiler no longer reports opcode events to us. */
+void
+rec_backend_check_interference(rec_state *st)
+{
+    PyThreadState *self = PyThreadState_Get();
+    for (PyThreadState *ts = PyInterpreterState_ThreadHead(self->interp); ts; ts = PyThreadState_Next(ts)) {
+        if ((ts->c_tracefunc != NULL && ts->c_tracefunc != trace_func) || ts->c_profilefunc != NULL) {
+            st->interference = 1;
+        }
+    }
 }
 
 int
 rec_backend_stop(rec_state *st)
 {
+    rec_own_settrace = 1;
     PyEval_SetTrace(NULL, NULL);
+    rec_own_settrace = 0;
     if (threading_settrace(Py_None) < 0) {
         PyErr_Clear();
     }

@@ -122,6 +122,10 @@ typedef struct hops_count {
 
 /* hops_end.flags */
 #define HOPS_END_CLEAN 0x1u /* the recorder stopped normally (not killed or crashed) */
+/* Another tracer, profiler or sys.monitoring tool was active while recording:
+ * CPython drops events when two tools instrument one code object, so counts
+ * may be low. */
+#define HOPS_END_INTERFERENCE 0x2u
 
 typedef struct hops_end {
     int64_t end_ns;       /* wall clock, ns since the Unix epoch */

@@ -5,7 +5,8 @@
 Records examples/closure.py from the repository root (relative path, so no pid or clone
 location gets in), prints `heavyops-analyze FILE`, and compares the text exactly with
 tests/e2e/golden/closure-<X.Y>.report for the interpreter's version (the bytecode, hence the
-counts, differ between versions). With --regen it rewrites that file instead: review the diff
+counts, differ between versions). It also checks that tests/workloads/closure.py is still a
+copy of the example. With --regen it rewrites that file instead: review the diff
 before committing it. From meson: meson test -C BUILD e2e-golden-closure --test-args=--regen
 
 Should the recorder store the script's absolute path (as `python script.py` does for
@@ -52,6 +53,10 @@ def normalize(text, replacements):
 
 
 def check(args):
+    example = os.path.join(lib.REPO, "examples", "closure.py")
+    if open(example, "rb").read() != open(os.path.join(lib.WORKLOADS, "closure.py"), "rb").read():
+        raise lib.Failure("examples/closure.py and tests/workloads/closure.py differ: the "
+                          "exactness tests must check the example users run; copy it over")
     tag = lib.interpreter_tag(args.python)
     golden = os.path.join(GOLDEN_DIR, "closure-%s.report" % tag)
     scratch = lib.scratch_dir(args, "golden-closure")

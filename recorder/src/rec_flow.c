@@ -41,8 +41,9 @@ typedef struct flow {
 static int
 add_edge(flow *f, uint32_t src, uint32_t dst)
 {
-    for (uint32_t e = 0; e < f->ne; e++) { /* edges per block are few; dedupe */
-        if (f->esrc[e] == src && f->edst[e] == dst) {
+    /* a block's edges are added together: dedupe among them only */
+    for (uint32_t e = f->ne; e > 0 && f->esrc[e - 1] == src; e--) {
+        if (f->edst[e - 1] == dst) {
             return 0;
         }
     }
@@ -123,8 +124,9 @@ rec_flow_plan(rec_code *c, const rec_opinfo *op, const uint8_t *ops, const uint3
     f.nb = nb;
     int ret = -1, fallback = 0;
     uint8_t *out_ok = PyMem_RawCalloc(nb + 1, 1), *ext = PyMem_RawCalloc(nb + 1, 1);
-    uint32_t *depth = PyMem_RawCalloc(nb + 1, sizeof(uint32_t));
+    int32_t *depth = PyMem_RawCalloc(nb + 2, sizeof(int32_t));
     uint32_t *order = NULL, *var_first = NULL, *var_eqs = NULL, *queue = NULL;
+    uint32_t *in_first = NULL, *in_edges = NULL, *out_first = NULL;
     uint8_t *known = NULL;
     if (!out_ok || !ext || !depth) {
         goto done;
@@ -176,17 +178,19 @@ rec_flow_plan(rec_code *c, const rec_opinfo *op, const uint8_t *ops, const uint3
         }
         out_ok[b] = (uint8_t)ok;
         ext[b] = external[first];
-        if (op->jrel[o] && op->backward[o]) { /* loop body: deeper */
-            int64_t t = jump_target_instr(c, op, ops, args, last);
-            for (uint32_t bb = 0; bb < nb && t >= 0; bb++) {
-                if (c->block_first[bb] >= (uint32_t)t && c->block_first[bb] <= last) {
-                    depth[bb]++;
-                }
+        if (op->jrel[o] && op->backward[o]) { /* loop body [target block, b]: deeper */
+            int32_t tb = target_block(c, fires, n, jump_target_instr(c, op, ops, args, last));
+            if (tb >= 0 && (uint32_t)tb <= b) {
+                depth[tb]++;      /* difference array, summed below */
+                depth[b + 1]--;
             }
         }
     }
     if (fallback) {
         goto plan_all;
+    }
+    for (uint32_t b = 1; b < nb; b++) {
+        depth[b] += depth[b - 1];
     }
 
     /* Equations: in(b): N[b] - sum E[in] = 0;  out(b): N[b] - sum E[out] = R(b). */
@@ -194,6 +198,32 @@ rec_flow_plan(rec_code *c, const rec_opinfo *op, const uint8_t *ops, const uint3
     f.eqs = PyMem_RawMalloc((2 * nb + 1) * sizeof(flow_eq));
     if (f.eqs == NULL) {
         goto done;
+    }
+    /* incoming edges of each block (outgoing ones are contiguous already) */
+    in_first = PyMem_RawCalloc(nb + 2, sizeof(uint32_t));
+    in_edges = PyMem_RawMalloc((f.ne + 1) * sizeof(uint32_t));
+    out_first = PyMem_RawCalloc(nb + 2, sizeof(uint32_t));
+    if (!in_first || !in_edges || !out_first) {
+        goto done;
+    }
+    for (uint32_t e = 0; e < f.ne; e++) {
+        in_first[f.edst[e] + 1]++;
+        out_first[f.esrc[e] + 1]++;
+    }
+    for (uint32_t b = 0; b < nb; b++) {
+        in_first[b + 1] += in_first[b];
+        out_first[b + 1] += out_first[b];
+    }
+    {
+        uint32_t *fill = PyMem_RawMalloc((nb + 1) * sizeof(uint32_t));
+        if (fill == NULL) {
+            goto done;
+        }
+        memcpy(fill, in_first, (nb + 1) * sizeof(uint32_t));
+        for (uint32_t e = 0; e < f.ne; e++) {
+            in_edges[fill[f.edst[e]]++] = e;
+        }
+        PyMem_RawFree(fill);
     }
     for (uint32_t b = 0; b < nb; b++) {
         for (int side = 0; side < 2; side++) {
@@ -207,8 +237,9 @@ rec_flow_plan(rec_code *c, const rec_opinfo *op, const uint8_t *ops, const uint3
             if (push_term(&f, b, 0) < 0) {
                 goto done;
             }
-            for (uint32_t e = 0; e < f.ne; e++) {
-                if ((side == 0 ? f.edst[e] : f.esrc[e]) == b && push_term(&f, nb + e, 1) < 0) {
+            uint32_t lo = side ? out_first[b] : in_first[b], hi = side ? out_first[b + 1] : in_first[b + 1];
+            for (uint32_t i = lo; i < hi; i++) { /* edges are sorted by source */
+                if (push_term(&f, nb + (side ? i : in_edges[i]), 1) < 0) {
                     goto done;
                 }
             }
@@ -247,16 +278,26 @@ rec_flow_plan(rec_code *c, const rec_opinfo *op, const uint8_t *ops, const uint3
         PyMem_RawFree(fill);
     }
     /* coldest blocks first, then program order */
-    for (uint32_t b = 0; b < nb; b++) {
-        order[b] = b;
-    }
-    for (uint32_t i = 1; i < nb; i++) { /* insertion sort: stable, nb is small */
-        uint32_t x = order[i], j = i;
-        while (j > 0 && depth[order[j - 1]] > depth[x]) {
-            order[j] = order[j - 1];
-            j--;
+    { /* stable counting sort by loop depth */
+        int32_t maxd = 0;
+        for (uint32_t b = 0; b < nb; b++) {
+            depth[b] = depth[b] < 0 ? 0 : depth[b];
+            maxd = depth[b] > maxd ? depth[b] : maxd;
         }
-        order[j] = x;
+        uint32_t *start = PyMem_RawCalloc((size_t)maxd + 2, sizeof(uint32_t));
+        if (start == NULL) {
+            goto done;
+        }
+        for (uint32_t b = 0; b < nb; b++) {
+            start[depth[b] + 1]++;
+        }
+        for (int32_t d = 0; d < maxd; d++) {
+            start[d + 1] += start[d];
+        }
+        for (uint32_t b = 0; b < nb; b++) {
+            order[start[depth[b]]++] = b;
+        }
+        PyMem_RawFree(start);
     }
     memset(c->block_counted, 0, nb);
     c->n_steps = 0;
@@ -331,6 +372,9 @@ plan_all:
     c->n_vals = nb;
     ret = 0;
 done:
+    PyMem_RawFree(in_first);
+    PyMem_RawFree(in_edges);
+    PyMem_RawFree(out_first);
     PyMem_RawFree(out_ok);
     PyMem_RawFree(ext);
     PyMem_RawFree(depth);

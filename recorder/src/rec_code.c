@@ -10,6 +10,7 @@
 #include "rec.h"
 
 #include <fnmatch.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -239,6 +240,120 @@ site_positions(PyObject *code, const rec_code *c, hops_site *sites, const uint32
         sites[s].col = -1;
         sites[s].offset = c->instr_unit[site_instr[s]] * 2;
         sites[s].opname = op->name[ops[site_instr[s]]];
+    }
+    return 0;
+}
+
+/* The same positions decoded straight from co_linetable (format described in
+ * CPython's Objects/locations.md, unchanged from 3.11 to 3.13): no tuple per
+ * code unit, which matters when thousands of code objects run once.  Returns
+ * -1 if the table looks malformed, so the caller can fall back. */
+typedef struct lt_reader {
+    const uint8_t *p, *end;
+} lt_reader;
+
+static int
+lt_byte(lt_reader *r)
+{
+    return r->p < r->end ? *r->p++ : -1;
+}
+
+static int64_t
+lt_varint(lt_reader *r)
+{
+    int b = lt_byte(r);
+    if (b < 0) {
+        return -1;
+    }
+    uint64_t v = (unsigned)b & 63;
+    unsigned shift = 0;
+    while (b & 64) {
+        if ((b = lt_byte(r)) < 0 || (shift += 6) > 30) {
+            return -1;
+        }
+        v |= (uint64_t)((unsigned)b & 63) << shift;
+    }
+    return (int64_t)v;
+}
+
+static int
+linetable_positions(PyObject *code, const rec_code *c, hops_site *sites, const uint32_t *site_instr)
+{
+    PyCodeObject *co = (PyCodeObject *)code;
+    if (!PyBytes_Check(co->co_linetable)) {
+        return -1;
+    }
+    lt_reader r = {(const uint8_t *)PyBytes_AS_STRING(co->co_linetable),
+                   (const uint8_t *)PyBytes_AS_STRING(co->co_linetable) + PyBytes_GET_SIZE(co->co_linetable)};
+    int64_t line = co->co_firstlineno;
+    uint32_t unit = 0, s = 0;
+    while (s < c->n_sites && r.p < r.end) {
+        int first = lt_byte(&r);
+        if (first < 0 || !(first & 128)) {
+            return -1;
+        }
+        int kind = (first >> 3) & 15;
+        uint32_t len = (uint32_t)(first & 7) + 1;
+        int64_t eline, col;
+        switch (kind) {
+        case 15: /* no location */
+            eline = -1;
+            col = -1;
+            break;
+        case 14: { /* long form */
+            int64_t d = lt_varint(&r);
+            if (d < 0 || lt_varint(&r) < 0) {
+                return -1;
+            }
+            line += (d & 1) ? -(d >> 1) : (d >> 1);
+            eline = line;
+            col = lt_varint(&r) - 1;
+            if (col < -1 || lt_varint(&r) < 0) {
+                return -1;
+            }
+            break;
+        }
+        case 13: { /* no columns */
+            int64_t d = lt_varint(&r);
+            if (d < 0) {
+                return -1;
+            }
+            line += (d & 1) ? -(d >> 1) : (d >> 1);
+            eline = line;
+            col = -1;
+            break;
+        }
+        case 10:
+        case 11:
+        case 12: /* one line, line delta kind - 10 */
+            line += kind - 10;
+            eline = line;
+            col = lt_byte(&r);
+            if (col < 0 || lt_byte(&r) < 0) {
+                return -1;
+            }
+            break;
+        default: { /* short form */
+            int second = lt_byte(&r);
+            if (second < 0) {
+                return -1;
+            }
+            eline = line;
+            col = (kind << 3) | (second >> 4);
+            break;
+        }
+        }
+        uint32_t end = unit + len;
+        while (s < c->n_sites && c->instr_unit[site_instr[s]] < end) {
+            sites[s].line = (int32_t)eline;
+            sites[s].col = (int32_t)col;
+            s++;
+        }
+        unit = end;
+    }
+    for (; s < c->n_sites; s++) {
+        sites[s].line = -1;
+        sites[s].col = -1;
     }
     return 0;
 }
@@ -473,8 +588,32 @@ analyse(rec_state *st, PyObject *code, rec_code *c)
             PyErr_NoMemory();
             goto done;
         }
-        if (site_positions(code, c, sites, site_instr, op, ops) < 0) {
-            goto done;
+        for (uint32_t i = 0; i < ns; i++) {
+            sites[i].offset = c->instr_unit[site_instr[i]] * 2;
+            sites[i].opname = op->name[ops[site_instr[i]]];
+        }
+        if (st->check || linetable_positions(code, c, sites, site_instr) < 0) {
+            hops_site *fast = NULL;
+            if (st->check) { /* self-check: the decoder against co_positions() */
+                fast = PyMem_RawMalloc(ns * sizeof(hops_site) + 1);
+                if (fast && linetable_positions(code, c, fast, site_instr) < 0) {
+                    PyMem_RawFree(fast);
+                    fast = NULL;
+                }
+            }
+            if (site_positions(code, c, sites, site_instr, op, ops) < 0) {
+                PyMem_RawFree(fast);
+                goto done;
+            }
+            for (uint32_t i = 0; fast && i < ns; i++) {
+                if (fast[i].line != sites[i].line || fast[i].col != sites[i].col) {
+                    st->check_failures++;
+                    fprintf(stderr, "heavyops: check: %s offset %u: linetable %d:%d, co_positions %d:%d\n",
+                            PyUnicode_AsUTF8(co->co_qualname), sites[i].offset, fast[i].line, fast[i].col,
+                            sites[i].line, sites[i].col);
+                }
+            }
+            PyMem_RawFree(fast);
         }
         if (tracing311) { /* report the prefixed instruction's name */
             for (uint32_t s = 0; s < ns; s++) {

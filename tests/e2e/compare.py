@@ -82,8 +82,16 @@ def norm_line(line):
     return None if line in (None, 0, -1) else line
 
 
+def add(sites, key, opname, line, count):
+    """sites[key] maps (instruction, line) to a count: distinct code objects may share a
+    function name, first line and offset (code compiled at run time under the workload's file
+    name), and each side sums them the same way."""
+    per = sites.setdefault(key, {})
+    per[(opname, norm_line(line))] = per.get((opname, norm_line(line)), 0) + count
+
+
 def oracle_table(doc, workload, moves):
-    """{(function, firstlineno, offset): [instruction, line, count]} in WORKLOAD's file."""
+    """{(function, firstlineno, offset): {(instruction, line): count}} in WORKLOAD's file."""
     sites = {}
     unmapped = []
     for file, qualname, first, off, opname, line, count in doc["sites"]:
@@ -95,11 +103,7 @@ def oracle_table(doc, workload, moves):
                 unmapped.append((qualname, first, off))
                 continue
             off, opname, line = m[str(off)]
-        key = (qualname, first, off)
-        if key in sites:
-            sites[key][2] += count
-        else:
-            sites[key] = [opname, norm_line(line), count]
+        add(sites, (qualname, first, off), opname, line, count)
     if unmapped:
         raise lib.Failure("cannot map the oracle's EXTENDED_ARG sites %s to the instructions "
                           "they prefix (code objects sharing a name and first line?)"
@@ -110,23 +114,31 @@ def oracle_table(doc, workload, moves):
 def recorded_table(rows, workload, cwd):
     sites = {}
     for r in rows:
-        if not lib.same_file(r["file"], workload, cwd):
-            continue
-        key = (r["function"], r["firstlineno"], r["offset"])
-        if key in sites:
-            if sites[key][0] != r["instruction"]:
-                raise lib.Failure("two rows for %s:%d +%d name different instructions: %s, %s"
-                                  % (key + (sites[key][0], r["instruction"])))
-            sites[key][2] += r["count"]
-        else:
-            sites[key] = [r["instruction"], norm_line(r["line"]), r["count"]]
+        if lib.same_file(r["file"], workload, cwd):
+            add(sites, (r["function"], r["firstlineno"], r["offset"]), r["instruction"],
+                r["line"], r["count"])
     return sites
 
 
-def describe(v):
-    if v is None:
+def only(sites, keep):
+    """SITES restricted to the instructions for which keep(opname) is true."""
+    out = {}
+    for key, per in sites.items():
+        per = {k: v for k, v in per.items() if keep(k[0])}
+        if per:
+            out[key] = per
+    return out
+
+
+def executions(sites):
+    return sum(sum(per.values()) for per in sites.values())
+
+
+def describe(per):
+    if per is None:
         return "-"
-    return "%-22s line %-5s x %s" % (v[0], v[1], format(v[2], ","))
+    return "; ".join("%-22s line %-5s x %s" % (op, line, format(n, ","))
+                     for (op, line), n in sorted(per.items(), key=str))
 
 
 def site_diff(expected, got):
@@ -146,8 +158,8 @@ def site_diff(expected, got):
         e, g = expected.get(k), got.get(k)
         what = "%s (%d)" % (k[0], k[1])
         mark = ""
-        if e and g and e[2] != g[2] and e[:2] == g[:2]:
-            mark = "  (%+d)" % (g[2] - e[2])
+        if e and g and len(e) == len(g) == 1 and set(e) == set(g):
+            mark = "  (%+d)" % (sum(g.values()) - sum(e.values()))
         lines.append("  %-40s %6d  %-42s | %s%s" % (what[:40], k[2], describe(e), describe(g),
                                                    mark))
     return "\n".join(lines)
@@ -209,7 +221,7 @@ def check(args):
     rows = doc["rows"]
     got = recorded_table(rows, workload, scratch)
     if select:
-        expected = {k: v for k, v in expected.items() if chosen(v[0], select)}
+        expected = only(expected, lambda op: chosen(op, select))
         stray = sorted({r["instruction"] for r in rows if not chosen(r["instruction"], select)})
         if stray:
             problems.append("recorded with -i %s, yet the recording has %s"
@@ -240,7 +252,7 @@ def check(args):
         problems.append("tracked %r is not the sum of the rows' counts %d"
                         % (doc["tracked"], row_sum))
 
-    want, have = sum(v[2] for v in expected.values()), sum(v[2] for v in got.values())
+    want, have = executions(expected), executions(got)
     print("%s on %s (%s), %s mode: %d sites, %s executions in the file (oracle %s); "
           "recording total %s" % (name, oracle["python"], oracle["mechanism"], args.mode,
                                   len(expected), format(have, ","), format(want, ","),

@@ -51,6 +51,29 @@ async def sleeper():
         return "cancelled"
 
 
+async def numbers():
+    try:
+        for i in range(100):
+            try:
+                yield i
+            except KeyError:
+                yield -1  # athrow() handled inside the async generator
+    finally:
+        await asyncio.sleep(0)  # aclose() runs this before the generator finishes
+
+
+async def async_generators():
+    total = 0
+    for k in range(20):
+        agen = numbers()
+        total += await agen.__anext__()
+        total += await agen.__anext__()
+        if k % 2:
+            total += await agen.athrow(KeyError)
+        await agen.aclose()
+    return total
+
+
 async def main():
     gate = Gate()
     out = []
@@ -70,7 +93,8 @@ async def main():
         await task
     except asyncio.CancelledError:
         pass
-    return sum(done), sorted(out), errors, [type(m).__name__ for m in mixed], gate.depth
+    agens = await async_generators()
+    return sum(done), sorted(out), errors, [type(m).__name__ for m in mixed], gate.depth, agens
 
 
 print(asyncio.run(main()))

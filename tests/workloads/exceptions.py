@@ -151,6 +151,126 @@ def groups(n):
     return seen
 
 
+def in_comprehension(n):
+    # Comprehensions are inlined into the function on 3.12+: the exception leaves the
+    # comprehension's loop in the middle of this function's code.
+    caught = 0
+    for k in range(n):
+        try:
+            values = [10 // (i - k % 5) for i in range(6)]
+            caught -= len(values)
+        except ZeroDivisionError:
+            caught += 1
+    return caught
+
+
+def bad_generator():
+    yield 1
+    raise StopIteration  # PEP 479: becomes RuntimeError in the consumer
+
+
+def pep479(n):
+    seen = 0
+    for _ in range(n):
+        try:
+            for v in bad_generator():
+                seen += v
+        except RuntimeError:
+            seen += 10
+    return seen
+
+
+class Countdown:
+    def __init__(self, n):
+        self.n = n
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        if self.n == 0:
+            raise StopIteration
+        self.n -= 1
+        if self.n == 3:
+            raise LookupError(self.n)  # escapes the for loop that drives this iterator
+        return self.n
+
+
+def iterate(n):
+    s = 0
+    for k in range(n):
+        try:
+            for v in Countdown(k % 8):
+                s += v
+        except LookupError:
+            s -= 1
+    return s
+
+
+class Loud:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, value, tb):
+        if kind is not None:
+            raise TypeError("from __exit__") from value
+        return False
+
+
+def exit_raises(n):
+    count = 0
+    for i in range(n):
+        try:
+            with Loud():
+                if i % 2:
+                    raise KeyError(i)
+                count += 1
+        except TypeError:
+            count += 100
+    return count
+
+
+def loop_control_in_finally(n):
+    s = 0
+    for i in range(n):
+        try:
+            if i % 4 == 0:
+                raise ValueError(i)
+            s += 1
+        except ValueError:
+            s += 2
+        finally:
+            if i % 3 == 0:
+                continue
+            s += 3
+        s += 4
+    return s
+
+
+def unbound(n):
+    hits = 0
+    for i in range(n):
+        if i % 2:
+            x = i
+        try:
+            hits += x
+        except UnboundLocalError:
+            hits -= 1
+        if i % 2:
+            del x
+    return hits
+
+
+def asserts(n):
+    failed = 0
+    for i in range(n):
+        try:
+            assert i % 5, "multiple of five"
+        except AssertionError:
+            failed += 1
+    return failed
+
+
 results = [
     caller(300),
     lookups(400),
@@ -160,6 +280,13 @@ results = [
     finally_returns(200),
     escaping(300),
     groups(50),
+    in_comprehension(100),
+    pep479(100),
+    iterate(100),
+    exit_raises(100),
+    loop_control_in_finally(100),
+    unbound(100),
+    asserts(100),
 ]
 reraised = 0
 for i in range(200):

@@ -5,8 +5,8 @@ Usage:
     python3 oracle.py OUT.json -m module [args...]
 
 Runs the target as `python script.py args` would (sys.argv, sys.path[0], __name__ ==
-"__main__", exit status) and, whatever the target does (returns, raises, calls sys.exit),
-writes OUT.json:
+"__main__", exit status) and, whatever the target does (returns, raises, calls sys.exit;
+only os._exit() and fatal signals escape), writes OUT.json:
 
     {"python": "3.12.1", "mechanism": "...", "total": N,
      "sites": [[file, qualname, firstlineno, offset, opname, line, count], ...]}

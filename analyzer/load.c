@@ -170,17 +170,25 @@ static int
 tid_eq(const void *ctx, uint32_t id, const void *key)
 {
     const struct an_dataset *ds = ctx;
-    return ds->threads[id].tid == *(const uint64_t *)key;
+    return !ds->threads[id].superseded && ds->threads[id].tid == *(const uint64_t *)key;
 }
 
+/* A thread chunk (name != NULL) or a frame for tid.  Thread idents are reused
+ * once a thread has ended: a thread chunk with another native id for a tid
+ * that already has counts starts a new thread. */
 static size_t
-file_thread(struct file_state *fs, uint64_t tid, const char *name)
+file_thread(struct file_state *fs, uint64_t tid, const char *name, uint64_t native_id)
 {
     struct an_dataset *ds = fs->ds;
     if (fs->last_thread != SIZE_MAX && fs->last_tid == tid && !name)
         return fs->last_thread;
     uint64_t h = an_hash_mix(0, tid);
     uint32_t id = an_idmap_find(&fs->tids, h, tid_eq, ds, &tid);
+    if (id != AN_ID_NONE && name && native_id && ds->threads[id].native_id &&
+        ds->threads[id].native_id != native_id && ds->threads[id].ncounts > 0) {
+        ds->threads[id].superseded = 1;
+        id = AN_ID_NONE;
+    }
     if (id == AN_ID_NONE) {
         /* A frame may name a tid with no thread chunk before it (a writer that
          * never learnt the name); such a thread has an empty name. */
@@ -264,7 +272,7 @@ static int
 add_frame(struct file_state *fs, const hops_frame *fr)
 {
     struct an_dataset *ds = fs->ds;
-    size_t ti = file_thread(fs, fr->tid, NULL); /* may grow ds->threads */
+    size_t ti = file_thread(fs, fr->tid, NULL, 0); /* may grow ds->threads */
     struct an_thread *t = &ds->threads[ti];
     thread_cover_keys(ds, t);
     uint64_t *restrict counts = t->counts;
@@ -324,7 +332,8 @@ load_reader(struct an_dataset *ds, const char *name, hops_reader *r, char *err, 
             break;
         case HOPS_EV_THREAD: {
             /* file_thread() may grow ds->threads: index only after it returns. */
-            size_t ti = file_thread(&fs, ev.u.thread.tid, ev.u.thread.name ? ev.u.thread.name : "");
+            size_t ti = file_thread(&fs, ev.u.thread.tid, ev.u.thread.name ? ev.u.thread.name : "",
+                                    ev.u.thread.native_id);
             ds->threads[ti].native_id = ev.u.thread.native_id;
             break;
         }

@@ -43,6 +43,7 @@ struct an_thread {
     uint64_t *counts; /* Owned; counts[key id], keys >= ncounts count 0 */
     size_t ncounts, cap;
     uint64_t total; /* sum of counts, filled in when its file is done */
+    int superseded; /* a later thread of its file reused its tid */
 };
 
 /* What info shows about one input file; strings are an_strtab ids. */

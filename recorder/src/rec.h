@@ -155,6 +155,8 @@ struct rec_state {
     pthread_mutex_t flush_lock;
     pthread_cond_t flush_cond;
     int flusher_stop;
+    int flush_soon;          /* a thread exited: flush its last counts soon */
+    int flush_sync_init;     /* flush_lock and flush_cond exist */
 
     /* scratch for building frames */
     hops_count *scratch;     /* Owned */
@@ -206,6 +208,8 @@ void rec_thread_lookup_name(rec_thread *t);
 int rec_flush(rec_state *st);
 int rec_flusher_start(rec_state *st);
 void rec_flusher_stop(rec_state *st);
+/* Asks the flusher to flush soon; callable without the GIL. */
+void rec_flusher_request(rec_state *st);
 
 /* rec_module.c: a C callable for the interpreter to call back: the cheapest
  * callable CPython has (vectorcall, no Python frame). */

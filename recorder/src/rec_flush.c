@@ -269,16 +269,49 @@ rec_flush(rec_state *st)
 
 /* ---- the periodic flusher thread ---------------------------------------- */
 
+static void
+deadline_after(struct timespec *ts, const struct timespec *from, long ms)
+{
+    *ts = *from;
+    ts->tv_nsec += ms * 1000000L;
+    ts->tv_sec += ts->tv_nsec / 1000000000L;
+    ts->tv_nsec %= 1000000000L;
+}
+
+static int
+before(const struct timespec *a, const struct timespec *b)
+{
+    return a->tv_sec < b->tv_sec || (a->tv_sec == b->tv_sec && a->tv_nsec < b->tv_nsec);
+}
+
+/* Flushes once a second, and soon (10 ms at most apart, so a thousand dying
+ * threads cost a hundred flushes a second, not a thousand) after a thread
+ * exits, so its last frame is written while the program runs on. */
 static void *
 flusher_main(void *arg)
 {
     rec_state *st = arg;
+    struct timespec last, deadline, now;
+    clock_gettime(CLOCK_REALTIME, &last);
     pthread_mutex_lock(&st->flush_lock);
     while (!st->flusher_stop) {
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        ts.tv_sec += 1;
-        pthread_cond_timedwait(&st->flush_cond, &st->flush_lock, &ts);
+        deadline_after(&deadline, &last, 1000);
+        while (!st->flusher_stop && !st->flush_soon) {
+            clock_gettime(CLOCK_REALTIME, &now);
+            if (!before(&now, &deadline)) {
+                break;
+            }
+            pthread_cond_timedwait(&st->flush_cond, &st->flush_lock, &deadline);
+        }
+        if (st->flush_soon) {
+            st->flush_soon = 0;
+            deadline_after(&deadline, &last, 10);
+            clock_gettime(CLOCK_REALTIME, &now);
+            while (!st->flusher_stop && before(&now, &deadline)) {
+                pthread_cond_timedwait(&st->flush_cond, &st->flush_lock, &deadline);
+                clock_gettime(CLOCK_REALTIME, &now);
+            }
+        }
         if (st->flusher_stop) {
             break;
         }
@@ -291,6 +324,7 @@ flusher_main(void *arg)
             }
             PyGILState_Release(g);
         }
+        clock_gettime(CLOCK_REALTIME, &last);
         pthread_mutex_lock(&st->flush_lock);
     }
     pthread_mutex_unlock(&st->flush_lock);
@@ -302,6 +336,7 @@ rec_flusher_start(rec_state *st)
 {
     pthread_mutex_init(&st->flush_lock, NULL);
     pthread_cond_init(&st->flush_cond, NULL);
+    st->flush_sync_init = 1;
     st->flusher_stop = 0;
     if (pthread_create(&st->flusher, NULL, flusher_main, st) != 0) {
         return -1;
@@ -326,6 +361,15 @@ rec_flusher_stop(rec_state *st)
     pthread_join(st->flusher, NULL);
     Py_END_ALLOW_THREADS
     st->flusher_running = 0;
-    pthread_mutex_destroy(&st->flush_lock);
-    pthread_cond_destroy(&st->flush_cond);
+    /* flush_lock and flush_cond live on until state_free: exiting threads
+     * may still signal them (rec_threads.c). */
+}
+
+void
+rec_flusher_request(rec_state *st)
+{
+    pthread_mutex_lock(&st->flush_lock);
+    st->flush_soon = 1;
+    pthread_cond_signal(&st->flush_cond);
+    pthread_mutex_unlock(&st->flush_lock);
 }

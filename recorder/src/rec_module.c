@@ -157,7 +157,11 @@ state_free(rec_state *st)
         return;
     }
     rec_code_release_all(st);
-    rec_threads_free_all(st);
+    rec_threads_free_all(st); /* after this no exiting thread can reach st */
+    if (st->flush_sync_init) {
+        pthread_mutex_destroy(&st->flush_lock);
+        pthread_cond_destroy(&st->flush_cond);
+    }
     free_str_list(st->file_globs, st->n_file_globs);
     PyMem_RawFree(st->exclude_prefix);
     PyMem_RawFree(st->codes);

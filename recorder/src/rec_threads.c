@@ -40,6 +40,9 @@ on_thread_exit(void *p)
     pthread_mutex_lock(&rec_threads_lock);
     int orphan = t->st == NULL;
     t->dead = 1;
+    if (!orphan && t->st->flush_sync_init) {
+        rec_flusher_request(t->st); /* its last frame, now rather than within a second */
+    }
     pthread_mutex_unlock(&rec_threads_lock);
     if (orphan) { /* the recorder stopped before this thread ended */
         thread_free(t);

@@ -10,7 +10,8 @@ import sys
 
 import heavyops
 
-USAGE = "usage: heavyops record [-o FILE] [--force] [-i OPNAME]... [-f GLOB]... (script.py | -m module) [args...]"
+USAGE = ("usage: heavyops record [-o FILE] [--force] [-i OPNAME]... [-f GLOB]... [--follow-fork]\n"
+         "                       (script.py | -m module) [args...]")
 
 # (short, long, metavar or None, dest, repeatable, help)
 RECORD_OPTIONS = [
@@ -23,6 +24,9 @@ RECORD_OPTIONS = [
     ("-f", "--file", "GLOB", "files", True,
      "record only code in files matching GLOB (full path, or basename for a "
      "pattern without '/'; repeatable)"),
+    (None, "--follow-fork", None, "follow_fork", False,
+     "also record processes the program forks (os.fork, multiprocessing's fork "
+     "start method), each into FILE.<pid>"),
     ("-m", None, "MODULE", "module", False, "run library module MODULE as a script (ends options)"),
     ("-v", "--verbose", None, "verbose", False, "say where the recording went"),
     ("-h", "--help", None, "help", False, "show this help and exit"),
@@ -61,6 +65,7 @@ def top_help():
 def parse_record(argv):
     """Parses record's arguments; returns a dict of options plus target/args."""
     opts = {"output": None, "force": False, "instructions": [], "files": [], "module": None,
+            "follow_fork": False,
             "verbose": False, "help": False, "script": None, "args": []}
     by_name = {}
     for short, long, metavar, dest, rep, _ in RECORD_OPTIONS:
@@ -169,7 +174,8 @@ def record(argv):
     try:
         return runtarget.run(prepared, opts["args"], out, tracked=tracked,
                              patterns=[p.upper() for p in opts["instructions"]],
-                             file_globs=opts["files"], force=opts["force"], verbose=opts["verbose"])
+                             file_globs=opts["files"], force=opts["force"], verbose=opts["verbose"],
+                             follow_fork=opts["follow_fork"])
     except OSError as e:  # from starting the recorder: the target's own are handled in run()
         sys.stderr.write(f"heavyops: {e}\n")
         return 1

@@ -6,6 +6,7 @@ executed with exec() straight from here, so neither runpy's machinery nor the
 launcher is recorded; heavyops' frames are cut from tracebacks.
 """
 import atexit
+import functools
 import os
 import signal
 import sys
@@ -133,7 +134,17 @@ class _Stopper:
             print(f"heavyops: wrote {self.out} ({res['bytes']:,} bytes)", file=sys.stderr)
 
 
-def run(prepared, args, out, *, tracked, patterns, file_globs, force, verbose):
+def child_output(out, pid):
+    """OUT.PID, or OUT.PID.N if a file of a reused pid is already there."""
+    path = f"{out}.{pid}"
+    n = 0
+    while os.path.exists(path):
+        n += 1
+        path = f"{out}.{pid}.{n}"
+    return path
+
+
+def run(prepared, args, out, *, tracked, patterns, file_globs, force, verbose, follow_fork=False):
     """Runs the prepared target; returns its exit status or raises SystemExit
     exactly as the plain run would."""
     code, env, argv0, path0 = prepared
@@ -150,8 +161,44 @@ def run(prepared, args, out, *, tracked, patterns, file_globs, force, verbose):
         sys.path.insert(0, path0)
 
     stopper = _Stopper(verbose, out)
-    _recorder.start(out, tracked=tracked, patterns=patterns, file_globs=file_globs,
-                    exclude_prefix=PACKAGE_DIR, argv=sys.argv, force=force)
+    options = dict(tracked=tracked, patterns=patterns, file_globs=file_globs,
+                   exclude_prefix=PACKAGE_DIR)
+    _recorder.start(out, argv=sys.argv, force=force, **options)
+
+    def after_fork_in_child():
+        # The parent's file is the parent's: never written from here.
+        os._exit = real_exit
+        if not _recorder.forget_in_child() or not follow_fork:
+            stopper.done = True
+            return
+        for _ in range(100):  # another process may take the same name first
+            path = child_output(out, os.getpid())
+            try:
+                _recorder.start(path, argv=sys.argv, force=False, **options)
+            except FileExistsError:
+                continue
+            except OSError as e:
+                print(f"heavyops: warning: cannot record child {os.getpid()}: {e}", file=sys.stderr)
+                stopper.done = True
+                return
+            stopper.out, stopper.done, stopper.exit_status = path, False, -1
+            os._exit = exit_after_stop
+            return
+
+    # os._exit skips atexit: write the last counts first (multiprocessing's
+    # children always leave this way).
+    real_exit = os._exit
+
+    @functools.wraps(real_exit)
+    def exit_after_stop(status):
+        if not stopper.done:
+            stopper.exit_status = status
+            stopper()
+        real_exit(status)
+
+    os._exit = exit_after_stop
+    os.register_at_fork(before=_recorder.pause_flusher, after_in_parent=_recorder.resume_flusher,
+                        after_in_child=after_fork_in_child)
     atexit.register(stopper)
     try:
         exec(code, main.__dict__)

@@ -334,9 +334,11 @@ flusher_main(void *arg)
 int
 rec_flusher_start(rec_state *st)
 {
-    pthread_mutex_init(&st->flush_lock, NULL);
-    pthread_cond_init(&st->flush_cond, NULL);
-    st->flush_sync_init = 1;
+    if (!st->flush_sync_init) {
+        pthread_mutex_init(&st->flush_lock, NULL);
+        pthread_cond_init(&st->flush_cond, NULL);
+        st->flush_sync_init = 1;
+    }
     st->flusher_stop = 0;
     if (pthread_create(&st->flusher, NULL, flusher_main, st) != 0) {
         return -1;

@@ -390,6 +390,53 @@ rec_stop(PyObject *module, PyObject *args, PyObject *kwargs)
     return res;
 }
 
+PyDoc_STRVAR(forget_doc,
+"forget_in_child()\n--\n\n"
+"In a forked child: stop counting and drop the parent's recording without\n"
+"writing to its file (which the parent still owns).  Returns True if there\n"
+"was one.");
+
+static PyObject *
+rec_forget_in_child(PyObject *module, PyObject *unused)
+{
+    rec_state *st = active;
+    if (st == NULL || getpid() == active_pid) {
+        Py_RETURN_FALSE;
+    }
+    active = NULL;
+    rec_backend_stop(st);
+    rec_code_release_all(st); /* detach from every code object */
+    /* The writer (with the parent's unwritten chunks), the flusher thread that
+     * does not exist here and the parent's threads are left behind on
+     * purpose: freeing or flushing them would touch the parent's file. */
+    st->writer = NULL;
+    st->active = 0;
+    Py_RETURN_TRUE;
+}
+
+/* Around fork: CPython 3.12+ warns about forking a multi-threaded process
+ * (counting OS threads), and our flusher is one; so it is joined before the
+ * fork and started again in the parent after it. */
+static PyObject *
+rec_pause_flusher(PyObject *module, PyObject *unused)
+{
+    if (active != NULL && getpid() == active_pid && active->flusher_running) {
+        rec_flusher_stop(active);
+    }
+    Py_RETURN_NONE;
+}
+
+static PyObject *
+rec_resume_flusher(PyObject *module, PyObject *unused)
+{
+    if (active != NULL && getpid() == active_pid && !active->flusher_running &&
+        rec_flusher_start(active) < 0) {
+        PyErr_SetString(PyExc_RuntimeError, "heavyops: cannot restart the flusher thread");
+        return NULL;
+    }
+    Py_RETURN_NONE;
+}
+
 static PyObject *
 rec_is_recording(PyObject *module, PyObject *unused)
 {
@@ -400,6 +447,9 @@ static PyMethodDef rec_methods[] = {
     {"start", (PyCFunction)(void (*)(void))rec_start, METH_VARARGS | METH_KEYWORDS, start_doc},
     {"stop", (PyCFunction)(void (*)(void))rec_stop, METH_VARARGS | METH_KEYWORDS, stop_doc},
     {"is_recording", rec_is_recording, METH_NOARGS, "True while a recording is running."},
+    {"forget_in_child", rec_forget_in_child, METH_NOARGS, forget_doc},
+    {"pause_flusher", rec_pause_flusher, METH_NOARGS, "Join the flusher thread (before a fork)."},
+    {"resume_flusher", rec_resume_flusher, METH_NOARGS, "Start the flusher thread again."},
     {NULL, NULL, 0, NULL},
 };
 

@@ -163,7 +163,6 @@ def run(prepared, args, out, *, tracked, patterns, file_globs, force, verbose, f
     stopper = _Stopper(verbose, out)
     options = dict(tracked=tracked, patterns=patterns, file_globs=file_globs,
                    exclude_prefix=PACKAGE_DIR)
-    _recorder.start(out, argv=sys.argv, force=force, **options)
 
     def after_fork_in_child():
         # The parent's file is the parent's: never written from here.
@@ -196,6 +195,8 @@ def run(prepared, args, out, *, tracked, patterns, file_globs, force, verbose, f
             stopper()
         real_exit(status)
 
+    # Everything above runs before recording starts, so none of it is counted.
+    _recorder.start(out, argv=sys.argv, force=force, **options)
     os._exit = exit_after_stop
     os.register_at_fork(before=_recorder.pause_flusher, after_in_parent=_recorder.resume_flusher,
                         after_in_child=after_fork_in_child)

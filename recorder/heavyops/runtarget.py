@@ -6,6 +6,7 @@ executed with exec() straight from here, so neither runpy's machinery nor the
 launcher is recorded; heavyops' frames are cut from tracebacks.
 """
 import atexit
+import builtins
 import functools
 import os
 import signal
@@ -150,7 +151,7 @@ def run(prepared, args, out, *, tracked, patterns, file_globs, force, verbose, f
     code, env, argv0, path0 = prepared
     main = types.ModuleType("__main__")
     main.__dict__.update(env)
-    main.__dict__["__builtins__"] = __builtins__ if isinstance(__builtins__, dict) else vars(__builtins__)
+    main.__dict__["__builtins__"] = builtins  # python gives __main__ the module, not its dict
     sys.modules["__main__"] = main
     sys.argv[:] = [argv0] + list(args)
     # sys.path[0] is the launcher's (its directory, or the cwd under -m): the

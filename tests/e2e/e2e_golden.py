@@ -4,8 +4,9 @@
 
 Records examples/closure.py from the repository root (relative path, so no pid or clone
 location gets in), prints `heavyops-analyze FILE`, and compares the text exactly with
-tests/e2e/golden/closure-<X.Y>.report for the interpreter's version (the bytecode, hence the
-counts, differ between versions). It also checks that tests/workloads/closure.py is still a
+tests/e2e/golden/closure-<X.Y.Z>.report for the interpreter's full version (the bytecode,
+hence the counts, differ between versions, and standard-library rows between patch releases;
+the test skips for a version without a golden file). It also checks that tests/workloads/closure.py is still a
 copy of the example. With --regen it rewrites that file instead: review the diff
 before committing it. From meson: meson test -C BUILD e2e-golden-closure --test-args=--regen
 

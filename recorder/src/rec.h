@@ -220,9 +220,6 @@ typedef struct rec_cb {
 } rec_cb;
 PyObject *rec_cb_new(rec_state *st, vectorcallfunc fn);
 
-/* Nonzero while heavyops itself calls PyEval_SetTrace (rec_module.c). */
-extern _Thread_local int rec_own_settrace;
-
 /* rec_monitor.c / rec_trace.c */
 int rec_backend_start(rec_state *st);
 int rec_backend_stop(rec_state *st);

@@ -47,38 +47,31 @@ static Py_ssize_t extra_index = -1;
 static rec_state *active;
 static pid_t active_pid;
 
-/* Set while heavyops itself installs a tracer (3.11), so the audit hook
- * below does not count it as interference. */
-_Thread_local int rec_own_settrace;
+/* sys.settrace and sys.setprofile (and their C forms) raise audit events: the
+ * one way to see a tracer that comes and goes between flushes.  The event
+ * comes before the new function is in place and does not say what it is
+ * (sys.settrace(None) is common: test.support.no_tracing), so the hook only
+ * schedules a look at every thread's trace and profile functions for the next
+ * moment the interpreter checks for pending calls, while the new tracer (if
+ * any) already runs.  Audit hooks cannot be removed, hence `active`. */
+static int
+check_tracers(void *unused)
+{
+    if (active != NULL && getpid() == active_pid) {
+        rec_backend_check_interference(active);
+    }
+    return 0;
+}
 
-/* sys.settrace and sys.setprofile (and their C forms) raise audit events:
- * the one reliable way to see a tracer that comes and goes between flushes.
- * Audit hooks cannot be removed, hence the check of `active`. */
 static int
 audit_hook(const char *event, PyObject *args, void *userdata)
 {
-    rec_state *st = active;
-    if (st == NULL || rec_own_settrace || event[0] != 's' || strncmp(event, "sys.set", 7) != 0) {
+    if (active == NULL || strncmp(event, "sys.set", 7) != 0) {
         return 0;
     }
-    if (strcmp(event, "sys.settrace") != 0 && strcmp(event, "sys.setprofile") != 0) {
-        return 0;
+    if (strcmp(event, "sys.settrace") == 0 || strcmp(event, "sys.setprofile") == 0) {
+        Py_AddPendingCall(check_tracers, NULL); /* if the queue is full, the next flush looks */
     }
-#if !REC_HAVE_MONITORING
-    /* 3.11: a new thread installing our threading.settrace hook */
-    PyFrameObject *f = PyEval_GetFrame();
-    if (f != NULL && strcmp(event, "sys.settrace") == 0) {
-        PyCodeObject *code = PyFrame_GetCode(f);
-        const char *name = PyUnicode_AsUTF8(code->co_name);
-        int bootstrap = name && strcmp(name, "_bootstrap_inner") == 0;
-        Py_DECREF(code);
-        PyErr_Clear();
-        if (bootstrap) {
-            return 0;
-        }
-    }
-#endif
-    st->interference = 1;
     return 0;
 }
 

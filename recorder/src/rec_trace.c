@@ -71,9 +71,7 @@ trace_func(PyObject *obj, PyFrameObject *frame, int what, PyObject *arg)
 {
     rec_state *st = ((rec_cb *)obj)->st;
     if (st == NULL) { /* recorder stopped: this thread unhooks itself */
-        rec_own_settrace = 1;
         PyEval_SetTrace(NULL, NULL);
-        rec_own_settrace = 0;
         return 0;
     }
     if (what == PyTrace_OPCODE) {
@@ -112,19 +110,17 @@ trace_func(PyObject *obj, PyFrameObject *frame, int what, PyObject *arg)
     return 0;
 }
 
-/* threading.settrace hook: (frame, event, arg), called in a new thread. */
+/* threading.settrace hook: (frame, event, arg), called in a new thread as a
+ * Python-level trace function; it puts the C tracer in its place. */
 static PyObject *
 thread_hook(PyObject *self, PyObject *const *args, size_t nargsf, PyObject *kwnames)
 {
     rec_state *st = ((rec_cb *)self)->st;
-    rec_own_settrace = 1;
     if (st == NULL) {
         PyEval_SetTrace(NULL, NULL);
-        rec_own_settrace = 0;
         Py_RETURN_NONE;
     }
     PyEval_SetTrace(trace_func, st->trace_obj);
-    rec_own_settrace = 0;
     if (PyVectorcall_NARGS(nargsf) >= 1 && PyFrame_Check(args[0])) {
         trace_func(st->trace_obj, (PyFrameObject *)args[0], PyTrace_CALL, Py_None);
     }
@@ -191,7 +187,9 @@ rec_backend_start(rec_state *st)
 {
     st->tool_id = -1;
     st->frame_mirror_ok = frame_mirror_works();
-    st->trace_obj = rec_cb_new(st, NULL);
+    /* Callable too: a program that saves sys.gettrace() (this object) and
+     * restores it with sys.settrace() reinstalls the C tracer through it. */
+    st->trace_obj = rec_cb_new(st, thread_hook);
     st->thread_hook = rec_cb_new(st, thread_hook);
     if (st->trace_obj == NULL || st->thread_hook == NULL) {
         return -1;
@@ -199,9 +197,7 @@ rec_backend_start(rec_state *st)
     if (threading_settrace(st->thread_hook) < 0) {
         return -1;
     }
-    rec_own_settrace = 1;
     PyEval_SetTrace(trace_func, st->trace_obj);
-    rec_own_settrace = 0;
     return 0;
 }
 
@@ -221,9 +217,7 @@ rec_backend_check_interference(rec_state *st)
 int
 rec_backend_stop(rec_state *st)
 {
-    rec_own_settrace = 1;
     PyEval_SetTrace(NULL, NULL);
-    rec_own_settrace = 0;
     if (threading_settrace(Py_None) < 0) {
         PyErr_Clear();
     }

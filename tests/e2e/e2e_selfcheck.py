@@ -1,0 +1,55 @@
+"""Exactness on code we did not write: CPython's own test suite under HEAVYOPS_CHECK.
+
+    e2e_selfcheck.py --python PY --heavyops H --analyze A --scratch DIR
+
+With HEAVYOPS_CHECK=1 the recorder keeps an INSTRUCTION event at every instruction besides
+its block counters and, at every flush, compares each instruction's derived count with its
+direct count (and, at first sight, its C line-table decoder with co_positions()); each
+difference is a "heavyops: check:" line on stderr. The oracle is too slow for whole test
+modules; this check is not, so it covers the generators, coroutines, exception groups,
+with-blocks and comprehensions of the standard library's tests and the code they call.
+Skipped where the interpreter has no test suite (Debian's python3 without
+libpython3.X-testsuite). Modules that use sys.settrace are left out: CPython drops events
+when two tools instrument one code object, which the recorder reports as interference.
+"""
+
+import os
+import subprocess
+
+import e2e_lib as lib
+
+MODULES = ["test_generators", "test_coroutines", "test_exceptions", "test_contextlib",
+           "test_with", "test_asyncgen", "test_yield_from", "test_raise", "test_exception_group",
+           "test_itertools", "test_dataclasses", "test_grammar"]
+
+
+def check(args):
+    probe = subprocess.run([args.python, "-c", "import test.support, test.test_with"],
+                           capture_output=True)
+    if probe.returncode != 0:
+        lib.skip("this interpreter has no test suite (import test.support failed)")
+    scratch = lib.scratch_dir(args, "selfcheck")
+    hops = os.path.join(scratch, "stdlib.hops")
+    env = dict(os.environ, HEAVYOPS_CHECK="1")
+    cmd = [args.heavyops, "record", "-o", hops, "-m", "test", "-q"] + MODULES
+    cp = subprocess.run(cmd, capture_output=True, env=env, cwd=scratch, timeout=1500)
+    err = cp.stderr.decode(errors="replace")
+    bad = [line for line in err.splitlines() if line.startswith("heavyops: check")]
+    if bad:
+        raise lib.Failure("%d derived counts differ from direct ones; the first:\n%s\n(command: %s)"
+                          % (len(bad), "\n".join(bad[:30]), " ".join(cmd)))
+    v = subprocess.run([args.python, "-c", "import sys; print(sys.version_info >= (3, 12))"],
+                       capture_output=True).stdout.strip()
+    # On 3.11 the test suite's own sys.settrace(None) (test.support.no_tracing) does stop our
+    # tracer for a while, and the recorder says so; 3.12+ records through sys.monitoring,
+    # which no_tracing leaves alone, so a warning there means a module really traces.
+    if v == b"True" and ("interference" in err or "own tracer" in err):
+        raise lib.Failure("the recorder saw another tracer; pick modules that do not trace:\n" + err)
+    rep = subprocess.run([args.analyze, "info", hops], capture_output=True)
+    if rep.returncode != 0:
+        raise lib.Failure("the recording is not readable:\n" + rep.stderr.decode(errors="replace"))
+    print("%d test modules, no difference; regrtest exit status %d" % (len(MODULES), cp.returncode))
+
+
+if __name__ == "__main__":
+    lib.main(check, lib.parser(__doc__.split("\n")[0]).parse_args())

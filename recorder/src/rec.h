@@ -201,6 +201,8 @@ rec_thread *rec_thread_current(rec_state *st);
 int64_t *rec_thread_counters(rec_state *st, rec_thread *t, rec_code *c);
 void rec_threads_init_key(void);
 void rec_threads_free_all(rec_state *st);
+/* Frees a thread that has ended and is off every list. */
+void rec_thread_free(rec_thread *t);
 /* Learns t's threading.Thread name if it is known by now (GIL held). */
 void rec_thread_lookup_name(rec_thread *t);
 

@@ -236,13 +236,7 @@ rec_flush(rec_state *st)
         }
         if (t->dead) { /* its last counts are written: forget it */
             *link = t->next;
-            for (uint32_t i = 0; i < t->cap; i++) {
-                PyMem_RawFree(t->counters[i]);
-            }
-            PyMem_RawFree(t->counters);
-            PyMem_RawFree(t->written_name);
-            PyMem_RawFree(t->name);
-            PyMem_RawFree(t);
+            rec_thread_free(t);
             continue;
         }
         link = &t->next;

@@ -20,8 +20,8 @@ static _Thread_local rec_thread *tls_thread
 static pthread_key_t exit_key;
 static pthread_once_t exit_key_once = PTHREAD_ONCE_INIT;
 
-static void
-thread_free(rec_thread *t)
+void
+rec_thread_free(rec_thread *t)
 {
     for (uint32_t i = 0; i < t->cap; i++) {
         PyMem_RawFree(t->counters[i]);
@@ -45,7 +45,7 @@ on_thread_exit(void *p)
     }
     pthread_mutex_unlock(&rec_threads_lock);
     if (orphan) { /* the recorder stopped before this thread ended */
-        thread_free(t);
+        rec_thread_free(t);
     }
 }
 
@@ -136,7 +136,7 @@ rec_threads_free_all(rec_state *st)
             t->counters[i] = NULL;
         }
         if (t->dead) {
-            thread_free(t);
+            rec_thread_free(t);
         } else {
             t->st = NULL;
             t->next = NULL;

@@ -38,14 +38,14 @@ typedef enum rec_mode {
 /* Opcode facts of the running interpreter, read from its opcode/dis modules
  * at start so that the C code needs no per-version tables. */
 typedef struct rec_opinfo {
-    const char *name[256];  /* Borrowed from the opname list we keep alive */
-    uint8_t caches[256];    /* inline cache code units after the opcode */
-    uint8_t jrel[256];      /* relative jump */
-    uint8_t backward[256];  /* relative jump backwards */
-    uint8_t ends_block[256];/* no fall-through: return, raise, unconditional jump */
-    uint8_t yields[256];    /* suspends the frame; execution resumes after it */
-    uint8_t no_event[256];  /* never fires an INSTRUCTION/opcode event */
-    uint8_t tracked[256];   /* REC_MODE_SELECTED: counted opcodes */
+    const char *name[256];   /* Borrowed from the opname list we keep alive */
+    uint8_t caches[256];     /* inline cache code units after the opcode */
+    uint8_t jrel[256];       /* relative jump */
+    uint8_t backward[256];   /* relative jump backwards */
+    uint8_t ends_block[256]; /* no fall-through: return, raise, unconditional jump */
+    uint8_t yields[256];     /* suspends the frame; execution resumes after it */
+    uint8_t no_event[256];   /* never fires an INSTRUCTION/opcode event */
+    uint8_t tracked[256];    /* REC_MODE_SELECTED: counted opcodes */
     int extended_arg;
     int for_iter;
     int send;
@@ -68,28 +68,28 @@ typedef struct rec_step {
     uint32_t target;     /* var: block b < n_blocks, else edge n_blocks + e */
     uint32_t first_term; /* into rec_code.terms: var * 2 + (coef < 0) */
     uint32_t n_terms;
-    int32_t r_block;     /* constant term R(block), -1 for none */
+    int32_t r_block; /* constant term R(block), -1 for none */
     int8_t target_coef;
 } rec_step;
 
 typedef struct rec_code {
-    rec_state *st;          /* Borrowed */
-    PyObject *code;         /* Borrowed: valid while !dead */
-    uint32_t slot;          /* index into each thread's table */
-    uint32_t first_site;    /* global site id of this code's site 0 */
-    uint32_t n_units;       /* code units in co_code */
-    uint32_t n_instr;       /* instructions */
+    rec_state *st;       /* Borrowed */
+    PyObject *code;      /* Borrowed: valid while !dead */
+    uint32_t slot;       /* index into each thread's table */
+    uint32_t first_site; /* global site id of this code's site 0 */
+    uint32_t n_units;    /* code units in co_code */
+    uint32_t n_instr;    /* instructions */
     uint32_t n_sites;
     int dead;
-    int counted;            /* 0: code is not recorded (filtered out) */
-    int derive;             /* counts derive from block leaders and exits */
+    int counted; /* 0: code is not recorded (filtered out) */
+    int derive;  /* counts derive from block leaders and exits */
     /* Owned arrays: */
-    int32_t *unit_ctr;      /* code unit -> counter index, -1: disable event */
-    uint32_t *unit_instr;   /* code unit -> instruction index (caches map to owner) */
-    uint32_t *instr_unit;   /* instruction index -> first code unit */
-    uint8_t *instr_op;      /* instruction index -> opcode */
-    uint32_t *instr_block;  /* instruction index -> leader instruction index */
-    int32_t *instr_site;    /* instruction index -> site index, -1 if not a site */
+    int32_t *unit_ctr;     /* code unit -> counter index, -1: disable event */
+    uint32_t *unit_instr;  /* code unit -> instruction index (caches map to owner) */
+    uint32_t *instr_unit;  /* instruction index -> first code unit */
+    uint8_t *instr_op;     /* instruction index -> opcode */
+    uint32_t *instr_block; /* instruction index -> leader instruction index */
+    int32_t *instr_site;   /* instruction index -> site index, -1 if not a site */
     /* derive == 1: blocks and the flow program that fills uncounted ones */
     uint32_t n_blocks;
     uint32_t *block_first;  /* block -> leader instruction */
@@ -97,8 +97,8 @@ typedef struct rec_code {
     int32_t *instr_blk;     /* instruction -> block, -1 if it fires no events */
     uint32_t n_vals;        /* blocks + edges */
     uint32_t n_steps;
-    rec_step *steps;        /* Owned */
-    int32_t *terms;         /* Owned */
+    rec_step *steps; /* Owned */
+    int32_t *terms;  /* Owned */
     struct rec_code *next_dead;
 } rec_code;
 
@@ -109,12 +109,12 @@ typedef struct rec_code {
 typedef struct rec_thread {
     uint64_t tid;
     uint64_t native_id;
-    rec_state *st;          /* Borrowed; NULL once the recorder stopped */
-    int dead;               /* OS thread has exited (set under rec_threads_lock) */
+    rec_state *st; /* Borrowed; NULL once the recorder stopped */
+    int dead;      /* OS thread has exited (set under rec_threads_lock) */
     uint32_t cap;
-    int64_t **counters;     /* Owned, each Owned */
-    char *name;             /* Owned: threading name once known, else NULL */
-    char *written_name;     /* Owned: name in the last THRD chunk, NULL if none */
+    int64_t **counters; /* Owned, each Owned */
+    char *name;         /* Owned: threading name once known, else NULL */
+    char *written_name; /* Owned: name in the last THRD chunk, NULL if none */
     struct rec_thread *next;
 } rec_thread;
 
@@ -122,31 +122,31 @@ struct rec_state {
     rec_mode mode;
     rec_opinfo op;
     int active;
-    int tool_id;             /* sys.monitoring tool id, -1 on 3.11 */
-    Py_ssize_t extra_index;  /* co_extra slot */
-    char **file_globs;       /* Owned, n_file_globs entries */
+    int tool_id;            /* sys.monitoring tool id, -1 on 3.11 */
+    Py_ssize_t extra_index; /* co_extra slot */
+    char **file_globs;      /* Owned, n_file_globs entries */
     size_t n_file_globs;
-    char *exclude_prefix;    /* Owned: files never recorded (heavyops itself) */
+    char *exclude_prefix; /* Owned: files never recorded (heavyops itself) */
 
     /* codes */
-    rec_code **codes;        /* Owned table indexed by slot; NULL: free slot */
+    rec_code **codes; /* Owned table indexed by slot; NULL: free slot */
     uint32_t n_slots;
     uint32_t cap_slots;
-    uint32_t *free_slots;    /* Owned stack of reusable slots */
+    uint32_t *free_slots; /* Owned stack of reusable slots */
     uint32_t n_free;
-    rec_code *dead_codes;    /* retired, freed at next flush */
+    rec_code *dead_codes; /* retired, freed at next flush */
 
     /* threads, guarded by rec_threads_lock */
-    rec_thread *threads;     /* Owned list */
+    rec_thread *threads; /* Owned list */
 
     /* output */
-    hops_writer *writer;     /* Owned */
-    int write_err;           /* first writer error, 0 if none */
+    hops_writer *writer; /* Owned */
+    int write_err;       /* first writer error, 0 if none */
     uint64_t lost_events;
     int nomem;
-    int check;               /* HEAVYOPS_CHECK: also count every instruction and compare */
+    int check; /* HEAVYOPS_CHECK: also count every instruction and compare */
     uint64_t check_failures;
-    int64_t *vals, *rblk;    /* Owned scratch for rec_flow_solve */
+    int64_t *vals, *rblk; /* Owned scratch for rec_flow_solve */
     size_t vals_cap, rblk_cap;
 
     /* periodic flusher */
@@ -155,23 +155,23 @@ struct rec_state {
     pthread_mutex_t flush_lock;
     pthread_cond_t flush_cond;
     int flusher_stop;
-    int flush_soon;          /* a thread exited: flush its last counts soon */
-    int flush_sync_init;     /* flush_lock and flush_cond exist */
+    int flush_soon;      /* a thread exited: flush its last counts soon */
+    int flush_sync_init; /* flush_lock and flush_cond exist */
 
     /* scratch for building frames */
-    hops_count *scratch;     /* Owned */
+    hops_count *scratch; /* Owned */
     size_t scratch_cap;
 
-    PyObject *opname_list;   /* Owned: keeps rec_opinfo.name alive */
-    PyObject *set_local_events; /* Owned: sys.monitoring.set_local_events */
-    PyObject *disable;       /* Owned: sys.monitoring.DISABLE */
+    PyObject *opname_list;                          /* Owned: keeps rec_opinfo.name alive */
+    PyObject *set_local_events;                     /* Owned: sys.monitoring.set_local_events */
+    PyObject *disable;                              /* Owned: sys.monitoring.DISABLE */
     PyObject *cb_instruction, *cb_start, *cb_raise; /* Owned rec_cb objects */
-    PyObject *trace_obj;     /* Owned: 3.11 tracer's object (a rec_cb) */
-    PyObject *thread_hook;   /* Owned: 3.11 threading.settrace hook (a rec_cb) */
-    long ev_instruction;     /* sys.monitoring.events.INSTRUCTION */
-    int frame_mirror_ok;     /* 3.11: PyFrameObject flag layout verified */
-    int other_tool_warning;  /* another tool already used INSTRUCTION events */
-    int interference;        /* another tracer was seen while recording */
+    PyObject *trace_obj;                            /* Owned: 3.11 tracer's object (a rec_cb) */
+    PyObject *thread_hook;  /* Owned: 3.11 threading.settrace hook (a rec_cb) */
+    long ev_instruction;    /* sys.monitoring.events.INSTRUCTION */
+    int frame_mirror_ok;    /* 3.11: PyFrameObject flag layout verified */
+    int other_tool_warning; /* another tool already used INSTRUCTION events */
+    int interference;       /* another tracer was seen while recording */
 };
 
 /* rec_code.c */
@@ -216,8 +216,7 @@ void rec_flusher_request(rec_state *st);
 /* rec_module.c: a C callable for the interpreter to call back: the cheapest
  * callable CPython has (vectorcall, no Python frame). */
 typedef struct rec_cb {
-    PyObject_HEAD
-    vectorcallfunc vectorcall;
+    PyObject_HEAD vectorcallfunc vectorcall;
     rec_state *st; /* Borrowed; NULL once the recorder stopped */
 } rec_cb;
 PyObject *rec_cb_new(rec_state *st, vectorcallfunc fn);

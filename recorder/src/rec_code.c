@@ -70,8 +70,9 @@ rec_opinfo_init(rec_opinfo *op, PyObject **opname_list_out)
             goto error;
         }
         /* 3.11/3.12 keep a list indexed by opcode, 3.13 a dict by name. */
-        PyObject *c = PyList_Check(caches) ? (i < PyList_GET_SIZE(caches) ? PyList_GET_ITEM(caches, i) : NULL)
-                                           : PyDict_GetItem(caches, n);
+        PyObject *c = PyList_Check(caches)
+                          ? (i < PyList_GET_SIZE(caches) ? PyList_GET_ITEM(caches, i) : NULL)
+                          : PyDict_GetItem(caches, n);
         long nc = c ? PyLong_AsLong(c) : 0;
         if (nc < 0 || nc > 255) {
             PyErr_Clear();
@@ -91,12 +92,20 @@ rec_opinfo_init(rec_opinfo *op, PyObject **opname_list_out)
     }
     PyErr_Clear();
     static const char *const enders[] = {
-        "RETURN_VALUE", "RETURN_CONST", "RAISE_VARARGS", "RERAISE", "JUMP_FORWARD",
-        "JUMP_BACKWARD", "JUMP_BACKWARD_NO_INTERRUPT", "JUMP", "JUMP_NO_INTERRUPT",
+        "RETURN_VALUE",
+        "RETURN_CONST",
+        "RAISE_VARARGS",
+        "RERAISE",
+        "JUMP_FORWARD",
+        "JUMP_BACKWARD",
+        "JUMP_BACKWARD_NO_INTERRUPT",
+        "JUMP",
+        "JUMP_NO_INTERRUPT",
         "INTERPRETER_EXIT",
         /* These re-raise straight to the exception handler without a RAISE
          * event when the exception is not the one they absorb. */
-        "CLEANUP_THROW", "END_ASYNC_FOR",
+        "CLEANUP_THROW",
+        "END_ASYNC_FOR",
     };
     for (size_t i = 0; i < sizeof(enders) / sizeof(enders[0]); i++) {
         flag_named(op->ends_block, opmap, enders[i]);
@@ -133,7 +142,8 @@ error:
 static int
 file_is_recorded(const rec_state *st, const char *filename)
 {
-    if (st->exclude_prefix && strncmp(filename, st->exclude_prefix, strlen(st->exclude_prefix)) == 0) {
+    if (st->exclude_prefix &&
+        strncmp(filename, st->exclude_prefix, strlen(st->exclude_prefix)) == 0) {
         return 0;
     }
     if (st->n_file_globs == 0) {
@@ -142,7 +152,8 @@ file_is_recorded(const rec_state *st, const char *filename)
     const char *base = strrchr(filename, '/');
     base = base ? base + 1 : filename;
     for (size_t i = 0; i < st->n_file_globs; i++) {
-        if (fnmatch(st->file_globs[i], filename, 0) == 0 || fnmatch(st->file_globs[i], base, 0) == 0) {
+        if (fnmatch(st->file_globs[i], filename, 0) == 0 ||
+            fnmatch(st->file_globs[i], base, 0) == 0) {
             return 1;
         }
     }
@@ -284,7 +295,8 @@ linetable_positions(PyObject *code, const rec_code *c, hops_site *sites, const u
         return -1;
     }
     lt_reader r = {(const uint8_t *)PyBytes_AS_STRING(co->co_linetable),
-                   (const uint8_t *)PyBytes_AS_STRING(co->co_linetable) + PyBytes_GET_SIZE(co->co_linetable)};
+                   (const uint8_t *)PyBytes_AS_STRING(co->co_linetable) +
+                       PyBytes_GET_SIZE(co->co_linetable)};
     int64_t line = co->co_firstlineno;
     uint32_t unit = 0, s = 0;
     while (s < c->n_sites && r.p < r.end) {
@@ -496,7 +508,8 @@ analyse(rec_state *st, PyObject *code, rec_code *c)
             uint8_t o = ops[k];
             if (op->jrel[o]) {
                 int64_t after = (int64_t)c->instr_unit[k] + 1 + op->caches[o];
-                int64_t target = op->backward[o] ? after - (int64_t)args[k] : after + (int64_t)args[k];
+                int64_t target =
+                    op->backward[o] ? after - (int64_t)args[k] : after + (int64_t)args[k];
                 mark_unit_leader(leader, c, target);
                 /* FOR_ITER's exit skips END_FOR (3.12) or END_FOR + POP_TOP
                  * (3.13): extra leaders are harmless, missing ones are not. */
@@ -510,7 +523,8 @@ analyse(rec_state *st, PyObject *code, rec_code *c)
                     }
                 }
             }
-            if (op->jrel[o] || op->ends_block[o] || op->yields[o] || !fires[k] || o == op->end_for) {
+            if (op->jrel[o] || op->ends_block[o] || op->yields[o] || !fires[k] ||
+                o == op->end_for) {
                 leader[k + 1] = 1;
             }
         }
@@ -608,9 +622,10 @@ analyse(rec_state *st, PyObject *code, rec_code *c)
             for (uint32_t i = 0; fast && i < ns; i++) {
                 if (fast[i].line != sites[i].line || fast[i].col != sites[i].col) {
                     st->check_failures++;
-                    fprintf(stderr, "heavyops: check: %s offset %u: linetable %d:%d, co_positions %d:%d\n",
-                            PyUnicode_AsUTF8(co->co_qualname), sites[i].offset, fast[i].line, fast[i].col,
-                            sites[i].line, sites[i].col);
+                    fprintf(stderr,
+                            "heavyops: check: %s offset %u: linetable %d:%d, co_positions %d:%d\n",
+                            PyUnicode_AsUTF8(co->co_qualname), sites[i].offset, fast[i].line,
+                            fast[i].col, sites[i].line, sites[i].col);
                 }
             }
             PyMem_RawFree(fast);

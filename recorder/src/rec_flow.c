@@ -181,7 +181,7 @@ rec_flow_plan(rec_code *c, const rec_opinfo *op, const uint8_t *ops, const uint3
         if (op->jrel[o] && op->backward[o]) { /* loop body [target block, b]: deeper */
             int32_t tb = target_block(c, fires, n, jump_target_instr(c, op, ops, args, last));
             if (tb >= 0 && (uint32_t)tb <= b) {
-                depth[tb]++;      /* difference array, summed below */
+                depth[tb]++; /* difference array, summed below */
                 depth[b + 1]--;
             }
         }
@@ -237,7 +237,8 @@ rec_flow_plan(rec_code *c, const rec_opinfo *op, const uint8_t *ops, const uint3
             if (push_term(&f, b, 0) < 0) {
                 goto done;
             }
-            uint32_t lo = side ? out_first[b] : in_first[b], hi = side ? out_first[b + 1] : in_first[b + 1];
+            uint32_t lo = side ? out_first[b] : in_first[b],
+                     hi = side ? out_first[b + 1] : in_first[b + 1];
             for (uint32_t i = lo; i < hi; i++) { /* edges are sorted by source */
                 if (push_term(&f, nb + (side ? i : in_edges[i]), 1) < 0) {
                     goto done;

@@ -44,7 +44,8 @@ mark_inflight(rec_state *st, inflight **out, size_t *cap)
 {
     Py_ssize_t n = 0;
     PyInterpreterState *interp = PyInterpreterState_Get();
-    for (PyThreadState *ts = PyInterpreterState_ThreadHead(interp); ts; ts = PyThreadState_Next(ts)) {
+    for (PyThreadState *ts = PyInterpreterState_ThreadHead(interp); ts;
+         ts = PyThreadState_Next(ts)) {
         rec_thread *t = find_thread(st, (uint64_t)ts->thread_id);
         if (t == NULL) {
             continue;
@@ -146,10 +147,13 @@ collect(rec_state *st, const rec_code *c, int64_t *a, size_t *n)
             run -= exits[k];
             if (st->check && c->instr_blk[k] >= 0 && v != a[2 * (size_t)c->n_instr + k]) {
                 st->check_failures++;
-                const char *qn = c->code ? PyUnicode_AsUTF8(((PyCodeObject *)c->code)->co_qualname) : NULL;
+                const char *qn =
+                    c->code ? PyUnicode_AsUTF8(((PyCodeObject *)c->code)->co_qualname) : NULL;
                 fprintf(stderr, "heavyops: check: %s:%d offset %u: derived %lld, counted %lld\n",
-                        qn ? qn : "<freed code>", c->code ? ((PyCodeObject *)c->code)->co_firstlineno : 0,
-                        c->instr_unit[k] * 2, (long long)v, (long long)a[2 * (size_t)c->n_instr + k]);
+                        qn ? qn : "<freed code>",
+                        c->code ? ((PyCodeObject *)c->code)->co_firstlineno : 0,
+                        c->instr_unit[k] * 2, (long long)v,
+                        (long long)a[2 * (size_t)c->n_instr + k]);
             }
         } else {
             v = a[k];
@@ -353,10 +357,8 @@ rec_flusher_stop(rec_state *st)
     st->flusher_stop = 1;
     pthread_cond_signal(&st->flush_cond);
     pthread_mutex_unlock(&st->flush_lock);
-    Py_BEGIN_ALLOW_THREADS
-    pthread_join(st->flusher, NULL);
-    Py_END_ALLOW_THREADS
-    st->flusher_running = 0;
+    Py_BEGIN_ALLOW_THREADS pthread_join(st->flusher, NULL);
+    Py_END_ALLOW_THREADS st->flusher_running = 0;
     /* flush_lock and flush_cond live on until state_free: exiting threads
      * may still signal them (rec_threads.c). */
 }

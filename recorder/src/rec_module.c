@@ -165,7 +165,8 @@ state_free(rec_state *st)
     Py_XDECREF(st->opname_list);
     Py_XDECREF(st->set_local_events);
     Py_XDECREF(st->disable);
-    PyObject *cbs[] = {st->cb_instruction, st->cb_start, st->cb_raise, st->trace_obj, st->thread_hook};
+    PyObject *cbs[] = {st->cb_instruction, st->cb_start, st->cb_raise, st->trace_obj,
+                       st->thread_hook};
     for (size_t i = 0; i < sizeof(cbs) / sizeof(cbs[0]); i++) {
         if (cbs[i]) {
             ((rec_cb *)cbs[i])->st = NULL;
@@ -176,21 +177,22 @@ state_free(rec_state *st)
 }
 
 PyDoc_STRVAR(start_doc,
-"start(path, *, tracked=None, patterns=(), file_globs=(), exclude_prefix=None,\n"
-"      argv=(), force=False)\n--\n\n"
-"Start recording into path.  tracked: None to count every instruction, else a\n"
-"list of opcode numbers to count.  Raises FileExistsError unless force.");
+             "start(path, *, tracked=None, patterns=(), file_globs=(), exclude_prefix=None,\n"
+             "      argv=(), force=False)\n--\n\n"
+             "Start recording into path.  tracked: None to count every instruction, else a\n"
+             "list of opcode numbers to count.  Raises FileExistsError unless force.");
 
 static PyObject *
 rec_start(PyObject *module, PyObject *args, PyObject *kwargs)
 {
-    static char *kwlist[] = {"path", "tracked", "patterns", "file_globs", "exclude_prefix",
-                             "argv", "force", NULL};
+    static char *kwlist[] = {"path",           "tracked", "patterns", "file_globs",
+                             "exclude_prefix", "argv",    "force",    NULL};
     PyObject *path_obj, *tracked = Py_None, *patterns = NULL, *globs = NULL, *exclude = Py_None,
                         *argv = NULL;
     int force = 0;
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O&|$OOOOOp:start", kwlist, PyUnicode_FSConverter,
-                                     &path_obj, &tracked, &patterns, &globs, &exclude, &argv, &force)) {
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O&|$OOOOOp:start", kwlist,
+                                     PyUnicode_FSConverter, &path_obj, &tracked, &patterns, &globs,
+                                     &exclude, &argv, &force)) {
         return NULL;
     }
     PyObject *ret = NULL;
@@ -268,12 +270,14 @@ rec_start(PyObject *module, PyObject *args, PyObject *kwargs)
     }
 
     char version[32];
-    snprintf(version, sizeof(version), "%d.%d.%d", PY_MAJOR_VERSION, PY_MINOR_VERSION, PY_MICRO_VERSION);
+    snprintf(version, sizeof(version), "%d.%d.%d", PY_MAJOR_VERSION, PY_MINOR_VERSION,
+             PY_MICRO_VERSION);
     hops_meta meta = {
         .python_version = version,
         .mechanism = REC_HAVE_MONITORING
-                         ? (st->mode == REC_MODE_ALL ? "sys.monitoring block counters (C callbacks)"
-                                                     : "sys.monitoring per-instruction counters (C callbacks)")
+                         ? (st->mode == REC_MODE_ALL
+                                ? "sys.monitoring block counters (C callbacks)"
+                                : "sys.monitoring per-instruction counters (C callbacks)")
                          : "C-level tracing, opcode events",
         .argc = (uint32_t)argc,
         .argv = (const char *const *)argv_c,
@@ -326,11 +330,11 @@ done:
 }
 
 PyDoc_STRVAR(stop_doc,
-"stop(exit_status=-1)\n--\n\n"
-"Stop recording, write the last frames and close the file.  Returns a dict:\n"
-"bytes, lost_events, error (str or None), other_tool (bool).  A no-op\n"
-"returning None when not recording, and in a forked child (the file is the\n"
-"parent's).");
+             "stop(exit_status=-1)\n--\n\n"
+             "Stop recording, write the last frames and close the file.  Returns a dict:\n"
+             "bytes, lost_events, error (str or None), other_tool (bool).  A no-op\n"
+             "returning None when not recording, and in a forked child (the file is the\n"
+             "parent's).");
 
 static PyObject *
 rec_stop(PyObject *module, PyObject *args, PyObject *kwargs)
@@ -372,22 +376,22 @@ rec_stop(PyObject *module, PyObject *args, PyObject *kwargs)
     if (err < 0 && st->write_err == 0) {
         st->write_err = err;
     }
-    PyObject *res = Py_BuildValue("{s:K,s:K,s:s,s:O,s:O,s:K,s:O}", "bytes", (unsigned long long)bytes,
-                                  "lost_events", (unsigned long long)st->lost_events, "error",
-                                  st->write_err ? hops_strerror(st->write_err) : NULL, "other_tool",
-                                  st->other_tool_warning ? Py_True : Py_False, "nomem",
-                                  st->nomem ? Py_True : Py_False, "check_failures",
-                                  (unsigned long long)st->check_failures, "interference",
-                                  st->interference ? Py_True : Py_False);
+    PyObject *res = Py_BuildValue(
+        "{s:K,s:K,s:s,s:O,s:O,s:K,s:O}", "bytes", (unsigned long long)bytes, "lost_events",
+        (unsigned long long)st->lost_events, "error",
+        st->write_err ? hops_strerror(st->write_err) : NULL, "other_tool",
+        st->other_tool_warning ? Py_True : Py_False, "nomem", st->nomem ? Py_True : Py_False,
+        "check_failures", (unsigned long long)st->check_failures, "interference",
+        st->interference ? Py_True : Py_False);
     state_free(st);
     return res;
 }
 
 PyDoc_STRVAR(forget_doc,
-"forget_in_child()\n--\n\n"
-"In a forked child: stop counting and drop the parent's recording without\n"
-"writing to its file (which the parent still owns).  Returns True if there\n"
-"was one.");
+             "forget_in_child()\n--\n\n"
+             "In a forked child: stop counting and drop the parent's recording without\n"
+             "writing to its file (which the parent still owns).  Returns True if there\n"
+             "was one.");
 
 static PyObject *
 rec_forget_in_child(PyObject *module, PyObject *unused)
@@ -452,7 +456,8 @@ rec_exec(PyObject *m)
     if (PyType_Ready(&rec_cb_type) < 0) {
         return -1;
     }
-    if (PyModule_AddStringConstant(m, "MECHANISM", REC_HAVE_MONITORING ? "sys.monitoring" : "tracing") < 0) {
+    if (PyModule_AddStringConstant(m, "MECHANISM",
+                                   REC_HAVE_MONITORING ? "sys.monitoring" : "tracing") < 0) {
         return -1;
     }
     return PyModule_AddIntConstant(m, "FORMAT_MAJOR", HOPS_FORMAT_MAJOR);

@@ -194,7 +194,8 @@ static void
 walk_running_frames(rec_state *st)
 {
     PyThreadState *self = PyThreadState_Get();
-    for (PyThreadState *ts = PyInterpreterState_ThreadHead(self->interp); ts; ts = PyThreadState_Next(ts)) {
+    for (PyThreadState *ts = PyInterpreterState_ThreadHead(self->interp); ts;
+         ts = PyThreadState_Next(ts)) {
         if (ts == self) {
             continue;
         }
@@ -305,7 +306,8 @@ void
 rec_backend_check_interference(rec_state *st)
 {
     PyThreadState *self = PyThreadState_Get();
-    for (PyThreadState *ts = PyInterpreterState_ThreadHead(self->interp); ts; ts = PyThreadState_Next(ts)) {
+    for (PyThreadState *ts = PyInterpreterState_ThreadHead(self->interp); ts;
+         ts = PyThreadState_Next(ts)) {
         if (ts->c_tracefunc != NULL || ts->c_profilefunc != NULL) {
             st->interference = 1; /* sys.settrace/setprofile: legacy tracing, itself a tool */
         }

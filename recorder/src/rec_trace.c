@@ -17,8 +17,7 @@
 /* The head of 3.11's struct _frame (Include/internal/pycore_frame.h), used
  * only after rec_backend_start checked it against the attribute setters. */
 typedef struct {
-    PyObject_HEAD
-    PyFrameObject *f_back;
+    PyObject_HEAD PyFrameObject *f_back;
     void *f_frame;
     PyObject *f_trace;
     int f_lineno;
@@ -157,7 +156,8 @@ frame_mirror_works(void)
         const rec_iframe311 *fi = m->f_frame;
         PyCodeObject *code = PyFrame_GetCode(f);
         ok = fi != NULL && fi->f_code == code &&
-             (int)((fi->prev_instr - (const uint16_t *)code->co_code_adaptive) * 2) == PyFrame_GetLasti(f);
+             (int)((fi->prev_instr - (const uint16_t *)code->co_code_adaptive) * 2) ==
+                 PyFrame_GetLasti(f);
         Py_DECREF(code);
     }
     Py_DECREF(old_lines);
@@ -207,8 +207,10 @@ void
 rec_backend_check_interference(rec_state *st)
 {
     PyThreadState *self = PyThreadState_Get();
-    for (PyThreadState *ts = PyInterpreterState_ThreadHead(self->interp); ts; ts = PyThreadState_Next(ts)) {
-        if ((ts->c_tracefunc != NULL && ts->c_tracefunc != trace_func) || ts->c_profilefunc != NULL) {
+    for (PyThreadState *ts = PyInterpreterState_ThreadHead(self->interp); ts;
+         ts = PyThreadState_Next(ts)) {
+        if ((ts->c_tracefunc != NULL && ts->c_tracefunc != trace_func) ||
+            ts->c_profilefunc != NULL) {
             st->interference = 1;
         }
     }

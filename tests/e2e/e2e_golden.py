@@ -26,6 +26,38 @@ GOLDEN_DIR = os.path.join(lib.HERE, "golden")
 RULE = re.compile(r"^-+(\+-+)*$")
 
 
+LOCATION = re.compile(r"^(.*):(\d+|\?):(\d+|\?) (\S+) (\S+)$")
+
+
+def _tie_key(row):
+    """The analyzer's tie order (file, line, column, function, instruction; numbers as
+    numbers) for a row whose paths were cut: it sorted them before the cut, with the
+    clone's and the interpreter's real paths, whose order differs from one clone to another."""
+    cell = row.split(" | ", 1)[1] if " | " in row else row
+    m = LOCATION.match(cell)
+    if not m:
+        return (cell,)
+    num = lambda v: -1 if v == "?" else int(v)
+    return (m.group(1), num(m.group(2)), num(m.group(3)), m.group(4), m.group(5))
+
+
+def _resort_ties(lines):
+    """Rows of equal count, in the tie order of their cut text."""
+    out, i = [], 0
+    while i < len(lines):
+        count = lines[i].split(" | ", 1)[0] if " | " in lines[i] else None
+        j = i + 1
+        if count is not None and not RULE.match(lines[i]):
+            while (j < len(lines) and " | " in lines[j] and not RULE.match(lines[j])
+                   and lines[j].split(" | ", 1)[0] == count):
+                j += 1
+            out.extend(sorted(lines[i:j], key=_tie_key))
+        else:
+            out.extend(lines[i:j])
+        i = j
+    return out
+
+
 def normalize(text, replacements):
     """TEXT with each (prefix, replacement) applied and the rule lines fitted again."""
     replacements = [(p.rstrip("/") + "/", r) for p, r in replacements if p]
@@ -34,6 +66,7 @@ def normalize(text, replacements):
     lines = text.split("\n")
     for p, r in replacements:
         lines = [line.replace(p, r) for line in lines]
+    lines = _resort_ties(lines)
     # Column widths follow the longest cell: recompute the last column's rule after the cut.
     for i, line in enumerate(lines):
         if RULE.match(line) and i > 0:

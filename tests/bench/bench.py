@@ -660,8 +660,13 @@ def git_state():
         return subprocess.run(["git", *a], cwd=REPO, capture_output=True, text=True).stdout.strip()
 
     head = g("rev-parse", "--short", "HEAD")
-    dirty = g("status", "--porcelain", "--", "recorder", "format", "analyzer")
-    return head + (" (recorder/format/analyzer with uncommitted changes)" if dirty else "")
+    diff = g("diff", "HEAD", "--", "recorder", "format", "analyzer")
+    if not diff:
+        return head
+    import hashlib
+
+    return (f"{head} plus uncommitted changes to recorder/, format/ or analyzer/ (diff sha1 "
+            f"{hashlib.sha1(diff.encode()).hexdigest()[:10]})")
 
 
 # ---------------------------------------------------------------------------
@@ -699,6 +704,7 @@ def main():
 
     t_start = time.perf_counter()
     load0 = os.getloadavg()
+    built_from = git_state()  # what the builds below compile: the working tree, now
     pythons = find_pythons(opts.python)
     if not pythons:
         raise SystemExit("bench: no CPython >= 3.11 found (scripts/find-pythons)")
@@ -773,8 +779,8 @@ def main():
     elapsed = time.perf_counter() - t_start
     head = ["# heavyops overhead benchmark: results", "",
             f"Measured {datetime.datetime.now().strftime('%Y-%m-%d %H:%M')} with "
-            f"`python3 tests/bench/bench.py{' --quick' if opts.quick else ''}` at commit "
-            f"{git_state()}, in {elapsed / 60:.0f} min.", "",
+            f"`python3 tests/bench/bench.py{' --quick' if opts.quick else ''}`, built from "
+            f"commit {built_from}, in {elapsed / 60:.0f} min.", "",
             f"Machine: {mach['nproc']} CPUs (nproc), {mach['cpu']}, Linux {mach['kernel']}; "
             f"load average {load0[0]:.1f} at the start, {os.getloadavg()[0]:.1f} at the end.",
             "Interpreters: " + ", ".join(f"{v} ({p})" for v, p in pythons) + ".",

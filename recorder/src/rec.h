@@ -115,6 +115,10 @@ typedef struct rec_thread {
     int64_t **counters; /* Owned, each Owned */
     char *name;         /* Owned: threading name once known, else NULL */
     char *written_name; /* Owned: name in the last THRD chunk, NULL if none */
+    /* the last code object counted in this thread (rec_monitor.c's fast path) */
+    PyObject *last_code;    /* Borrowed, compared only */
+    const rec_code *last_c; /* Borrowed */
+    int64_t *last_a;        /* Borrowed: its counters in this thread */
     struct rec_thread *next;
 } rec_thread;
 
@@ -197,7 +201,20 @@ void rec_flow_solve(const rec_code *c, const int64_t *a, int64_t *vals, int64_t 
 #define REC_COUNTER_ROWS(st) ((st)->check ? 3 : 2)
 
 /* rec_threads.c */
+/* This OS thread's counters, possibly of a stopped recorder: check t->st. */
+extern _Thread_local rec_thread *rec_tls_thread
+#if defined(__GNUC__)
+    __attribute__((tls_model("initial-exec")))
+#endif
+    ;
+static inline rec_thread *
+rec_thread_cached(void)
+{
+    return rec_tls_thread;
+}
 rec_thread *rec_thread_current(rec_state *st);
+/* Forgets every thread's last-code cache (GIL held), or only c's if c != NULL. */
+void rec_threads_forget_cached(rec_state *st, const rec_code *c);
 int64_t *rec_thread_counters(rec_state *st, rec_thread *t, rec_code *c);
 void rec_threads_init_key(void);
 void rec_threads_free_all(rec_state *st);

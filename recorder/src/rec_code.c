@@ -744,6 +744,9 @@ rec_code_free_extra(void *p)
     if (c == NULL) {
         return;
     }
+    if (c->counted) { /* its address may come back as another code object */
+        rec_threads_forget_cached(c->st, c);
+    }
     c->dead = 1;
     c->code = NULL;
     if (!c->counted) {

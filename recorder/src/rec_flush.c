@@ -214,6 +214,7 @@ rec_flush(rec_state *st)
         rec_backend_check_interference(st);
     }
     pthread_mutex_lock(&rec_threads_lock);
+    rec_threads_forget_cached(st, NULL); /* counters of retired codes go below */
     Py_ssize_t n_fl = mark_inflight(st, &fl, &fl_cap);
     if (n_fl < 0) {
         n_fl = 0;

@@ -88,26 +88,35 @@ on_start(PyObject *self, PyObject *const *args, size_t nargsf, PyObject *kwnames
     return Py_NewRef(st->disable);
 }
 
-/* INSTRUCTION (code, offset): the hot path. */
-static PyObject *
-on_instruction(PyObject *self, PyObject *const *args, size_t nargsf, PyObject *kwnames)
+static inline long
+offset_of(PyObject *o)
 {
-    rec_state *st = ((rec_cb *)self)->st;
-    if (st == NULL) {
-        Py_RETURN_NONE;
+    /* offsets are small ints: read them without a call */
+    if (PyLong_CheckExact(o) && PyUnstable_Long_IsCompact((PyLongObject *)o)) {
+        return (long)PyUnstable_Long_CompactValue((PyLongObject *)o);
     }
-    rec_code *c = rec_code_lookup(st, args[0]);
+    return PyLong_AsLong(o);
+}
+
+/* INSTRUCTION (code, offset), the slow way: first event of a code object in
+ * this thread, the self-check, and offsets that are to be disabled. */
+#    if defined(__GNUC__)
+__attribute__((noinline)) /* keeps the hot path's prologue small */
+#    endif
+static PyObject *
+instruction_slow(rec_state *st, PyObject *code, long off)
+{
+    rec_code *c = rec_code_lookup(st, code);
     if (c == NULL || !c->counted) {
         return Py_NewRef(st->disable);
     }
-    long off = PyLong_AsLong(args[1]);
     if (off < 0 || (unsigned long)off / 2 >= c->n_units) {
         Py_RETURN_NONE;
     }
     int32_t k = c->unit_ctr[off / 2];
+    rec_thread *t = rec_thread_current(st);
+    int64_t *a = t ? rec_thread_counters(st, t, c) : NULL;
     if (st->check) { /* self-check: keep every event and count it directly */
-        rec_thread *t = rec_thread_current(st);
-        int64_t *a = t ? rec_thread_counters(st, t, c) : NULL;
         if (a != NULL) {
             a[2 * (size_t)c->n_instr + c->unit_instr[off / 2]]++;
             if (k >= 0) {
@@ -119,17 +128,41 @@ on_instruction(PyObject *self, PyObject *const *args, size_t nargsf, PyObject *k
     if (k < 0) {
         return Py_NewRef(st->disable);
     }
-    rec_thread *t = rec_thread_current(st);
-    int64_t *a;
-    if (t != NULL && c->slot < t->cap && (a = t->counters[c->slot]) != NULL) {
-        a[k]++;
-    } else if (t != NULL && (a = rec_thread_counters(st, t, c)) != NULL) {
-        a[k]++;
-    } else {
+    if (a == NULL) {
         st->lost_events++;
         st->nomem = 1;
+        Py_RETURN_NONE;
     }
+    a[k]++;
+    t->last_code = code;
+    t->last_c = c;
+    t->last_a = a;
     Py_RETURN_NONE;
+}
+
+/* INSTRUCTION (code, offset): the hot path.  Consecutive events of a thread
+ * mostly come from one code object, so the thread keeps the last one's state
+ * and counters (cleared at every flush and when a code object dies). */
+static PyObject *
+on_instruction(PyObject *self, PyObject *const *args, size_t nargsf, PyObject *kwnames)
+{
+    rec_state *st = ((rec_cb *)self)->st;
+    rec_thread *t = rec_thread_cached();
+    long off = offset_of(args[1]);
+    if (t != NULL && args[0] == t->last_code && t->st == st && st != NULL) {
+        const rec_code *c = t->last_c;
+        if (off >= 0 && (unsigned long)off / 2 < c->n_units) {
+            int32_t k = c->unit_ctr[off / 2];
+            if (k >= 0) {
+                t->last_a[k]++;
+                Py_RETURN_NONE;
+            }
+        }
+    }
+    if (st == NULL) {
+        Py_RETURN_NONE;
+    }
+    return instruction_slow(st, args[0], off);
 }
 
 /* RAISE (code, offset, exception): the frame leaves its block here unless a

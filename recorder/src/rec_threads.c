@@ -10,13 +10,9 @@
 pthread_mutex_t rec_threads_lock = PTHREAD_MUTEX_INITIALIZER;
 
 /* A cache of this OS thread's rec_thread: thread-local by nature, and the
- * pthread key below exists only for its destructor. */
-static _Thread_local rec_thread *tls_thread
-#if defined(__GNUC__)
-    /* one pointer: static TLS avoids a __tls_get_addr call per event */
-    __attribute__((tls_model("initial-exec")))
-#endif
-    ;
+ * pthread key below exists only for its destructor.  Static TLS (initial-exec,
+ * declared in rec.h) avoids a __tls_get_addr call per event. */
+_Thread_local rec_thread *rec_tls_thread;
 static pthread_key_t exit_key;
 static pthread_once_t exit_key_once = PTHREAD_ONCE_INIT;
 
@@ -64,7 +60,7 @@ rec_threads_init_key(void)
 rec_thread *
 rec_thread_current(rec_state *st)
 {
-    rec_thread *t = tls_thread;
+    rec_thread *t = rec_tls_thread;
     if (t != NULL && t->st == st) {
         return t;
     }
@@ -81,7 +77,7 @@ rec_thread_current(rec_state *st)
     t->next = st->threads;
     st->threads = t;
     pthread_mutex_unlock(&rec_threads_lock);
-    tls_thread = t;
+    rec_tls_thread = t;
     pthread_setspecific(exit_key, t);
     rec_thread_lookup_name(t);
     return t;
@@ -175,4 +171,16 @@ rec_thread_lookup_name(rec_thread *t)
     Py_XDECREF(active);
     Py_XDECREF(threading);
     PyErr_Restore(exc_type, exc_value, exc_tb);
+}
+
+void
+rec_threads_forget_cached(rec_state *st, const rec_code *c)
+{
+    for (rec_thread *t = st->threads; t; t = t->next) {
+        if (c == NULL || t->last_c == c) {
+            t->last_code = NULL;
+            t->last_c = NULL;
+            t->last_a = NULL;
+        }
+    }
 }

@@ -76,6 +76,15 @@ trace_func(PyObject *obj, PyFrameObject *frame, int what, PyObject *arg)
     if (what == PyTrace_OPCODE) {
         PyCodeObject *code;
         int off = frame_code_lasti(st, frame, &code);
+        rec_thread *ct = rec_thread_cached(); /* same last-code cache as rec_monitor.c */
+        if (ct != NULL && (PyObject *)code == ct->last_code && ct->st == st && off >= 0 &&
+            (unsigned)off / 2 < ct->last_c->n_units) {
+            int32_t k = ct->last_c->unit_ctr[off / 2];
+            if (k >= 0) {
+                ct->last_a[k]++;
+            }
+            return 0;
+        }
         rec_code *c = rec_code_lookup(st, (PyObject *)code);
         if (c == NULL || !c->counted) {
             return 0;
@@ -85,14 +94,15 @@ trace_func(PyObject *obj, PyFrameObject *frame, int what, PyObject *arg)
             return 0;
         }
         rec_thread *t = rec_thread_current(st);
-        int64_t *a;
-        if (t != NULL && c->slot < t->cap && (a = t->counters[c->slot]) != NULL) {
-            a[k]++;
-        } else if (t != NULL && (a = rec_thread_counters(st, t, c)) != NULL) {
-            a[k]++;
-        } else {
+        int64_t *a = t ? rec_thread_counters(st, t, c) : NULL;
+        if (a == NULL) {
             st->lost_events++;
+            return 0;
         }
+        a[k]++;
+        t->last_code = (PyObject *)code;
+        t->last_c = c;
+        t->last_a = a;
         return 0;
     }
     if (what == PyTrace_CALL) {

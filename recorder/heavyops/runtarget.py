@@ -202,11 +202,19 @@ def run(prepared, args, out, *, tracked, patterns, file_globs, force, verbose, f
     os.register_at_fork(before=_recorder.pause_flusher, after_in_parent=_recorder.resume_flusher,
                         after_in_child=after_fork_in_child)
     atexit.register(stopper)
+    def pause_until_atexit():
+        # Between the end of the main module and the target's atexit handlers the
+        # interpreter waits for threads (threading._shutdown): not the target's code.
+        # Registered last, the resume runs first of all exit functions.
+        _recorder.pause_thread(True)
+        atexit.register(_recorder.pause_thread, False)
+
     try:
         exec(code, main.__dict__)
     except SystemExit as e:
         stopper.exit_status = _status_of(e)
         e.__traceback__ = _strip_own_frames(e.__traceback__)
+        pause_until_atexit()
         raise
     except KeyboardInterrupt as e:
         stopper.exit_status = 128 + signal.SIGINT
@@ -221,8 +229,10 @@ def run(prepared, args, out, *, tracked, patterns, file_globs, force, verbose, f
     except BaseException as e:
         stopper.exit_status = 1
         _report(e)
+        pause_until_atexit()
         return 1
     stopper.exit_status = 0
+    pause_until_atexit()
     return 0
 
 

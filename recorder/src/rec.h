@@ -119,6 +119,7 @@ typedef struct rec_thread {
     PyObject *last_code;    /* Borrowed, compared only */
     const rec_code *last_c; /* Borrowed */
     int64_t *last_a;        /* Borrowed: its counters in this thread */
+    int paused;             /* not counting: the main thread during interpreter shutdown */
     struct rec_thread *next;
 } rec_thread;
 

@@ -434,6 +434,31 @@ rec_resume_flusher(PyObject *module, PyObject *unused)
     Py_RETURN_NONE;
 }
 
+PyDoc_STRVAR(pause_doc,
+             "pause_thread(paused)\n--\n\n"
+             "Stop (True) or resume (False) counting in the calling thread.  The launcher\n"
+             "pauses the main thread from the end of the target's main module until\n"
+             "atexit, so the interpreter's shutdown (threading._shutdown) is not counted.");
+
+static PyObject *
+rec_pause_thread(PyObject *module, PyObject *arg)
+{
+    int paused = PyObject_IsTrue(arg);
+    if (paused < 0) {
+        return NULL;
+    }
+    if (active != NULL && getpid() == active_pid) {
+        rec_thread *t = rec_thread_current(active);
+        if (t != NULL) {
+            t->paused = paused;
+            t->last_code = NULL; /* the fast paths do not look at paused */
+            t->last_c = NULL;
+            t->last_a = NULL;
+        }
+    }
+    Py_RETURN_NONE;
+}
+
 static PyObject *
 rec_is_recording(PyObject *module, PyObject *unused)
 {
@@ -444,6 +469,7 @@ static PyMethodDef rec_methods[] = {
     {"start", (PyCFunction)(void (*)(void))rec_start, METH_VARARGS | METH_KEYWORDS, start_doc},
     {"stop", (PyCFunction)(void (*)(void))rec_stop, METH_VARARGS | METH_KEYWORDS, stop_doc},
     {"is_recording", rec_is_recording, METH_NOARGS, "True while a recording is running."},
+    {"pause_thread", rec_pause_thread, METH_O, pause_doc},
     {"forget_in_child", rec_forget_in_child, METH_NOARGS, forget_doc},
     {"pause_flusher", rec_pause_flusher, METH_NOARGS, "Join the flusher thread (before a fork)."},
     {"resume_flusher", rec_resume_flusher, METH_NOARGS, "Start the flusher thread again."},

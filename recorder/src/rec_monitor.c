@@ -115,6 +115,9 @@ instruction_slow(rec_state *st, PyObject *code, long off)
     }
     int32_t k = c->unit_ctr[off / 2];
     rec_thread *t = rec_thread_current(st);
+    if (t != NULL && t->paused) {
+        Py_RETURN_NONE; /* keep the event: the pause ends */
+    }
     int64_t *a = t ? rec_thread_counters(st, t, c) : NULL;
     if (st->check) { /* self-check: keep every event and count it directly */
         if (a != NULL) {
@@ -201,6 +204,9 @@ on_raise(PyObject *self, PyObject *const *args, size_t nargsf, PyObject *kwnames
         }
     }
     rec_thread *th = rec_thread_current(st);
+    if (th != NULL && th->paused) {
+        Py_RETURN_NONE;
+    }
     int64_t *a = th ? rec_thread_counters(st, th, c) : NULL;
     if (a != NULL) {
         a[c->n_instr + k]++;

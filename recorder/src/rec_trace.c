@@ -94,6 +94,9 @@ trace_func(PyObject *obj, PyFrameObject *frame, int what, PyObject *arg)
             return 0;
         }
         rec_thread *t = rec_thread_current(st);
+        if (t != NULL && t->paused) {
+            return 0;
+        }
         int64_t *a = t ? rec_thread_counters(st, t, c) : NULL;
         if (a == NULL) {
             st->lost_events++;

@@ -271,8 +271,10 @@ rec_backend_start(rec_state *st)
     st->ev_instruction = PyLong_AsLong(v);
     Py_DECREF(v);
 
-    /* Our own tool id: PROFILER_ID if free, else any free one. */
-    static const int candidates[] = {2, 3, 4};
+    /* Our own tool id: one of the unnamed ones first, since the program may
+     * want the named ones itself (3.12's cProfile takes PROFILER_ID, coverage
+     * COVERAGE_ID, debuggers DEBUGGER_ID); PROFILER_ID as a last resort. */
+    static const int candidates[] = {4, 3, 2};
     st->tool_id = -1;
     for (size_t i = 0; i < 3 && st->tool_id < 0; i++) {
         PyObject *owner = call_monitoring("get_tool", "(i)", candidates[i]);

@@ -216,6 +216,25 @@ on_raise(PyObject *self, PyObject *const *args, size_t nargsf, PyObject *kwnames
     Py_RETURN_NONE;
 }
 
+/* The global events every other sys.monitoring tool has set, or-ed. */
+static long
+other_tools_events(const rec_state *st)
+{
+    long all = 0;
+    for (int tool = 0; tool < 6; tool++) {
+        if (tool == st->tool_id) {
+            continue;
+        }
+        PyObject *ev = call_monitoring("get_events", "(i)", tool);
+        if (ev != NULL) {
+            all |= PyLong_AsLong(ev);
+            Py_DECREF(ev);
+        }
+        PyErr_Clear();
+    }
+    return all;
+}
+
 static int
 register_cb(rec_state *st, long event, PyObject *cb)
 {
@@ -297,19 +316,8 @@ rec_backend_start(rec_state *st)
         return -1;
     }
     /* CPython loses events when two tools instrument one code object. */
-    for (int tool = 0; tool < 6; tool++) {
-        if (tool == st->tool_id) {
-            continue;
-        }
-        PyObject *ev = call_monitoring("get_events", "(i)", tool);
-        if (ev == NULL) {
-            PyErr_Clear();
-            continue;
-        }
-        if (PyLong_AsLong(ev) & st->ev_instruction) {
-            st->other_tool_warning = 1;
-        }
-        Py_DECREF(ev);
+    if (other_tools_events(st) & st->ev_instruction) {
+        st->other_tool_warning = 1;
     }
     st->set_local_events = monitoring_attr("set_local_events");
     st->disable = monitoring_attr("DISABLE");
@@ -353,20 +361,8 @@ rec_backend_check_interference(rec_state *st)
             st->interference = 1; /* sys.settrace/setprofile: legacy tracing, itself a tool */
         }
     }
-    for (int tool = 0; tool < 6 && !st->interference; tool++) {
-        if (tool == st->tool_id) {
-            continue;
-        }
-        PyObject *ev = call_monitoring("get_events", "(i)", tool);
-        if (ev == NULL) {
-            PyErr_Clear();
-            continue;
-        }
-        if (PyLong_AsLong(ev) != 0) {
-            st->interference = 1;
-        }
-        Py_DECREF(ev);
-        PyErr_Clear();
+    if (!st->interference && other_tools_events(st) != 0) {
+        st->interference = 1;
     }
 }
 

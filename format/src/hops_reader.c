@@ -33,6 +33,7 @@ struct hops_reader {
     uint64_t size;
     void *map; /* Owned mapping, NULL when the caller owns data */
     size_t map_len;
+    uint64_t released; /* map bytes [0, released) handed back to the kernel */
 
     /* Stream mode (fd >= 0): chunks are read into chunk. */
     int fd;            /* Owned */
@@ -155,6 +156,28 @@ fetch_payload(hops_reader *r, uint64_t len, const uint8_t **payload)
     return HOPS_OK;
 }
 
+/* Mapped pages stay resident once touched, so a sequential pass over a large
+ * file would keep all of it in RSS.  Every event borrows only the reader's own
+ * buffers (strings, sites and counts are copied or decoded out of the
+ * payload), so the bytes before the next chunk are never read again: drop
+ * them every HOPS_RELEASE_STEP bytes.  The mapping is private and read-only,
+ * so MADV_DONTNEED only discards clean page-cache references. */
+#define HOPS_RELEASE_STEP ((uint64_t)8 << 20)
+
+static void
+release_consumed(hops_reader *r)
+{
+    uint64_t end;
+
+    if (r->map == NULL || r->pos - r->released < HOPS_RELEASE_STEP)
+        return;
+    end = r->pos & ~(HOPS_RELEASE_STEP - 1); /* the step is a multiple of any page size */
+    if (end <= r->released)
+        return;
+    (void)madvise((uint8_t *)r->map + r->released, (size_t)(end - r->released), MADV_DONTNEED);
+    r->released = end;
+}
+
 /* Reads and checksums the next chunk.  Returns 1 with id/payload/len set, 0
  * at a clean end of file, or an error.  r->last_off names the chunk. */
 static int
@@ -165,6 +188,7 @@ next_chunk(hops_reader *r, uint32_t *id, const uint8_t **payload, uint64_t *len)
     uint64_t end;
 
     r->last_off = r->pos;
+    release_consumed(r);
     FORWARD_IF_ERROR(fetch_hdr(r, hdr, &avail));
     if (avail == 0)
         return 0;

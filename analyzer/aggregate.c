@@ -321,24 +321,65 @@ an_row_cmp_keys(const struct an_view *v, const struct an_strtab *strs, const str
     return 0;
 }
 
-struct sort_ctx {
-    const struct an_view *v;
-    const struct an_strtab *strs;
+/* Sorting moves 16-byte (count, index) entries instead of whole rows: most
+ * comparisons end at the count, and the rows are permuted once at the end.
+ * Ties on count and key fall back to the index, which makes the order the
+ * same as a stable sort of the rows. */
+struct sort_ent {
+    uint64_t count;
+    uint32_t idx;
 };
 
 static int
-cmp_rows(const void *pa, const void *pb, void *ctx)
+ent_before(const struct an_view *v, const struct an_strtab *strs, const struct an_row *rows,
+           struct sort_ent a, struct sort_ent b)
 {
-    const struct sort_ctx *s = ctx;
-    const struct an_row *a = pa, *b = pb;
-    if (a->count != b->count)
-        return a->count > b->count ? -1 : 1;
-    return an_row_cmp_keys(s->v, s->strs, a, b);
+    if (a.count != b.count)
+        return a.count > b.count;
+    int c = an_row_cmp_keys(v, strs, &rows[a.idx], &rows[b.idx]);
+    return c ? c < 0 : a.idx < b.idx;
 }
 
 void
 an_rows_sort(struct an_rows *r, const struct an_strtab *strs)
 {
-    struct sort_ctx s = {&views[r->by], strs};
-    an_sort(r->rows, r->n, sizeof *r->rows, cmp_rows, &s);
+    size_t n = r->n;
+    if (n < 2)
+        return;
+    if (n > UINT32_MAX)
+        an_die_nomem();
+    const struct an_view *v = &views[r->by];
+    struct sort_ent *src = an_xreallocarray(NULL, n, sizeof *src);
+    struct sort_ent *dst = an_xreallocarray(NULL, n, sizeof *dst);
+    for (size_t i = 0; i < n; i++)
+        src[i] = (struct sort_ent){r->rows[i].count, (uint32_t)i};
+    for (size_t width = 1; width < n; width *= 2) {
+        for (size_t lo = 0; lo < n; lo += 2 * width) {
+            size_t mid = lo + width < n ? lo + width : n;
+            size_t hi = lo + 2 * width < n ? lo + 2 * width : n;
+            size_t i = lo, j = mid, k = lo;
+            if (mid < hi && !ent_before(v, strs, r->rows, src[mid], src[mid - 1])) {
+                /* already in order: copy the run */
+                memcpy(dst + lo, src + lo, (hi - lo) * sizeof *src);
+                continue;
+            }
+            while (i < mid && j < hi)
+                dst[k++] = ent_before(v, strs, r->rows, src[j], src[i]) ? src[j++] : src[i++];
+            while (i < mid)
+                dst[k++] = src[i++];
+            while (j < hi)
+                dst[k++] = src[j++];
+        }
+        struct sort_ent *t = src;
+        src = dst;
+        dst = t;
+    }
+    free(dst);
+    struct an_row *sorted = an_xreallocarray(NULL, n, sizeof *sorted);
+    for (size_t i = 0; i < n; i++)
+        sorted[i] = r->rows[src[i].idx];
+    free(src);
+    free(r->rows);
+    r->rows = sorted;
+    r->cap = n;
 }

@@ -4,6 +4,7 @@
 #include "an_idmap.h"
 #include "an_xalloc.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 
 void
@@ -48,23 +49,39 @@ place(struct an_idmap_slot *slots, size_t mask, uint32_t h32, uint32_t id1)
     slots[i].id1 = id1;
 }
 
+static void
+rehash(struct an_idmap *m, size_t ncap)
+{
+    struct an_idmap_slot *ns = an_xcalloc(ncap, sizeof *ns);
+    /* Probing starts from the stored 32 hash bits, so growing needs no
+     * access to the records. */
+    for (size_t i = 0; i < m->cap; i++)
+        if (m->slots[i].id1)
+            place(ns, ncap - 1, m->slots[i].hash, m->slots[i].id1);
+    free(m->slots);
+    m->slots = ns;
+    m->cap = ncap;
+}
+
+void
+an_idmap_reserve(struct an_idmap *m, size_t n)
+{
+    if (n > SIZE_MAX / 4)
+        an_die_nomem();
+    size_t ncap = m->cap ? m->cap : 64;
+    while (n * 2 > ncap)
+        ncap *= 2;
+    if (ncap != m->cap)
+        rehash(m, ncap);
+}
+
 void
 an_idmap_insert(struct an_idmap *m, uint64_t hash, uint32_t id)
 {
     if (id == AN_ID_NONE)
         an_die_nomem(); /* 2^32 - 1 records: the ids are exhausted */
-    if ((m->n + 1) * 2 > m->cap) {
-        size_t ncap = m->cap ? m->cap * 2 : 64;
-        struct an_idmap_slot *ns = an_xcalloc(ncap, sizeof *ns);
-        /* Probing starts from the stored 32 hash bits, so growing needs no
-         * access to the records. */
-        for (size_t i = 0; i < m->cap; i++)
-            if (m->slots[i].id1)
-                place(ns, ncap - 1, m->slots[i].hash, m->slots[i].id1);
-        free(m->slots);
-        m->slots = ns;
-        m->cap = ncap;
-    }
+    if ((m->n + 1) * 2 > m->cap)
+        rehash(m, m->cap ? m->cap * 2 : 64);
     place(m->slots, m->cap - 1, (uint32_t)hash, id + 1);
     m->n++;
 }

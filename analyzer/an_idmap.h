@@ -39,6 +39,18 @@ uint32_t an_idmap_find(const struct an_idmap *m, uint64_t hash, an_idmap_eq_fn e
 /* Adds id under hash; the caller has checked that no equal record is present. */
 void an_idmap_insert(struct an_idmap *m, uint64_t hash, uint32_t id);
 
+/* Grows m so that n records in all fit without another rehash. */
+void an_idmap_reserve(struct an_idmap *m, size_t n);
+/* Starts loading the first slot a lookup of hash probes; batch callers hash
+ * several keys, prefetch them all, then look them up, so that the cache
+ * misses of a large map overlap. */
+static inline void
+an_idmap_prefetch(const struct an_idmap *m, uint64_t hash)
+{
+    if (m->cap)
+        __builtin_prefetch(&m->slots[(size_t)(uint32_t)hash & (m->cap - 1)]);
+}
+
 /* Hash helpers: a byte string, and a mixer to fold integers into a hash. */
 uint64_t an_hash_bytes(const void *data, size_t len);
 static inline uint64_t

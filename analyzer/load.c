@@ -59,10 +59,9 @@ key_eq(const void *ctx, uint32_t id, const void *key)
            a->offset == b->offset;
 }
 
-uint32_t
-an_dataset_key(struct an_dataset *ds, const struct an_key *key)
+static uint32_t
+dataset_key_hashed(struct an_dataset *ds, const struct an_key *key, uint64_t h)
 {
-    uint64_t h = key_hash(key);
     uint32_t id = an_idmap_find(&ds->key_index, h, key_eq, ds, key);
     if (id != AN_ID_NONE)
         return id;
@@ -71,6 +70,12 @@ an_dataset_key(struct an_dataset *ds, const struct an_key *key)
     ds->keys[id] = *key;
     an_idmap_insert(&ds->key_index, h, id);
     return id;
+}
+
+uint32_t
+an_dataset_key(struct an_dataset *ds, const struct an_key *key)
+{
+    return dataset_key_hashed(ds, key, key_hash(key));
 }
 
 uint32_t
@@ -154,6 +159,8 @@ an_file_unclean(const struct an_file *f)
 
 /* ---- reading one file ------------------------------------------------------ */
 
+#define OPNAME_CACHE 256 /* a power of two */
+
 /* Per-file state: the file's site ids map densely onto dataset key ids, and
  * its tids onto dataset threads. */
 struct file_state {
@@ -163,7 +170,8 @@ struct file_state {
     size_t nsites, sites_cap;
     struct an_idmap tids; /* tid -> index in ds->threads */
     uint64_t last_tid;
-    size_t last_thread; /* cache: frames of one thread tend to come in runs */
+    size_t last_thread;                  /* cache: frames of one thread tend to come in runs */
+    uint32_t opname_cache[OPNAME_CACHE]; /* an_strtab ids, AN_ID_NONE when empty */
 };
 
 static int
@@ -233,6 +241,27 @@ copy_meta(struct an_dataset *ds, struct an_file *f, const hops_file_meta *fm)
     f->file_globs = intern_list(&ds->strs, m->n_file_globs, m->file_globs);
 }
 
+#define KEY_BATCH 32
+
+/* Opnames are few and repeat on every site: a small direct-mapped cache on
+ * (length, first and last byte) saves hashing and probing the string table.
+ * A hit is confirmed with a full compare. */
+static uint32_t
+intern_opname(struct file_state *fs, const char *name)
+{
+    struct an_strtab *t = &fs->ds->strs;
+    size_t len = strlen(name);
+    unsigned char first = (unsigned char)name[0];
+    unsigned char last = len ? (unsigned char)name[len - 1] : 0;
+    size_t slot = (len * 31u + first * 7u + last) & (OPNAME_CACHE - 1);
+    uint32_t id = fs->opname_cache[slot];
+    if (id != AN_ID_NONE && t->lens[id] == len && memcmp(an_strtab_get(t, id), name, len) == 0)
+        return id;
+    id = an_strtab_intern_len(t, name, len);
+    fs->opname_cache[slot] = id;
+    return id;
+}
+
 static int
 add_code(struct file_state *fs, const hops_code *c)
 {
@@ -245,20 +274,35 @@ add_code(struct file_state *fs, const hops_code *c)
     if (c->n_sites && !c->sites)
         return HOPS_E_CORRUPT;
     AN_GROW(fs->site_key, fs->nsites + c->n_sites, fs->sites_cap);
-    struct an_key k;
-    k.file = an_strtab_intern(&ds->strs, c->filename);
-    k.qualname = an_strtab_intern(&ds->strs, c->qualname);
-    k.firstlineno = c->firstlineno;
-    k.file_bits = 0;
-    for (uint32_t i = 0; i < c->n_sites; i++) {
-        const hops_site *s = &c->sites[i];
-        k.offset = s->offset;
-        k.line = s->line < 0 ? -1 : s->line;
-        k.col = s->col < 0 ? -1 : s->col;
-        k.opname = an_strtab_intern(&ds->strs, s->opname);
-        uint32_t id = an_dataset_key(ds, &k);
-        ds->keys[id].file_bits |= 1u << (fs->file < 31 ? fs->file : 31);
-        fs->site_key[fs->nsites + i] = id;
+    /* Sites of one code object share file, qualname and firstlineno.  Keys
+     * are hashed and their index slots prefetched a batch at a time: on a
+     * large table nearly every lookup is a cache miss, and these overlap. */
+    struct an_key k[KEY_BATCH];
+    uint64_t h[KEY_BATCH];
+    uint32_t file = an_strtab_intern(&ds->strs, c->filename);
+    uint32_t qualname = an_strtab_intern(&ds->strs, c->qualname);
+    uint32_t bit = 1u << (fs->file < 31 ? fs->file : 31);
+    an_idmap_reserve(&ds->key_index, (size_t)ds->nkeys + c->n_sites);
+    for (uint32_t b = 0; b < c->n_sites; b += KEY_BATCH) {
+        uint32_t nb = c->n_sites - b < KEY_BATCH ? c->n_sites - b : KEY_BATCH;
+        for (uint32_t i = 0; i < nb; i++) {
+            const hops_site *s = &c->sites[b + i];
+            k[i].file = file;
+            k[i].qualname = qualname;
+            k[i].firstlineno = c->firstlineno;
+            k[i].file_bits = 0;
+            k[i].offset = s->offset;
+            k[i].line = s->line < 0 ? -1 : s->line;
+            k[i].col = s->col < 0 ? -1 : s->col;
+            k[i].opname = intern_opname(fs, s->opname);
+            h[i] = key_hash(&k[i]);
+            an_idmap_prefetch(&ds->key_index, h[i]);
+        }
+        for (uint32_t i = 0; i < nb; i++) {
+            uint32_t id = dataset_key_hashed(ds, &k[i], h[i]);
+            ds->keys[id].file_bits |= bit;
+            fs->site_key[fs->nsites + b + i] = id;
+        }
     }
     fs->nsites += c->n_sites;
     ds->files[fs->file].codes++;
@@ -315,6 +359,7 @@ load_reader(struct an_dataset *ds, const char *name, hops_reader *r, char *err, 
     memset(&fs, 0, sizeof fs);
     fs.ds = ds;
     fs.last_thread = SIZE_MAX;
+    memset(fs.opname_cache, 0xff, sizeof fs.opname_cache);
     an_idmap_init(&fs.tids);
     fs.file = an_dataset_add_file(ds, name);
     struct an_file *f = &ds->files[fs.file];

@@ -160,11 +160,10 @@ row_eq(const void *ctx, uint32_t id, const void *key)
 
 /* Adds count to the row with the key of `probe`, creating it if needed. */
 static void
-group_add(struct an_rows *out, struct an_idmap *index, unsigned nfields, const struct an_row *probe,
-          uint64_t count)
+group_add_hashed(struct an_rows *out, struct an_idmap *index, unsigned nfields,
+                 const struct an_row *probe, uint64_t h, uint64_t count)
 {
     struct group_ctx g = {out, nfields};
-    uint64_t h = row_hash(probe, nfields);
     uint32_t id = an_idmap_find(index, h, row_eq, &g, probe);
     if (id == AN_ID_NONE) {
         AN_GROW(out->rows, out->n + 1, out->cap);
@@ -175,6 +174,15 @@ group_add(struct an_rows *out, struct an_idmap *index, unsigned nfields, const s
     }
     out->rows[id].count = an_add_sat(out->rows[id].count, count);
 }
+
+static void
+group_add(struct an_rows *out, struct an_idmap *index, unsigned nfields, const struct an_row *probe,
+          uint64_t count)
+{
+    group_add_hashed(out, index, nfields, probe, row_hash(probe, nfields), count);
+}
+
+#define ROW_BATCH 32
 
 /* Memoised per-string filter result: -1 unknown, 0 no, 1 yes.  Many keys share
  * a file, qualname or opname; fnmatch runs once per distinct string. */
@@ -271,14 +279,29 @@ an_aggregate_files(const struct an_dataset *ds, const struct an_filter *filter, 
         uint32_t declared = 0; /* file_bits of the selected files */
         for (size_t i = first_file; i < ds->nfiles && i - first_file < nfiles; i++)
             declared |= 1u << (i < 31 ? i : 31);
+        /* Probes are built and hashed a batch at a time, their index slots
+         * prefetched, then added: with one group per key (location) the
+         * index is large and the lookups' cache misses overlap. */
+        struct an_row batch[ROW_BATCH];
+        uint64_t hs[ROW_BATCH];
+        unsigned nb = 0;
         for (uint32_t k = 0; k < ds->nkeys; k++) {
             if (!per_key[k] &&
                 !(filter->keep_zero && key_ok[k] && (ds->keys[k].file_bits & declared)))
                 continue;
             out->tracked = an_add_sat(out->tracked, per_key[k]);
-            fill_row(v, &probe, &ds->keys[k], NULL);
-            group_add(out, &index, v->nfields, &probe, per_key[k]);
+            fill_row(v, &batch[nb], &ds->keys[k], NULL);
+            batch[nb].count = per_key[k];
+            hs[nb] = row_hash(&batch[nb], v->nfields);
+            an_idmap_prefetch(&index, hs[nb]);
+            if (++nb == ROW_BATCH || k + 1 == ds->nkeys) {
+                for (unsigned i = 0; i < nb; i++)
+                    group_add_hashed(out, &index, v->nfields, &batch[i], hs[i], batch[i].count);
+                nb = 0;
+            }
         }
+        for (unsigned i = 0; i < nb; i++)
+            group_add_hashed(out, &index, v->nfields, &batch[i], hs[i], batch[i].count);
         free(per_key);
     }
     an_idmap_release(&index);

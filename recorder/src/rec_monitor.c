@@ -114,6 +114,9 @@ instruction_slow(rec_state *st, PyObject *code, long off)
         Py_RETURN_NONE;
     }
     int32_t k = c->unit_ctr[off / 2];
+    if (k < 0 && !st->check) {
+        return Py_NewRef(st->disable); /* most slow-path calls: every offset fires once */
+    }
     rec_thread *t = rec_thread_current(st);
     if (t != NULL && t->paused) {
         Py_RETURN_NONE; /* keep the event: the pause ends */

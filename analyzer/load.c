@@ -129,10 +129,10 @@ an_thread_add(struct an_dataset *ds, size_t ti, uint32_t key, uint64_t count)
     return __builtin_add_overflow(t->counts[key], count, &t->counts[key]) ? -1 : 0;
 }
 
-void
-an_dataset_finish(struct an_dataset *ds)
+static void
+finish_threads(struct an_dataset *ds, size_t first)
 {
-    for (size_t i = 0; i < ds->nthreads; i++) {
+    for (size_t i = first; i < ds->nthreads; i++) {
         struct an_thread *t = &ds->threads[i];
         uint64_t sum = 0;
         for (size_t k = 0; k < t->ncounts; k++)
@@ -140,6 +140,12 @@ an_dataset_finish(struct an_dataset *ds)
                 sum = UINT64_MAX; /* a display total; saturating beats wrapping */
         t->total = sum;
     }
+}
+
+void
+an_dataset_finish(struct an_dataset *ds)
+{
+    finish_threads(ds, 0);
 }
 
 int
@@ -362,6 +368,7 @@ load_reader(struct an_dataset *ds, const char *name, hops_reader *r, char *err, 
     memset(fs.opname_cache, 0xff, sizeof fs.opname_cache);
     an_idmap_init(&fs.tids);
     fs.file = an_dataset_add_file(ds, name);
+    size_t first_thread = ds->nthreads; /* this file's threads follow */
     struct an_file *f = &ds->files[fs.file];
     f->has_end = 0;
     f->end.flags = 0;
@@ -398,7 +405,7 @@ load_reader(struct an_dataset *ds, const char *name, hops_reader *r, char *err, 
     }
     free(fs.site_key);
     an_idmap_release(&fs.tids);
-    an_dataset_finish(ds);
+    finish_threads(ds, first_thread); /* earlier files' totals are final */
     if (rc < 0) {
         set_err(err, errlen, hops_strerror(rc));
         return -1;

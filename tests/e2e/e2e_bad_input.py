@@ -33,7 +33,7 @@ def make_input(args, kind, scratch):
     good = None
     if kind in NEEDS_RECORDING:
         good = os.path.join(scratch, "good.hops")
-        cmd, cp = lib.record(args, [os.path.join(lib.WORKLOADS, "closure.py")], good,
+        cmd, cp = lib.record(args, [os.path.join(lib.REPO, "examples", "closure.py")], good,
                              cwd=scratch)
         if cp.returncode != 0 or not os.path.exists(good):
             raise lib.Failure("cannot make a recording to damage:\n" + lib.explain(cp, cmd))

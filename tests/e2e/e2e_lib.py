@@ -170,8 +170,9 @@ def oracle_sites(args, workload, wargs, cache_dir):
     at the same moment (meson runs tests in parallel): the first test to take the lock runs
     it and renames its result into place; the other waits for the lock and reads that."""
     h = hashlib.sha256()
+    # The path too: the oracle's sites name the file, so a moved workload needs a new run.
     for part in (open(ORACLE, "rb").read(), open(workload, "rb").read(),
-                 os.path.realpath(args.python).encode(), json.dumps(wargs).encode(),
+                 os.path.realpath(workload).encode(), os.path.realpath(args.python).encode(), json.dumps(wargs).encode(),
                  test_env()["PYTHONHASHSEED"].encode()):
         h.update(hashlib.sha256(part).digest())
     os.makedirs(cache_dir, exist_ok=True)

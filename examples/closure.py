@@ -12,7 +12,7 @@ function object (BUILD_TUPLE, MAKE_FUNCTION) for the generator expression.
 
 The fix is to take what the generator needs into locals first (`lo, hi = self.lo, self.hi`)
 or to write a plain loop; see examples/closure_fixed.py and README.md.
-This file is also the end-to-end workload tests/workloads/closure.py: keep both the same.
+The end-to-end tests check this file's counts exactly, as one of their workloads.
 """
 
 

@@ -47,7 +47,7 @@ mark_inflight(rec_state *st, inflight **out, size_t *cap)
     for (PyThreadState *ts = PyInterpreterState_ThreadHead(interp); ts;
          ts = PyThreadState_Next(ts)) {
         rec_thread *t = find_thread(st, (uint64_t)ts->thread_id);
-        if (t == NULL) {
+        if (t == NULL || t->paused) { /* a paused thread counted none of its blocks */
             continue;
         }
         PyFrameObject *f = PyThreadState_GetFrame(ts);

@@ -197,11 +197,20 @@ def run(prepared, args, out, *, tracked, patterns, file_globs, force, verbose, f
         real_exit(status)
 
     # Everything above runs before recording starts, so none of it is counted.
-    _recorder.start(out, argv=sys.argv, force=force, **options)
-    os._exit = exit_after_stop
-    os.register_at_fork(before=_recorder.pause_flusher, after_in_parent=_recorder.resume_flusher,
-                        after_in_child=after_fork_in_child)
-    atexit.register(stopper)
+    try:
+        _recorder.start(out, argv=sys.argv, force=force, **options)
+    except FileExistsError:
+        raise
+    except OSError as e:
+        # A profiler must not stop the program it profiles: run it unrecorded.
+        print(f"heavyops: cannot record to {out}: {e.strerror or e}; "
+              "running the program without recording", file=sys.stderr)
+    else:
+        os._exit = exit_after_stop
+        os.register_at_fork(before=_recorder.pause_flusher,
+                            after_in_parent=_recorder.resume_flusher,
+                            after_in_child=after_fork_in_child)
+        atexit.register(stopper)
     def pause_until_atexit():
         # Between the end of the main module and the target's atexit handlers the
         # interpreter waits for threads (threading._shutdown): not the target's code.

@@ -4,6 +4,7 @@
  */
 #include "rec.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -289,11 +290,16 @@ rec_start(PyObject *module, PyObject *args, PyObject *kwargs)
         .n_file_globs = (uint32_t)st->n_file_globs,
         .file_globs = (const char *const *)st->file_globs,
     };
+    errno = 0;
     int err = hops_writer_open_path(&st->writer, PyBytes_AS_STRING(path_obj),
                                     force ? 0 : HOPS_WRITE_EXCLUSIVE, &meta);
     if (err == HOPS_E_EXISTS) {
         PyErr_Format(PyExc_FileExistsError, "%s: file exists (use --force to overwrite)",
                      PyBytes_AS_STRING(path_obj));
+        goto done;
+    }
+    if (err == HOPS_E_IO && errno != 0) { /* the system's reason says more */
+        PyErr_SetFromErrnoWithFilename(PyExc_OSError, PyBytes_AS_STRING(path_obj));
         goto done;
     }
     if (err < 0) {
@@ -320,7 +326,9 @@ done:
     if (st) {
         hops_writer_close(st->writer);
         st->writer = NULL;
-        unlink(PyBytes_AS_STRING(path_obj));
+        if (!force) { /* only a file this call created: never a user's file or a device */
+            unlink(PyBytes_AS_STRING(path_obj));
+        }
         state_free(st);
     }
     free_str_list(argv_c, argc);

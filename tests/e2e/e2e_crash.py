@@ -1,0 +1,141 @@
+"""Programs that end badly, and outputs that cannot be written.
+
+    e2e_crash.py --python PY --heavyops H --analyze A --scratch DIR CASE
+
+CASE is one of:
+  sigkill    killed with SIGKILL after running > 2 s: the file holds what was flushed (frames
+             go out at least once a second), the analyzer reads it and warns it is unclean
+  os-exit    os._exit(5): same status as the plain run, and the last counts are written
+  sigterm    killed by SIGTERM (default action): same signal, readable file
+  segfault   a crash in C code (ctypes.string_at(0)): same signal, readable file
+  no-dir     output in a directory that does not exist: the program still runs, with its own
+             output and status, and heavyops says on stderr that nothing was recorded
+  full-disk  output on a 16 KiB tmpfs that fills while the program runs (root only; skipped
+             where mount is not allowed): the program runs to the end with its own output
+             and status, and heavyops says the recording is incomplete
+"""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import e2e_lib as lib
+
+LOOP = """import os, signal, sys
+def work(n):
+    s = 0
+    for i in range(n):
+        s += (i, i + 1)[0]
+    return s
+print("start", flush=True)
+"""
+
+SCRIPTS = {
+    "sigkill": LOOP + "while True:\n    work(20000)\n",
+    "os-exit": LOOP + "work(30000)\nprint('bye', flush=True)\nos._exit(5)\n",
+    "sigterm": LOOP + "work(30000)\nos.kill(os.getpid(), signal.SIGTERM)\nwork(10)\n",
+    "segfault": LOOP + "work(30000)\nimport ctypes\nctypes.string_at(0)\n",
+    "no-dir": LOOP + "work(3000)\nprint('done')\nsys.exit(7)\n",
+    "full-disk": LOOP + "import json, difflib, email.parser, html.parser, xml.dom.minidom\n"
+                        "work(3000)\nprint('done')\nsys.exit(7)\n",
+}
+
+
+def tuples_counted(args, hops, expect_clean):
+    """BUILD_TUPLE executions in HOPS, checking the analyzer's warning about a clean end."""
+    cmd = [args.analyze, "--by", "instruction", "-i", "BUILD_TUPLE", "--format", "csv", hops]
+    cp = lib.run(cmd)
+    if cp.returncode != 0:
+        raise lib.Failure("the analyzer cannot read the recording:\n" + lib.explain(cp, cmd))
+    unclean = b"did not end cleanly" in cp.stderr
+    if unclean == expect_clean:
+        raise lib.Failure("expected the recording to %s cleanly:\n%s"
+                          % ("end" if expect_clean else "not end", lib.explain(cp, cmd)))
+    rows = cp.stdout.decode().splitlines()[1:]
+    return sum(int(r.split(",")[0]) for r in rows)
+
+
+def same_run(plain, rec, cmd):
+    if (rec.returncode, rec.stdout) != (plain.returncode, plain.stdout):
+        raise lib.Failure("the program did not run as it does unrecorded (status %r, plain %r):\n%s"
+                          % (rec.returncode, plain.returncode, lib.explain(rec, cmd)))
+
+
+def check(args):
+    case = args.case
+    scratch = lib.scratch_dir(args, "crash-" + case)
+    script = os.path.join(scratch, "target.py")
+    with open(script, "w") as f:
+        f.write(SCRIPTS[case])
+    hops = os.path.join(scratch, "run.hops")
+
+    if case == "sigkill":
+        cmd = [args.heavyops, "record", "-o", hops, script]
+        p = subprocess.Popen(cmd, cwd=scratch, env=lib.test_env(), stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE)
+        p.stdout.readline()  # the target is running
+        time.sleep(2.5)
+        # the launcher execs nothing: the recorded program is this very process
+        p.send_signal(signal.SIGKILL)
+        p.communicate(timeout=60)
+        if p.returncode != -signal.SIGKILL:
+            raise lib.Failure("expected death by SIGKILL, got %r" % p.returncode)
+        n = tuples_counted(args, hops, expect_clean=False)
+        if n < 20000:
+            raise lib.Failure("only %d BUILD_TUPLE counted after 2.5 s; frames were not flushed"
+                              % n)
+        print("killed after 2.5 s: %d BUILD_TUPLE in the file" % n)
+        return
+
+    plain = lib.run([args.python, script], cwd=scratch)
+    if case == "no-dir":
+        out = os.path.join(scratch, "no", "such", "dir", "run.hops")
+        cmd = [args.heavyops, "record", "-o", out, script]
+        rec = lib.run(cmd, cwd=scratch)
+        same_run(plain, rec, cmd)
+        if b"running the program without recording" not in rec.stderr:
+            raise lib.Failure("heavyops did not say the recording failed:\n"
+                              + lib.explain(rec, cmd))
+        print("status %d, stdout as plain; heavyops: %s"
+              % (rec.returncode, rec.stderr.decode().strip()))
+        return
+    if case == "full-disk":
+        mnt = os.path.join(scratch, "tiny")
+        os.makedirs(mnt)
+        if os.geteuid() != 0 or subprocess.run(["mount", "-t", "tmpfs", "-o", "size=16k", "tmpfs",
+                                                mnt], capture_output=True).returncode != 0:
+            lib.skip("cannot mount a small tmpfs here (needs root)")
+        try:
+            cmd = [args.heavyops, "record", "-o", os.path.join(mnt, "run.hops"), script]
+            rec = lib.run(cmd, cwd=scratch)
+        finally:
+            subprocess.run(["umount", mnt], capture_output=True)
+        same_run(plain, rec, cmd)
+        if b"the recording is incomplete" not in rec.stderr:
+            raise lib.Failure("heavyops did not say the recording is incomplete:\n"
+                              + lib.explain(rec, cmd))
+        print("status %d, stdout as plain; heavyops: %s"
+              % (rec.returncode, rec.stderr.decode().strip()))
+        return
+
+    cmd = [args.heavyops, "record", "-o", hops, script]
+    rec = lib.run(cmd, cwd=scratch)
+    if rec.returncode != plain.returncode or rec.stdout != plain.stdout:
+        raise lib.Failure("status/stdout differ: plain %r %r, recorded %r %r\n%s"
+                          % (plain.returncode, plain.stdout, rec.returncode, rec.stdout,
+                             lib.explain(rec, cmd)))
+    if case == "os-exit":
+        n = tuples_counted(args, hops, expect_clean=True)
+        if n != 30000:
+            raise lib.Failure("os._exit: expected 30000 BUILD_TUPLE, the file has %d" % n)
+    else:
+        tuples_counted(args, hops, expect_clean=False)
+    print("status %r as plain; the recording is readable" % rec.returncode)
+
+
+if __name__ == "__main__":
+    p = lib.parser(__doc__.split("\n")[0])
+    p.add_argument("case", choices=sorted(SCRIPTS))
+    lib.main(check, p.parse_args())

@@ -76,6 +76,15 @@ field(struct an_strbuf *out, const char *name)
     an_strbuf_addf(out, "  %-19s", name);
 }
 
+/* A labelled count with thousands separators, then tail ("\n", " bytes\n"). */
+static void
+count_field(struct an_strbuf *out, const char *name, uint64_t n, const char *tail)
+{
+    field(out, name);
+    an_strbuf_add_thousands(out, n);
+    an_strbuf_addstr(out, tail);
+}
+
 static void
 info_text(const struct an_dataset *ds, const struct an_file *f, struct an_strbuf *out)
 {
@@ -151,18 +160,10 @@ info_text(const struct an_dataset *ds, const struct an_file *f, struct an_strbuf
         an_strbuf_add_thousands(out, t->total);
         an_strbuf_addstr(out, " instructions\n");
     }
-    field(out, "frames:");
-    an_strbuf_add_thousands(out, f->frames);
-    an_strbuf_addch(out, '\n');
-    field(out, "code objects:");
-    an_strbuf_add_thousands(out, f->codes);
-    an_strbuf_addch(out, '\n');
-    field(out, "sites:");
-    an_strbuf_add_thousands(out, f->sites);
-    an_strbuf_addch(out, '\n');
-    field(out, "file size:");
-    an_strbuf_add_thousands(out, f->file_size);
-    an_strbuf_addstr(out, " bytes\n");
+    count_field(out, "frames:", f->frames, "\n");
+    count_field(out, "code objects:", f->codes, "\n");
+    count_field(out, "sites:", f->sites, "\n");
+    count_field(out, "file size:", f->file_size, " bytes\n");
     field(out, "frame data:");
     an_strbuf_add_thousands(out, f->raw_bytes);
     an_strbuf_addstr(out, " bytes decompressed, ");

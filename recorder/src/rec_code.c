@@ -211,8 +211,7 @@ mark_unit_leader(uint8_t *leader, const rec_code *c, int64_t unit)
 
 /* The positions of each code unit, from co_positions(). */
 static int
-site_positions(PyObject *code, const rec_code *c, hops_site *sites, const uint32_t *site_instr,
-               const rec_opinfo *op, const uint8_t *ops)
+site_positions(PyObject *code, const rec_code *c, hops_site *sites, const uint32_t *site_instr)
 {
     PyObject *it = PyObject_CallMethod(code, "co_positions", NULL);
     if (it == NULL) {
@@ -235,8 +234,6 @@ site_positions(PyObject *code, const rec_code *c, hops_site *sites, const uint32
             }
             sites[s].line = (int32_t)line;
             sites[s].col = (int32_t)col;
-            sites[s].offset = unit * 2;
-            sites[s].opname = op->name[ops[site_instr[s]]];
             s++;
         }
         Py_DECREF(t);
@@ -249,8 +246,6 @@ site_positions(PyObject *code, const rec_code *c, hops_site *sites, const uint32
     for (; s < c->n_sites; s++) { /* positions shorter than the code: no line */
         sites[s].line = -1;
         sites[s].col = -1;
-        sites[s].offset = c->instr_unit[site_instr[s]] * 2;
-        sites[s].opname = op->name[ops[site_instr[s]]];
     }
     return 0;
 }
@@ -446,16 +441,14 @@ analyse(rec_state *st, PyObject *code, rec_code *c)
     c->instr_unit[n] = n_units;
 
     /* Which instructions report events: none before the first RESUME (the
-     * prologue: MAKE_CELL, COPY_FREE_VARS, RETURN_GENERATOR...). */
+     * prologue: MAKE_CELL, COPY_FREE_VARS, RETURN_GENERATOR...), and none at
+     * all in code without a RESUME. */
     uint32_t first = n;
     for (uint32_t k = 0; k < n; k++) {
         if (ops[k] == op->resume) {
             first = k;
             break;
         }
-    }
-    if (first == n) { /* no RESUME at all: nothing traceable */
-        first = n;
     }
     for (uint32_t k = first; k < n; k++) {
         fires[k] = !op->no_event[ops[k]];
@@ -602,6 +595,7 @@ analyse(rec_state *st, PyObject *code, rec_code *c)
             PyErr_NoMemory();
             goto done;
         }
+        /* on 3.11 a site is the instruction an EXTENDED_ARG chain prefixes: its own name */
         for (uint32_t i = 0; i < ns; i++) {
             sites[i].offset = c->instr_unit[site_instr[i]] * 2;
             sites[i].opname = op->name[ops[site_instr[i]]];
@@ -615,7 +609,7 @@ analyse(rec_state *st, PyObject *code, rec_code *c)
                     fast = NULL;
                 }
             }
-            if (site_positions(code, c, sites, site_instr, op, ops) < 0) {
+            if (site_positions(code, c, sites, site_instr) < 0) {
                 PyMem_RawFree(fast);
                 goto done;
             }
@@ -629,11 +623,6 @@ analyse(rec_state *st, PyObject *code, rec_code *c)
                 }
             }
             PyMem_RawFree(fast);
-        }
-        if (tracing311) { /* report the prefixed instruction's name */
-            for (uint32_t s = 0; s < ns; s++) {
-                sites[s].opname = op->name[ops[site_instr[s]]];
-            }
         }
         const char *fn = PyUnicode_AsUTF8(co->co_filename);
         const char *qn = PyUnicode_AsUTF8(co->co_qualname);

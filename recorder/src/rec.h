@@ -102,6 +102,25 @@ typedef struct rec_code {
     struct rec_code *next_dead;
 } rec_code;
 
+/* One entry of a thread's code cache: what rec_monitor.c's hot path needs to
+ * count an event of the code object, without a co_extra lookup. */
+typedef struct rec_cache_entry {
+    PyObject *code;          /* Borrowed, compared only */
+    const int32_t *unit_ctr; /* Borrowed: the code's rec_code.unit_ctr */
+    int64_t *a;              /* Borrowed: its counters in this thread */
+    uint64_t n_units;
+} rec_cache_entry;
+
+/* Direct-mapped by code object address; a power of two. */
+#define REC_CACHE_SIZE 128
+
+static inline uint32_t
+rec_cache_index(const PyObject *code)
+{
+    uintptr_t p = (uintptr_t)code;
+    return (uint32_t)((p >> 4) ^ (p >> 12)) & (REC_CACHE_SIZE - 1);
+}
+
 /* Per thread counters.  counters[slot] is an array of ROWS * n_instr int64:
  * [0, n_instr) executions counted at an instruction (block leaders, or every
  * counted instruction when !derive), [n_instr, 2 n_instr) early block exits,
@@ -121,6 +140,10 @@ typedef struct rec_thread {
     int64_t *last_a;        /* Borrowed: its counters in this thread */
     int paused;             /* not counting: the main thread during interpreter shutdown */
     struct rec_thread *next;
+    /* rec_monitor.c's cache of recently counted code objects: filled only
+     * while counting (never in check mode or while paused), emptied at every
+     * flush and when a code object dies */
+    rec_cache_entry cache[REC_CACHE_SIZE];
 } rec_thread;
 
 struct rec_state {

@@ -182,5 +182,13 @@ rec_threads_forget_cached(rec_state *st, const rec_code *c)
             t->last_c = NULL;
             t->last_a = NULL;
         }
+        if (c == NULL) {
+            memset(t->cache, 0, sizeof(t->cache));
+        } else if (c->code != NULL) { /* only its own index can hold it */
+            rec_cache_entry *e = &t->cache[rec_cache_index(c->code)];
+            if (e->code == c->code) {
+                memset(e, 0, sizeof(*e));
+            }
+        }
     }
 }

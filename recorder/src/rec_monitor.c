@@ -51,16 +51,26 @@ call_monitoring(const char *fn, const char *fmt, ...)
     return r;
 }
 
+/* sys.monitoring.set_local_events(our tool, code, events) */
 static int
-enable_code(rec_state *st, rec_code *c)
+set_local(rec_state *st, PyObject *code, long events)
 {
-    PyObject *r = PyObject_CallFunction(st->set_local_events, "iOl", st->tool_id, c->code,
-                                        st->ev_instruction);
+    PyObject *tool = PyLong_FromLong(st->tool_id), *ev = PyLong_FromLong(events);
+    PyObject *args[3] = {tool, code, ev};
+    PyObject *r = tool && ev ? PyObject_Vectorcall(st->set_local_events, args, 3, NULL) : NULL;
+    Py_XDECREF(tool);
+    Py_XDECREF(ev);
     if (r == NULL) {
         return -1;
     }
     Py_DECREF(r);
     return 0;
+}
+
+static int
+enable_code(rec_state *st, rec_code *c)
+{
+    return set_local(st, c->code, st->ev_instruction);
 }
 
 /* PY_START / PY_RESUME (code, offset). */
@@ -388,9 +398,7 @@ rec_backend_stop(rec_state *st)
     /* set_events(tool, 0) leaves local events in place: clear them per code. */
     for (uint32_t s = 0; s < st->n_slots; s++) {
         rec_code *c = st->codes[s];
-        if (c && !c->dead && c->code) {
-            r = PyObject_CallFunction(st->set_local_events, "iOi", st->tool_id, c->code, 0);
-            Py_XDECREF(r);
+        if (c && !c->dead && c->code && set_local(st, c->code, 0) < 0) {
             PyErr_Clear();
         }
     }

@@ -142,20 +142,25 @@ rec_threads_free_all(rec_state *st)
     pthread_mutex_unlock(&rec_threads_lock);
 }
 
-/* threading._active[tid]._name: plain dict and attribute reads, so no Python
- * code runs (it would be counted, in whatever thread flushes). */
+/* threading._active[tid]._name, from sys.modules and the __dict__s without
+ * any call that could run Python code: that code would be counted, in
+ * whatever thread flushes, and the flusher holds rec_threads_lock, which its
+ * own first event would wait for (PyImport_GetModule runs importlib's
+ * _lock_unlock_module while threading is being imported). */
 void
 rec_thread_lookup_name(rec_thread *t)
 {
     PyObject *exc_type, *exc_value, *exc_tb;
     PyErr_Fetch(&exc_type, &exc_value, &exc_tb);
-    PyObject *modname = PyUnicode_FromString("threading");
-    PyObject *threading = modname ? PyImport_GetModule(modname) : NULL;
-    Py_XDECREF(modname);
-    PyObject *active = threading ? PyObject_GetAttrString(threading, "_active") : NULL;
-    PyObject *key = PyLong_FromUnsignedLongLong(t->tid);
+    PyObject *modules = PyImport_GetModuleDict(); /* Borrowed, like all but two below */
+    PyObject *threading =
+        modules && PyDict_Check(modules) ? PyDict_GetItemString(modules, "threading") : NULL;
+    PyObject *mdict = threading && PyModule_Check(threading) ? PyModule_GetDict(threading) : NULL;
+    PyObject *active = mdict ? PyDict_GetItemString(mdict, "_active") : NULL;
+    PyObject *key = PyLong_FromUnsignedLongLong(t->tid); /* Owned */
     PyObject *th = (active && key && PyDict_Check(active)) ? PyDict_GetItem(active, key) : NULL;
-    PyObject *name = th ? PyObject_GetAttrString(th, "_name") : NULL;
+    PyObject *tdict = th ? PyObject_GenericGetDict(th, NULL) : NULL; /* Owned */
+    PyObject *name = tdict && PyDict_Check(tdict) ? PyDict_GetItemString(tdict, "_name") : NULL;
     const char *s = (name && PyUnicode_Check(name)) ? PyUnicode_AsUTF8(name) : NULL;
     if (s && (t->name == NULL || strcmp(s, t->name) != 0)) {
         size_t n = strlen(s) + 1;
@@ -166,10 +171,8 @@ rec_thread_lookup_name(rec_thread *t)
             t->name = copy;
         }
     }
-    Py_XDECREF(name);
+    Py_XDECREF(tdict);
     Py_XDECREF(key);
-    Py_XDECREF(active);
-    Py_XDECREF(threading);
     PyErr_Restore(exc_type, exc_value, exc_tb);
 }
 

@@ -148,6 +148,11 @@ typedef struct rec_thread {
     int dead;      /* OS thread has exited (set under rec_threads_lock) */
     uint32_t cap;
     int64_t **counters; /* Owned, each Owned */
+    /* the slots whose counters changed since the last flush, which collects
+     * only those: dirty[slot] says whether slot is in dirty_slots */
+    uint8_t *dirty;        /* Owned, cap entries */
+    uint32_t *dirty_slots; /* Owned, cap entries */
+    uint32_t n_dirty;
     char *name;         /* Owned: threading name once known, else NULL */
     char *written_name; /* Owned: name in the last THRD chunk, NULL if none */
     /* the last code object counted in this thread (rec_monitor.c's fast path) */
@@ -263,7 +268,12 @@ rec_thread_cached(void)
 rec_thread *rec_thread_current(rec_state *st);
 /* Forgets every thread's last-code cache (GIL held), or only c's if c != NULL. */
 void rec_threads_forget_cached(rec_state *st, const rec_code *c);
+/* c's counters in thread t, which the next flush is to collect; NULL if no
+ * memory.  Every change to counters goes through here or
+ * rec_thread_mark_dirty, except rec_monitor.c's and rec_trace.c's caches,
+ * which flushes empty. */
 int64_t *rec_thread_counters(rec_state *st, rec_thread *t, rec_code *c);
+void rec_thread_mark_dirty(rec_thread *t, uint32_t slot);
 void rec_threads_init_key(void);
 void rec_threads_free_all(rec_state *st);
 /* Frees a thread that has ended and is off every list. */

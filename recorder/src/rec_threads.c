@@ -23,6 +23,8 @@ rec_thread_free(rec_thread *t)
         PyMem_RawFree(t->counters[i]);
     }
     PyMem_RawFree(t->counters);
+    PyMem_RawFree(t->dirty);
+    PyMem_RawFree(t->dirty_slots);
     PyMem_RawFree(t->written_name);
     PyMem_RawFree(t->name);
     PyMem_RawFree(t);
@@ -92,12 +94,21 @@ rec_thread_counters(rec_state *st, rec_thread *t, rec_code *c)
             cap *= 2;
         }
         int64_t **tab = PyMem_RawRealloc(t->counters, cap * sizeof(*tab));
-        if (tab == NULL) {
+        if (tab != NULL) {
+            t->counters = tab;
+        }
+        uint8_t *dirty = tab ? PyMem_RawRealloc(t->dirty, cap) : NULL;
+        if (dirty != NULL) {
+            t->dirty = dirty;
+        }
+        uint32_t *ds = dirty ? PyMem_RawRealloc(t->dirty_slots, cap * sizeof(*ds)) : NULL;
+        if (ds == NULL) {
             st->nomem = 1;
             return NULL;
         }
+        t->dirty_slots = ds;
         memset(tab + t->cap, 0, (cap - t->cap) * sizeof(*tab));
-        t->counters = tab;
+        memset(dirty + t->cap, 0, cap - t->cap);
         t->cap = cap;
     }
     int64_t *a = t->counters[c->slot];
@@ -114,7 +125,17 @@ rec_thread_counters(rec_state *st, rec_thread *t, rec_code *c)
         }
         t->counters[c->slot] = a;
     }
+    rec_thread_mark_dirty(t, c->slot);
     return a;
+}
+
+void
+rec_thread_mark_dirty(rec_thread *t, uint32_t slot)
+{
+    if (slot < t->cap && !t->dirty[slot]) {
+        t->dirty[slot] = 1;
+        t->dirty_slots[t->n_dirty++] = slot;
+    }
 }
 
 /* At stop, after the final flush.  Threads still running keep their struct

@@ -99,6 +99,7 @@ typedef struct rec_code {
     uint32_t n_blocks;
     uint32_t *block_first;  /* block -> leader instruction */
     uint8_t *block_counted; /* block has an INSTRUCTION counter */
+    uint32_t *block_ctr;    /* block -> the instruction that counts it, if counted */
     int32_t *instr_blk;     /* instruction -> block, -1 if it fires no events */
     uint32_t n_vals;        /* blocks + edges */
     uint32_t n_steps;

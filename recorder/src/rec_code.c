@@ -558,7 +558,7 @@ pack(const rec_code *c)
     if (c->counted) {
         size += nu * 8 + n * 9;
         if (c->derive) {
-            size += n * 8 + nb * 5 + (c->n_steps + 1) * sizeof(rec_step) + c->n_terms * 4;
+            size += n * 8 + nb * 9 + (c->n_steps + 1) * sizeof(rec_step) + c->n_terms * 4;
         }
     }
     rec_code *p = PyMem_RawMalloc(size + 16);
@@ -568,7 +568,7 @@ pack(const rec_code *c)
     *p = *c;
     if (!c->counted) {
         p->unit_ctr = NULL;
-        p->unit_instr = p->instr_unit = p->instr_block = p->block_first = NULL;
+        p->unit_instr = p->instr_unit = p->instr_block = p->block_first = p->block_ctr = NULL;
         p->instr_site = p->instr_blk = p->terms = NULL;
         p->instr_op = p->block_counted = NULL;
         p->steps = NULL;
@@ -593,11 +593,12 @@ pack(const rec_code *c)
         CARVE(instr_block, n);
         CARVE(instr_blk, n);
         CARVE(block_first, nb);
+        CARVE(block_ctr, nb);
         CARVE(steps, (size_t)c->n_steps);
         CARVE(terms, (size_t)c->n_terms);
         CARVE(block_counted, nb);
     } else {
-        p->instr_block = p->block_first = NULL;
+        p->instr_block = p->block_first = p->block_ctr = NULL;
         p->instr_blk = p->terms = NULL;
         p->steps = NULL;
         p->block_counted = NULL;
@@ -726,9 +727,10 @@ analyse(rec_state *st, PyObject *code, rec_code *c)
         c->instr_block = rec_arena_alloc(ar, n1 * sizeof(uint32_t));
         c->instr_blk = rec_arena_alloc(ar, n1 * sizeof(int32_t));
         c->block_first = rec_arena_alloc(ar, n1 * sizeof(uint32_t));
+        c->block_ctr = rec_arena_alloc(ar, n1 * sizeof(uint32_t));
         c->block_counted = rec_arena_alloc(ar, n1);
         if (!leader || !external || !c->instr_block || !c->instr_blk || !c->block_first ||
-            !c->block_counted) {
+            !c->block_ctr || !c->block_counted) {
             PyErr_NoMemory();
             goto done;
         }
@@ -801,7 +803,7 @@ analyse(rec_state *st, PyObject *code, rec_code *c)
         }
         for (uint32_t bk = 0; bk < c->n_blocks; bk++) {
             if (c->block_counted[bk]) {
-                c->unit_ctr[c->instr_unit[c->block_first[bk]]] = (int32_t)c->block_first[bk];
+                c->unit_ctr[c->instr_unit[c->block_ctr[bk]]] = (int32_t)c->block_ctr[bk];
             }
         }
     }

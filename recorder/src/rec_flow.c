@@ -155,6 +155,18 @@ rec_flow_plan(rec_code *c, rec_arena *ar, const rec_opinfo *op, const uint8_t *o
         }
         out_ok[b] = (uint8_t)ok;
         ext[b] = external[first];
+        /* Where to count the block, if at all: any of its instructions will
+         * do (rec_flow_solve adds the exits before it), and one without
+         * inline caches, which CPython never specializes, loses nothing by
+         * keeping its INSTRUMENTED_INSTRUCTION: a counted LOAD_GLOBAL,
+         * FOR_ITER or SEND stays unspecialized for good. */
+        c->block_ctr[b] = first;
+        for (uint32_t k = first; k <= last; k++) {
+            if (op->caches[ops[k]] == 0) {
+                c->block_ctr[b] = k;
+                break;
+            }
+        }
     }
     for (uint32_t b = 1; b < nb; b++) {
         depth[b] += depth[b - 1];
@@ -227,10 +239,10 @@ rec_flow_plan(rec_code *c, rec_arena *ar, const rec_opinfo *op, const uint8_t *o
         }
     }
     /* coldest blocks first, then program order */
-    { /* stable counting sort by loop depth */
+    { /* stable counting sort by loop depth, blocks with a cheap counter first */
         int32_t maxd = 0;
         for (uint32_t b = 0; b < nb; b++) {
-            depth[b] = depth[b] < 0 ? 0 : depth[b];
+            depth[b] = 2 * (depth[b] < 0 ? 0 : depth[b]) + (op->caches[ops[c->block_ctr[b]]] > 0);
             maxd = depth[b] > maxd ? depth[b] : maxd;
         }
         uint32_t *start = rec_arena_calloc(ar, ((size_t)maxd + 2) * sizeof(uint32_t));
@@ -314,6 +326,7 @@ rec_flow_plan(rec_code *c, rec_arena *ar, const rec_opinfo *op, const uint8_t *o
 
 plan_all:
     memset(c->block_counted, 1, nb);
+    memcpy(c->block_ctr, c->block_first, nb * sizeof(uint32_t));
     c->n_steps = 0;
     c->n_terms = 0;
     c->steps = NULL;
@@ -338,7 +351,14 @@ rec_flow_solve(const rec_code *c, const int64_t *a, int64_t *vals, int64_t *r)
         }
     }
     for (uint32_t b = 0; b < c->n_blocks; b++) {
-        vals[b] = c->block_counted[b] ? a[c->block_first[b]] : 0;
+        int64_t v = 0;
+        if (c->block_counted[b]) { /* entries: those counted, and those that left before */
+            v = a[c->block_ctr[b]];
+            for (uint32_t k = c->block_first[b]; k < c->block_ctr[b]; k++) {
+                v += exits[k];
+            }
+        }
+        vals[b] = v;
     }
     for (uint32_t s = 0; s < c->n_steps; s++) {
         const rec_step *st = &c->steps[s];

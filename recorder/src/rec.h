@@ -90,7 +90,6 @@ typedef struct rec_code {
     int derive;  /* counts derive from block leaders and exits */
     /* Arrays (in the rec_code's own allocation): */
     int32_t *unit_ctr;     /* code unit -> counter index, -1: disable event */
-    uint32_t *unit_instr;  /* code unit -> instruction index (caches map to owner) */
     uint32_t *instr_unit;  /* instruction index -> first code unit */
     uint8_t *instr_op;     /* instruction index -> opcode */
     uint32_t *instr_block; /* instruction index -> leader instruction index */
@@ -236,7 +235,26 @@ void rec_code_free_extra(void *p);
 void rec_code_release_all(rec_state *st);
 /* Frees codes retired since the last flush (call right after a flush). */
 void rec_code_retire_dead(rec_state *st);
+/* The instruction at a byte offset (an inline cache belongs to the
+ * instruction before it); UINT32_MAX if out of range. */
 uint32_t rec_code_instr_at(const rec_code *c, int offset);
+
+/* The instruction code unit u (< n_units) belongs to: a binary search, since
+ * only first sight, RAISE events and flushes ask. */
+static inline uint32_t
+rec_code_instr_of_unit(const rec_code *c, uint32_t u)
+{
+    uint32_t lo = 0, hi = c->n_instr; /* instr_unit[lo] <= u < instr_unit[hi] */
+    while (hi - lo > 1) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (c->instr_unit[mid] <= u) {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+    return lo;
+}
 /* 16-byte aligned scratch until the next rec_arena_reset; NULL if no memory. */
 void *rec_arena_alloc(rec_arena *ar, size_t n);
 void *rec_arena_calloc(rec_arena *ar, size_t n);

@@ -540,10 +540,7 @@ decode(const rec_opinfo *op, const uint8_t *b, uint32_t n_units, int adaptive, r
         c->instr_unit[n] = u;
         ops[n] = o;
         args[n] = arg;
-        uint32_t end = n_units - u > op->caches[o] ? u + 1 + op->caches[o] : n_units;
-        for (; u < end; u++) { /* caches belong to the instruction before them */
-            c->unit_instr[u] = n;
-        }
+        u = n_units - u > op->caches[o] ? u + 1 + op->caches[o] : n_units; /* past its caches */
     }
     c->n_instr = n;
     c->instr_unit[n] = n_units;
@@ -556,7 +553,7 @@ pack(const rec_code *c)
 {
     size_t n = c->n_instr + 1, nu = c->n_units + 1, nb = c->n_blocks + 1, size = sizeof(*c);
     if (c->counted) {
-        size += nu * 8 + n * 9;
+        size += nu * 4 + n * 9;
         if (c->derive) {
             size += n * 8 + nb * 9 + (c->n_steps + 1) * sizeof(rec_step) + c->n_terms * 4;
         }
@@ -568,7 +565,7 @@ pack(const rec_code *c)
     *p = *c;
     if (!c->counted) {
         p->unit_ctr = NULL;
-        p->unit_instr = p->instr_unit = p->instr_block = p->block_first = p->block_ctr = NULL;
+        p->instr_unit = p->instr_block = p->block_first = p->block_ctr = NULL;
         p->instr_site = p->instr_blk = p->terms = NULL;
         p->instr_op = p->block_counted = NULL;
         p->steps = NULL;
@@ -586,7 +583,6 @@ pack(const rec_code *c)
     } while (0)
     /* 4-byte elements first, bytes last: every array stays aligned */
     CARVE(unit_ctr, nu);
-    CARVE(unit_instr, nu);
     CARVE(instr_unit, n);
     CARVE(instr_site, n);
     if (c->derive) {
@@ -622,15 +618,14 @@ analyse(rec_state *st, PyObject *code, rec_code *c)
     size_t n1 = (size_t)n_units + 1;
     c->n_units = n_units;
     c->unit_ctr = rec_arena_alloc(ar, n1 * sizeof(int32_t));
-    c->unit_instr = rec_arena_alloc(ar, n1 * sizeof(uint32_t));
     c->instr_unit = rec_arena_alloc(ar, n1 * sizeof(uint32_t));
     c->instr_site = rec_arena_alloc(ar, n1 * sizeof(int32_t));
     uint8_t *ops = c->instr_op = rec_arena_alloc(ar, n1);
     uint32_t *args = rec_arena_alloc(ar, n1 * sizeof(uint32_t));
     uint8_t *fires = rec_arena_alloc(ar, n1);
     uint32_t *site_instr = rec_arena_alloc(ar, n1 * sizeof(uint32_t));
-    if (!c->unit_ctr || !c->unit_instr || !c->instr_unit || !c->instr_site || !ops || !args ||
-        !fires || !site_instr) {
+    if (!c->unit_ctr || !c->instr_unit || !c->instr_site || !ops || !args || !fires ||
+        !site_instr) {
         PyErr_NoMemory();
         goto done;
     }
@@ -656,8 +651,7 @@ analyse(rec_state *st, PyObject *code, rec_code *c)
             uint8_t *fops = rec_arena_alloc(ar, n1);
             uint32_t *fargs = rec_arena_alloc(ar, n1 * sizeof(uint32_t));
             fast.instr_unit = rec_arena_alloc(ar, n1 * sizeof(uint32_t));
-            fast.unit_instr = rec_arena_alloc(ar, n1 * sizeof(uint32_t));
-            if (fops && fargs && fast.instr_unit && fast.unit_instr &&
+            if (fops && fargs && fast.instr_unit &&
                 decode(op, (const uint8_t *)co->co_code_adaptive, n_units, 1, &fast, fops, fargs) >=
                     0) {
                 int same = fast.n_instr == c->n_instr && memcmp(fops, ops, c->n_instr) == 0 &&
@@ -679,16 +673,14 @@ analyse(rec_state *st, PyObject *code, rec_code *c)
      * file will hold. */
     int tracing311 = !REC_HAVE_MONITORING;
     uint32_t ns = 0;
-    memset(fires, 0, (size_t)first);
-    for (uint32_t k = (uint32_t)first; k < n; k++) {
-        fires[k] = !op->no_event[ops[k]];
-    }
     for (uint32_t k = 0; k < n; k++) {
+        uint8_t o = ops[k];
+        fires[k] = k >= first && !op->no_event[o];
         c->instr_site[k] = -1;
-        if (!fires[k] || (tracing311 && ops[k] == op->extended_arg)) {
+        if (!fires[k] || (tracing311 && o == op->extended_arg)) {
             continue; /* 3.11: an EXTENDED_ARG's event stands for the instruction it prefixes */
         }
-        if (st->mode == REC_MODE_SELECTED && !op->tracked[ops[k]]) {
+        if (st->mode == REC_MODE_SELECTED && !op->tracked[o]) {
             continue;
         }
         c->instr_site[k] = (int32_t)ns;
@@ -743,7 +735,7 @@ analyse(rec_state *st, PyObject *code, rec_code *c)
                 /* FOR_ITER's exit skips END_FOR (3.12) or END_FOR + POP_TOP
                  * (3.13): extra leaders are harmless, missing ones are not. */
                 if (target >= 0 && target < (int64_t)n_units) {
-                    uint32_t ti = c->unit_instr[target];
+                    uint32_t ti = rec_code_instr_of_unit(c, (uint32_t)target);
                     leader[ti] = 1;
                     leader[ti + 1 <= n ? ti + 1 : n] = 1;
                     leader[ti + 2 <= n ? ti + 2 : n] = 1;
@@ -751,6 +743,16 @@ analyse(rec_state *st, PyObject *code, rec_code *c)
                 leader[k + 1] = 1;
             } else if (op->ends_block[o] || op->yields[o] || !fires[k] || o == op->end_for) {
                 leader[k + 1] = 1;
+            }
+            /* Entered from outside: the first instruction, and where a
+             * generator resumes after a yield (past the RESUME). */
+            if (op->yields[o] || k == first) {
+                uint32_t r = op->yields[o] ? k + 1 : k;
+                while (r < n && !fires[r]) {
+                    r++;
+                }
+                external[r] = 1;
+                leader[r] = 1;
             }
         }
         /* Exception handlers: leaders, and entered from outside the flow. */
@@ -765,21 +767,10 @@ analyse(rec_state *st, PyObject *code, rec_code *c)
                     break;
                 }
                 if (target < n_units) {
-                    leader[c->unit_instr[target]] = 1;
-                    external[c->unit_instr[target]] = 1;
+                    uint32_t ti = rec_code_instr_of_unit(c, target);
+                    leader[ti] = 1;
+                    external[ti] = 1;
                 }
-            }
-        }
-        /* Also entered from outside: the first instruction, and where a
-         * generator resumes after a yield (past the RESUME). */
-        for (uint32_t k = 0; k < n; k++) {
-            if (op->yields[ops[k]] || k == first) {
-                uint32_t r = op->yields[ops[k]] ? k + 1 : k;
-                while (r < n && !fires[r]) {
-                    r++;
-                }
-                external[r] = 1;
-                leader[r] = 1;
             }
         }
         uint32_t cur = UINT32_MAX;
@@ -930,7 +921,7 @@ rec_code_instr_at(const rec_code *c, int offset)
     if (offset < 0 || (uint32_t)(offset / 2) >= c->n_units) {
         return UINT32_MAX;
     }
-    return c->unit_instr[offset / 2];
+    return rec_code_instr_of_unit(c, (uint32_t)offset / 2);
 }
 
 /* co_extra free function: the code object is being deallocated.  Counters

@@ -85,7 +85,7 @@ jump_target_instr(const rec_code *c, const rec_opinfo *op, const uint8_t *ops, c
     if (unit < 0 || unit >= (int64_t)c->n_units) {
         return -1;
     }
-    return c->unit_instr[unit];
+    return rec_code_instr_of_unit(c, (uint32_t)unit);
 }
 
 /* On any inconsistency every block gets a counter, which is always right. */

@@ -134,7 +134,7 @@ instruction_slow(rec_state *st, PyObject *code, long off)
     int64_t *a = t ? rec_thread_counters(st, t, c) : NULL;
     if (st->check) { /* self-check: keep every event and count it directly */
         if (a != NULL) {
-            a[2 * (size_t)c->n_instr + c->unit_instr[off / 2]]++;
+            a[2 * (size_t)c->n_instr + rec_code_instr_at(c, (int)off)]++;
             if (k >= 0) {
                 a[k]++;
             }

@@ -165,6 +165,7 @@ typedef struct rec_thread {
      * while counting (never in check mode or while paused), emptied at every
      * flush and when a code object dies */
     rec_cache_entry cache[REC_CACHE_SIZE];
+    uint32_t cache_last; /* index of the entry that counted last: tried first */
 } rec_thread;
 
 struct rec_state {

@@ -98,24 +98,18 @@ on_start(PyObject *self, PyObject *const *args, size_t nargsf, PyObject *kwnames
     return Py_NewRef(st->disable);
 }
 
-static inline long
-offset_of(PyObject *o)
-{
-    /* offsets are small ints: read them without a call */
-    if (PyLong_CheckExact(o) && PyUnstable_Long_IsCompact((PyLongObject *)o)) {
-        return (long)PyUnstable_Long_CompactValue((PyLongObject *)o);
-    }
-    return PyLong_AsLong(o);
-}
-
 /* INSTRUCTION (code, offset), the slow way: a code object that is not in
  * this thread's cache, and the self-check. */
 #    if defined(__GNUC__)
 __attribute__((noinline)) /* keeps the hot path's prologue small */
 #    endif
 static PyObject *
-instruction_slow(rec_state *st, PyObject *code, long off)
+instruction_slow(rec_state *st, PyObject *code, PyObject *offset)
 {
+    long off = PyLong_AsLong(offset);
+    if (off == -1 && PyErr_Occurred()) {
+        PyErr_Clear();
+    }
     rec_code *c = rec_code_lookup(st, code);
     if (c == NULL || !c->counted) {
         return Py_NewRef(st->disable);
@@ -164,17 +158,26 @@ instruction_slow(rec_state *st, PyObject *code, long off)
 }
 
 /* INSTRUCTION (code, offset): the hot path.  Each thread caches the code
- * objects it counted lately (see rec_cache_entry). */
+ * objects it counted lately (see rec_cache_entry).  Everything else is a tail
+ * call, so the fast path saves no registers. */
 static PyObject *
 on_instruction(PyObject *self, PyObject *const *args, size_t nargsf, PyObject *kwnames)
 {
     rec_state *st = ((rec_cb *)self)->st;
     rec_thread *t = rec_thread_cached();
-    long off = offset_of(args[1]);
-    if (t != NULL && t->st == st && !t->paused && st != NULL) {
-        const rec_cache_entry *e = &t->cache[rec_cache_index(args[0])];
-        if (e->code == args[0] && (unsigned long)off / 2 < e->n_units) {
-            int32_t k = e->unit_ctr[off / 2];
+    PyObject *o = args[1];
+    /* offsets are small ints: read them without a call */
+    if (st != NULL && t != NULL && t->st == st && !t->paused && PyLong_CheckExact(o) &&
+        PyUnstable_Long_IsCompact((PyLongObject *)o)) {
+        unsigned long u = (unsigned long)PyUnstable_Long_CompactValue((PyLongObject *)o) / 2;
+        const rec_cache_entry *e = &t->cache[t->cache_last];
+        if (e->code != args[0]) { /* mostly the same code object as the last event's */
+            uint32_t i = rec_cache_index(args[0]);
+            e = &t->cache[i];
+            t->cache_last = i;
+        }
+        if (e->code == args[0] && u < e->n_units) {
+            int32_t k = e->unit_ctr[u];
             if (k >= 0) {
                 e->a[k]++;
                 Py_RETURN_NONE;
@@ -185,7 +188,7 @@ on_instruction(PyObject *self, PyObject *const *args, size_t nargsf, PyObject *k
     if (st == NULL) {
         Py_RETURN_NONE;
     }
-    return instruction_slow(st, args[0], off);
+    return instruction_slow(st, args[0], o);
 }
 
 /* RAISE (code, offset, exception): the frame leaves its block here unless a

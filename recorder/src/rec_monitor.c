@@ -73,6 +73,24 @@ enable_code(rec_state *st, rec_code *c)
     return set_local(st, c->code, st->ev_instruction);
 }
 
+/* First sight of a code object (PY_START, PY_RESUME, RAISE, or a frame
+ * already running at start): its analysis and its INSTRUCTION events. */
+static rec_code *
+first_sight(rec_state *st, PyObject *code)
+{
+    rec_code *c = rec_code_get(st, code);
+    if (c == NULL) { /* out of memory: never break the program */
+        PyErr_Clear();
+        st->nomem = 1;
+        return NULL;
+    }
+    if (c->counted && enable_code(st, c) < 0) {
+        PyErr_Clear();
+        st->nomem = 1;
+    }
+    return c;
+}
+
 /* PY_START / PY_RESUME (code, offset). */
 static PyObject *
 on_start(PyObject *self, PyObject *const *args, size_t nargsf, PyObject *kwnames)
@@ -81,19 +99,8 @@ on_start(PyObject *self, PyObject *const *args, size_t nargsf, PyObject *kwnames
     if (st == NULL || PyVectorcall_NARGS(nargsf) < 1) {
         Py_RETURN_NONE;
     }
-    PyObject *code = args[0];
-    rec_code *c = rec_code_lookup(st, code);
-    if (c == NULL) {
-        c = rec_code_get(st, code);
-        if (c == NULL) { /* out of memory: never break the program */
-            PyErr_Clear();
-            st->nomem = 1;
-            Py_RETURN_NONE;
-        }
-        if (c->counted && enable_code(st, c) < 0) {
-            PyErr_Clear();
-            st->nomem = 1;
-        }
+    if (rec_code_lookup(st, args[0]) == NULL) {
+        first_sight(st, args[0]);
     }
     return Py_NewRef(st->disable);
 }
@@ -201,6 +208,12 @@ on_raise(PyObject *self, PyObject *const *args, size_t nargsf, PyObject *kwnames
         Py_RETURN_NONE;
     }
     rec_code *c = rec_code_lookup(st, args[0]);
+    if (c == NULL) {
+        /* 3.13's RESUME checks the eval breaker before it reports PY_START:
+         * an exception from a signal handler there comes before the code
+         * object's first sight, and the code's own handler may run next. */
+        c = first_sight(st, args[0]);
+    }
     if (c == NULL || !c->counted || !c->derive) {
         Py_RETURN_NONE;
     }
@@ -359,12 +372,11 @@ rec_backend_start(rec_state *st)
         register_cb(st, st->ev_instruction, st->cb_instruction) < 0) {
         return -1;
     }
-    if (st->mode == REC_MODE_ALL) {
-        if (register_cb(st, EV_RAISE, st->cb_raise) < 0) {
-            return -1;
-        }
-        global |= EV_RAISE;
+    /* RAISE: early block exits, and first sights PY_START missed (both modes) */
+    if (register_cb(st, EV_RAISE, st->cb_raise) < 0) {
+        return -1;
     }
+    global |= EV_RAISE;
     walk_running_frames(st);
     PyObject *r = call_monitoring("set_events", "il", st->tool_id, global);
     if (r == NULL) {

@@ -88,6 +88,10 @@ typedef struct rec_code {
     int dead;
     int counted; /* 0: code is not recorded (filtered out) */
     int derive;  /* counts derive from block leaders and exits */
+    /* derive, and the entry block's count is all it takes, which PY_START
+     * gives (at the first RESUME, block_ctr of the entry block): no
+     * INSTRUCTION events at all */
+    int start_counted;
     /* Arrays (in the rec_code's own allocation): */
     int32_t *unit_ctr;     /* code unit -> counter index, -1: disable event */
     uint32_t *instr_unit;  /* instruction index -> first code unit */
@@ -263,11 +267,21 @@ void rec_arena_reset(rec_arena *ar);
 void rec_arena_free(rec_arena *ar);
 
 /* rec_flow.c */
-/* Fills c->block_counted (allocated by the caller), steps and terms; these
- * two in ar. */
+/* Fills c->block_counted and block_ctr (allocated by the caller), steps and
+ * terms (these two in ar), and start_counted.  resume: the first RESUME. */
 int rec_flow_plan(rec_code *c, rec_arena *ar, const rec_opinfo *op, const uint8_t *ops,
-                  const uint32_t *args, const uint8_t *fires, const uint8_t *external);
+                  const uint32_t *args, const uint8_t *fires, const uint8_t *external,
+                  uint32_t resume);
 void rec_flow_solve(const rec_code *c, const int64_t *a, int64_t *vals, int64_t *r);
+
+/* 3.12's RESUME reports PY_START before it looks at the eval breaker, 3.13's
+ * after: an exception there (from a signal handler, say) leaves a frame that
+ * PY_START counted without entering its first block only on 3.12. */
+#if PY_VERSION_HEX < 0x030D0000
+#    define REC_START_BEFORE_BREAKER 1
+#else
+#    define REC_START_BEFORE_BREAKER 0
+#endif
 
 /* Counters per instruction per thread: executions, exits, and in check mode
  * direct counts of every instruction. */

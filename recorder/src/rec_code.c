@@ -789,7 +789,7 @@ analyse(rec_state *st, PyObject *code, rec_code *c)
             c->instr_block[k] = cur;
             c->instr_blk[k] = (int32_t)c->n_blocks - 1;
         }
-        if (rec_flow_plan(c, ar, op, ops, args, fires, external) < 0) {
+        if (rec_flow_plan(c, ar, op, ops, args, fires, external, (uint32_t)first) < 0) {
             goto done;
         }
         for (uint32_t bk = 0; bk < c->n_blocks; bk++) {

@@ -91,7 +91,7 @@ jump_target_instr(const rec_code *c, const rec_opinfo *op, const uint8_t *ops, c
 /* On any inconsistency every block gets a counter, which is always right. */
 int
 rec_flow_plan(rec_code *c, rec_arena *ar, const rec_opinfo *op, const uint8_t *ops,
-              const uint32_t *args, const uint8_t *fires, const uint8_t *external)
+              const uint32_t *args, const uint8_t *fires, const uint8_t *external, uint32_t resume)
 {
     const uint32_t n = c->n_instr, nb = c->n_blocks;
     flow f = {0};
@@ -319,6 +319,24 @@ rec_flow_plan(rec_code *c, rec_arena *ar, const rec_opinfo *op, const uint8_t *o
             }
         }
     }
+    /* Nothing counted but the entry block, which only the start of a frame
+     * enters: PY_START at the first RESUME counts it. */
+    uint32_t r = resume;
+    while (r < n && !fires[r]) {
+        r++;
+    }
+    int32_t eb = r < n ? c->instr_blk[r] : -1;
+    if (eb >= 0 && c->block_first[eb] == r && c->block_counted[eb] &&
+        in_first[eb + 1] == in_first[eb]) {
+        uint32_t n_counted = 0;
+        for (uint32_t b = 0; b < nb; b++) {
+            n_counted += c->block_counted[b];
+        }
+        if (n_counted == 1) {
+            c->start_counted = 1;
+            c->block_ctr[eb] = resume;
+        }
+    }
     c->terms = f.terms; /* the steps point into them */
     c->n_terms = f.n_terms;
     c->n_vals = nvars;
@@ -352,10 +370,16 @@ rec_flow_solve(const rec_code *c, const int64_t *a, int64_t *vals, int64_t *r)
     }
     for (uint32_t b = 0; b < c->n_blocks; b++) {
         int64_t v = 0;
-        if (c->block_counted[b]) { /* entries: those counted, and those that left before */
-            v = a[c->block_ctr[b]];
-            for (uint32_t k = c->block_first[b]; k < c->block_ctr[b]; k++) {
+        uint32_t ctr = c->block_ctr[b];
+        if (c->block_counted[b] && ctr >= c->block_first[b]) {
+            v = a[ctr]; /* entries: those counted, and those that left before */
+            for (uint32_t k = c->block_first[b]; k < ctr; k++) {
                 v += exits[k];
+            }
+        } else if (c->block_counted[b]) { /* PY_START, less those that left before */
+            v = a[ctr];
+            for (uint32_t k = ctr + !REC_START_BEFORE_BREAKER; k < c->block_first[b]; k++) {
+                v -= exits[k];
             }
         }
         vals[b] = v;

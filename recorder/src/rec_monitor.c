@@ -73,38 +73,6 @@ enable_code(rec_state *st, rec_code *c)
     return set_local(st, c->code, st->ev_instruction);
 }
 
-/* First sight of a code object (PY_START, PY_RESUME, RAISE, or a frame
- * already running at start): its analysis and its INSTRUCTION events. */
-static rec_code *
-first_sight(rec_state *st, PyObject *code)
-{
-    rec_code *c = rec_code_get(st, code);
-    if (c == NULL) { /* out of memory: never break the program */
-        PyErr_Clear();
-        st->nomem = 1;
-        return NULL;
-    }
-    if (c->counted && enable_code(st, c) < 0) {
-        PyErr_Clear();
-        st->nomem = 1;
-    }
-    return c;
-}
-
-/* PY_START / PY_RESUME (code, offset). */
-static PyObject *
-on_start(PyObject *self, PyObject *const *args, size_t nargsf, PyObject *kwnames)
-{
-    rec_state *st = ((rec_cb *)self)->st;
-    if (st == NULL || PyVectorcall_NARGS(nargsf) < 1) {
-        Py_RETURN_NONE;
-    }
-    if (rec_code_lookup(st, args[0]) == NULL) {
-        first_sight(st, args[0]);
-    }
-    return Py_NewRef(st->disable);
-}
-
 /* INSTRUCTION (code, offset), the slow way: a code object that is not in
  * this thread's cache, and the self-check. */
 #    if defined(__GNUC__)
@@ -196,6 +164,46 @@ on_instruction(PyObject *self, PyObject *const *args, size_t nargsf, PyObject *k
         Py_RETURN_NONE;
     }
     return instruction_slow(st, args[0], o);
+}
+
+/* First sight of a code object (PY_START, PY_RESUME, RAISE, or a frame
+ * already running at start): its analysis, and its INSTRUCTION events unless
+ * PY_START alone counts it. */
+#    if defined(__GNUC__)
+__attribute__((noinline))
+#    endif
+static rec_code *
+first_sight(rec_state *st, PyObject *code)
+{
+    rec_code *c = rec_code_get(st, code);
+    if (c == NULL) { /* out of memory: never break the program */
+        PyErr_Clear();
+        st->nomem = 1;
+        return NULL;
+    }
+    if (c->counted && (!c->start_counted || st->check) && enable_code(st, c) < 0) {
+        PyErr_Clear();
+        st->nomem = 1;
+    }
+    return c;
+}
+
+/* PY_START / PY_RESUME (code, offset): a first sight, and afterwards the
+ * count of a code object that PY_START counts (c->start_counted); every other
+ * offset is disabled as INSTRUCTION events are, by the same counter table. */
+static PyObject *
+on_start(PyObject *self, PyObject *const *args, size_t nargsf, PyObject *kwnames)
+{
+    rec_state *st = ((rec_cb *)self)->st;
+    if (st == NULL || PyVectorcall_NARGS(nargsf) < 2) {
+        Py_RETURN_NONE;
+    }
+    rec_thread *t = rec_thread_cached();
+    if ((t == NULL || t->cache[rec_cache_index(args[0])].code != args[0]) &&
+        rec_code_lookup(st, args[0]) == NULL && first_sight(st, args[0]) == NULL) {
+        Py_RETURN_NONE;
+    }
+    return on_instruction(self, args, nargsf, kwnames);
 }
 
 /* RAISE (code, offset, exception): the frame leaves its block here unless a
@@ -297,11 +305,7 @@ walk_running_frames(rec_state *st)
         while (f) {
             PyCodeObject *code = PyFrame_GetCode(f);
             if (rec_code_lookup(st, (PyObject *)code) == NULL) {
-                rec_code *c = rec_code_get(st, (PyObject *)code);
-                if (c && c->counted) {
-                    enable_code(st, c);
-                }
-                PyErr_Clear();
+                first_sight(st, (PyObject *)code);
             }
             Py_DECREF(code);
             PyFrameObject *back = PyFrame_GetBack(f);
@@ -413,7 +417,8 @@ rec_backend_stop(rec_state *st)
     /* set_events(tool, 0) leaves local events in place: clear them per code. */
     for (uint32_t s = 0; s < st->n_slots; s++) {
         rec_code *c = st->codes[s];
-        if (c && !c->dead && c->code && set_local(st, c->code, 0) < 0) {
+        if (c && !c->dead && c->code && (!c->start_counted || st->check) &&
+            set_local(st, c->code, 0) < 0) {
             PyErr_Clear();
         }
     }

@@ -708,11 +708,9 @@ analyse(rec_state *st, PyObject *code, rec_code *c)
                 c->unit_ctr[c->instr_unit[k]] = (int32_t)real;
             }
         }
-    } else if (st->mode == REC_MODE_SELECTED) {
-        for (uint32_t i = 0; i < ns; i++) {
-            c->unit_ctr[c->instr_unit[site_instr[i]]] = (int32_t)site_instr[i];
-        }
     } else {
+        /* Blocks and the flow plan, in -i mode too: there a code object
+         * that PY_START alone counts needs no INSTRUCTION event either. */
         c->derive = 1;
         uint8_t *leader = rec_arena_calloc(ar, n1);
         uint8_t *external = rec_arena_calloc(ar, n1);
@@ -792,9 +790,17 @@ analyse(rec_state *st, PyObject *code, rec_code *c)
         if (rec_flow_plan(c, ar, op, ops, args, fires, external, (uint32_t)first) < 0) {
             goto done;
         }
-        for (uint32_t bk = 0; bk < c->n_blocks; bk++) {
-            if (c->block_counted[bk]) {
-                c->unit_ctr[c->instr_unit[c->block_ctr[bk]]] = (int32_t)c->block_ctr[bk];
+        if (st->mode == REC_MODE_SELECTED && !c->start_counted) {
+            c->derive = 0; /* a counter at each tracked instruction */
+            c->n_blocks = c->n_steps = c->n_terms = c->n_vals = 0;
+            for (uint32_t i = 0; i < ns; i++) {
+                c->unit_ctr[c->instr_unit[site_instr[i]]] = (int32_t)site_instr[i];
+            }
+        } else {
+            for (uint32_t bk = 0; bk < c->n_blocks; bk++) {
+                if (c->block_counted[bk]) {
+                    c->unit_ctr[c->instr_unit[c->block_ctr[bk]]] = (int32_t)c->block_ctr[bk];
+                }
             }
         }
     }

@@ -88,6 +88,42 @@ jump_target_instr(const rec_code *c, const rec_opinfo *op, const uint8_t *ops, c
     return rec_code_instr_of_unit(c, (uint32_t)unit);
 }
 
+/* Whether a counter at block b alone determines every block count.  Scratch:
+ * known (nvars), unk and queue (n_eqs each). */
+static int
+determines_all(const flow *f, uint32_t nvars, uint32_t b, const uint32_t *var_first,
+               const uint32_t *var_eqs, uint8_t *known, uint32_t *unk, uint32_t *queue)
+{
+    uint32_t left = f->nb, qh = 0, qt = 0;
+    memset(known, 0, nvars);
+    for (uint32_t q = 0; q < f->n_eqs; q++) {
+        unk[q] = f->eqs[q].n_terms;
+    }
+    uint32_t v = b;
+    for (;;) {
+        known[v] = 1;
+        left -= v < f->nb;
+        for (uint32_t i = var_first[v]; i < var_first[v + 1]; i++) {
+            if (--unk[var_eqs[i]] == 1) {
+                queue[qt++] = var_eqs[i];
+            }
+        }
+        v = UINT32_MAX;
+        while (v == UINT32_MAX && qh < qt) {
+            uint32_t q = queue[qh++];
+            for (uint32_t t = 0; unk[q] == 1 && t < f->eqs[q].n_terms; t++) {
+                uint32_t w = (uint32_t)(f->terms[f->eqs[q].first_term + t] >> 1);
+                if (!known[w]) {
+                    v = w;
+                }
+            }
+        }
+        if (v == UINT32_MAX) {
+            return left == 0;
+        }
+    }
+}
+
 /* On any inconsistency every block gets a counter, which is always right. */
 int
 rec_flow_plan(rec_code *c, rec_arena *ar, const rec_opinfo *op, const uint8_t *ops,
@@ -196,6 +232,16 @@ rec_flow_plan(rec_code *c, rec_arena *ar, const rec_opinfo *op, const uint8_t *o
     for (uint32_t e = 0; e < f.ne; e++) {
         in_edges[fill[f.edst[e]]++] = e;
     }
+    /* The block a frame starts in, if nothing else enters it. */
+    uint32_t first_fires = resume;
+    while (first_fires < n && !fires[first_fires]) {
+        first_fires++;
+    }
+    int32_t entry = first_fires < n ? c->instr_blk[first_fires] : -1;
+    if (entry >= 0 &&
+        (c->block_first[entry] != first_fires || in_first[entry + 1] != in_first[entry])) {
+        entry = -1;
+    }
     for (uint32_t b = 0; b < nb; b++) {
         for (int side = 0; side < 2; side++) {
             if ((side == 0 && ext[b]) || (side == 1 && !out_ok[b])) {
@@ -259,6 +305,25 @@ rec_flow_plan(rec_code *c, rec_arena *ar, const rec_opinfo *op, const uint8_t *o
             order[start[depth[b]]++] = b;
         }
     }
+    /* An entry block that only the start of a frame enters can be counted by
+     * PY_START at the first RESUME; if its count determines all others, the
+     * code object needs no INSTRUCTION events at all. */
+    uint32_t *unk = rec_arena_alloc(ar, (f.n_eqs + 1) * sizeof(uint32_t));
+    if (unk == NULL) {
+        goto nomem;
+    }
+    if (entry >= 0 &&
+        determines_all(&f, nvars, (uint32_t)entry, var_first, var_eqs, known, unk, queue)) {
+        uint32_t i = 0;
+        while (order[i] != (uint32_t)entry) {
+            i++;
+        }
+        memmove(order + 1, order, i * sizeof(uint32_t));
+        order[0] = (uint32_t)entry;
+        c->start_counted = 1;
+        c->block_ctr[entry] = resume;
+    }
+    memset(known, 0, nvars);
     memset(c->block_counted, 0, nb);
     c->n_steps = 0;
     uint32_t qh = 0, qt = 0, next_pick = 0, undetermined = nb;
@@ -317,24 +382,6 @@ rec_flow_plan(rec_code *c, rec_arena *ar, const rec_opinfo *op, const uint8_t *o
             if (--r->unknown == 1 && !r->used) {
                 queue[qt++] = var_eqs[i];
             }
-        }
-    }
-    /* Nothing counted but the entry block, which only the start of a frame
-     * enters: PY_START at the first RESUME counts it. */
-    uint32_t r = resume;
-    while (r < n && !fires[r]) {
-        r++;
-    }
-    int32_t eb = r < n ? c->instr_blk[r] : -1;
-    if (eb >= 0 && c->block_first[eb] == r && c->block_counted[eb] &&
-        in_first[eb + 1] == in_first[eb]) {
-        uint32_t n_counted = 0;
-        for (uint32_t b = 0; b < nb; b++) {
-            n_counted += c->block_counted[b];
-        }
-        if (n_counted == 1) {
-            c->start_counted = 1;
-            c->block_ctr[eb] = resume;
         }
     }
     c->terms = f.terms; /* the steps point into them */

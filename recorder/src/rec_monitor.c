@@ -132,38 +132,49 @@ instruction_slow(rec_state *st, PyObject *code, PyObject *offset)
     Py_RETURN_NONE;
 }
 
-/* INSTRUCTION (code, offset): the hot path.  Each thread caches the code
- * objects it counted lately (see rec_cache_entry).  Everything else is a tail
- * call, so the fast path saves no registers. */
+/* The hot path of INSTRUCTION and PY_START events: each thread caches the
+ * code objects it counted lately (see rec_cache_entry).  NULL if not cached. */
+static inline PyObject *
+count_cached(rec_state *st, PyObject *code, PyObject *offset)
+{
+    rec_thread *t = rec_thread_cached();
+    /* offsets are small ints: read them without a call */
+    if (st == NULL || t == NULL || t->st != st || t->paused || !PyLong_CheckExact(offset) ||
+        !PyUnstable_Long_IsCompact((PyLongObject *)offset)) {
+        return NULL;
+    }
+    unsigned long u = (unsigned long)PyUnstable_Long_CompactValue((PyLongObject *)offset) / 2;
+    const rec_cache_entry *e = &t->cache[t->cache_last];
+    if (e->code != code) { /* mostly the same code object as the last event's */
+        uint32_t i = rec_cache_index(code);
+        e = &t->cache[i];
+        t->cache_last = i;
+    }
+    if (e->code != code || u >= e->n_units) {
+        return NULL;
+    }
+    int32_t k = e->unit_ctr[u];
+    if (k < 0) {
+        return Py_NewRef(st->disable);
+    }
+    e->a[k]++;
+    Py_RETURN_NONE;
+}
+
+/* INSTRUCTION (code, offset).  Everything but the cache is a tail call, so the
+ * fast path saves no registers. */
 static PyObject *
 on_instruction(PyObject *self, PyObject *const *args, size_t nargsf, PyObject *kwnames)
 {
     rec_state *st = ((rec_cb *)self)->st;
-    rec_thread *t = rec_thread_cached();
-    PyObject *o = args[1];
-    /* offsets are small ints: read them without a call */
-    if (st != NULL && t != NULL && t->st == st && !t->paused && PyLong_CheckExact(o) &&
-        PyUnstable_Long_IsCompact((PyLongObject *)o)) {
-        unsigned long u = (unsigned long)PyUnstable_Long_CompactValue((PyLongObject *)o) / 2;
-        const rec_cache_entry *e = &t->cache[t->cache_last];
-        if (e->code != args[0]) { /* mostly the same code object as the last event's */
-            uint32_t i = rec_cache_index(args[0]);
-            e = &t->cache[i];
-            t->cache_last = i;
-        }
-        if (e->code == args[0] && u < e->n_units) {
-            int32_t k = e->unit_ctr[u];
-            if (k >= 0) {
-                e->a[k]++;
-                Py_RETURN_NONE;
-            }
-            return Py_NewRef(st->disable);
-        }
+    PyObject *r = count_cached(st, args[0], args[1]);
+    if (r != NULL) {
+        return r;
     }
     if (st == NULL) {
         Py_RETURN_NONE;
     }
-    return instruction_slow(st, args[0], o);
+    return instruction_slow(st, args[0], args[1]);
 }
 
 /* First sight of a code object (PY_START, PY_RESUME, RAISE, or a frame
@@ -188,22 +199,37 @@ first_sight(rec_state *st, PyObject *code)
     return c;
 }
 
+#    if defined(__GNUC__)
+__attribute__((noinline))
+#    endif
+static PyObject *
+start_slow(rec_state *st, PyObject *code, PyObject *offset)
+{
+    if (rec_code_lookup(st, code) == NULL && first_sight(st, code) == NULL) {
+        Py_RETURN_NONE;
+    }
+    return instruction_slow(st, code, offset);
+}
+
 /* PY_START / PY_RESUME (code, offset): a first sight, and afterwards the
- * count of a code object that PY_START counts (c->start_counted); every other
- * offset is disabled as INSTRUCTION events are, by the same counter table. */
+ * entry count of a code object whose entry block PY_START counts (block_ctr at
+ * the first RESUME); every other offset is disabled as INSTRUCTION events are,
+ * through the same counter table. */
 static PyObject *
 on_start(PyObject *self, PyObject *const *args, size_t nargsf, PyObject *kwnames)
 {
     rec_state *st = ((rec_cb *)self)->st;
-    if (st == NULL || PyVectorcall_NARGS(nargsf) < 2) {
+    if (PyVectorcall_NARGS(nargsf) < 2) {
         Py_RETURN_NONE;
     }
-    rec_thread *t = rec_thread_cached();
-    if ((t == NULL || t->cache[rec_cache_index(args[0])].code != args[0]) &&
-        rec_code_lookup(st, args[0]) == NULL && first_sight(st, args[0]) == NULL) {
+    PyObject *r = count_cached(st, args[0], args[1]);
+    if (r != NULL) {
+        return r;
+    }
+    if (st == NULL) {
         Py_RETURN_NONE;
     }
-    return on_instruction(self, args, nargsf, kwnames);
+    return start_slow(st, args[0], args[1]);
 }
 
 /* RAISE (code, offset, exception): the frame leaves its block here unless a

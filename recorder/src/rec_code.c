@@ -767,7 +767,7 @@ analyse(rec_state *st, PyObject *code, rec_code *c)
                 if (target < n_units) {
                     uint32_t ti = rec_code_instr_of_unit(c, target);
                     leader[ti] = 1;
-                    external[ti] = 1;
+                    external[ti] |= 2; /* 1: a frame's start or resumption, 2: a handler */
                 }
             }
         }

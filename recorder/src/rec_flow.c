@@ -140,6 +140,25 @@ rec_flow_plan(rec_code *c, rec_arena *ar, const rec_opinfo *op, const uint8_t *o
     if (!out_ok || !ext || !depth || !f.esrc || !f.edst) {
         goto nomem;
     }
+    if (nb == 1) { /* most code objects: entered only at the start, PY_START counts it */
+        uint32_t last = n - 1, lead = c->block_first[0], k = resume;
+        while (!fires[last]) {
+            last--;
+        }
+        while (k < n && !fires[k]) {
+            k++;
+        }
+        if (k == lead && !(external[lead] & 2) && !op->jrel[ops[last]]) {
+            c->block_counted[0] = 1;
+            c->block_ctr[0] = resume;
+            c->start_counted = 1;
+            c->n_steps = c->n_terms = 0;
+            c->steps = NULL;
+            c->terms = NULL;
+            c->n_vals = 1;
+            return 0;
+        }
+    }
 
     /* Edges, from each block's last instruction. */
     for (uint32_t b = 0; b < nb; b++) {
@@ -190,7 +209,7 @@ rec_flow_plan(rec_code *c, rec_arena *ar, const rec_opinfo *op, const uint8_t *o
             }
         }
         out_ok[b] = (uint8_t)ok;
-        ext[b] = external[first];
+        ext[b] = external[first] != 0;
         /* Where to count the block, if at all: any of its instructions will
          * do (rec_flow_solve adds the exits before it), and one without
          * inline caches, which CPython never specializes, loses nothing by
@@ -238,8 +257,8 @@ rec_flow_plan(rec_code *c, rec_arena *ar, const rec_opinfo *op, const uint8_t *o
         first_fires++;
     }
     int32_t entry = first_fires < n ? c->instr_blk[first_fires] : -1;
-    if (entry >= 0 &&
-        (c->block_first[entry] != first_fires || in_first[entry + 1] != in_first[entry])) {
+    if (entry >= 0 && (c->block_first[entry] != first_fires || (external[first_fires] & 2) ||
+                       in_first[entry + 1] != in_first[entry])) {
         entry = -1;
     }
     for (uint32_t b = 0; b < nb; b++) {

@@ -18,6 +18,8 @@ static const struct an_field_desc fields[] = {
     [AN_F_INSTRUCTION] = {"instruction", AN_FK_STR, 0},
     [AN_F_THREAD_ID] = {"thread_id", AN_FK_U64, 0},
     [AN_F_THREAD_NAME] = {"thread_name", AN_FK_STR, 0},
+    [AN_F_PID] = {"pid", AN_FK_U64, 0},
+    [AN_F_RECORDING] = {"recording", AN_FK_STR, 0},
 };
 
 static const struct an_view views[AN_BY_COUNT] = {
@@ -35,6 +37,7 @@ static const struct an_view views[AN_BY_COUNT] = {
                     7,
                     {AN_F_FILE, AN_F_FUNCTION, AN_F_FIRSTLINENO, AN_F_OFFSET, AN_F_LINE,
                      AN_F_COLUMN, AN_F_INSTRUCTION}},
+    [AN_BY_PROCESS] = {"process", "PROCESS", 2, {AN_F_PID, AN_F_RECORDING}},
     /* The location fields first, so a row projects onto AN_BY_LOCATION by
      * dropping the last field. */
     [AN_BY_LOCATION_FN] = {"location",
@@ -72,7 +75,7 @@ an_by_parse(const char *s, enum an_by *out)
 const char *
 an_by_names(void)
 {
-    return "instruction|location|line|function|file|thread|site";
+    return "instruction|location|line|function|file|thread|process|site";
 }
 
 void
@@ -92,15 +95,17 @@ static int
 view_uses_threads(const struct an_view *v)
 {
     for (unsigned i = 0; i < v->nfields; i++)
-        if (v->fields[i] == AN_F_THREAD_ID || v->fields[i] == AN_F_THREAD_NAME)
+        if (v->fields[i] == AN_F_THREAD_ID || v->fields[i] == AN_F_THREAD_NAME ||
+            v->fields[i] == AN_F_PID || v->fields[i] == AN_F_RECORDING)
             return 1;
     return 0;
 }
 
-/* Fills a row's fields from a key (key views) or a thread (thread views). */
+/* Fills a row's fields from a key (key views) or a thread and its file
+ * (thread and process views). */
 static void
 fill_row(const struct an_view *v, struct an_row *row, const struct an_key *k,
-         const struct an_thread *t)
+         const struct an_thread *t, const struct an_file *f)
 {
     memset(row->f, 0, sizeof row->f);
     for (unsigned i = 0; i < v->nfields; i++) {
@@ -131,6 +136,12 @@ fill_row(const struct an_view *v, struct an_row *row, const struct an_key *k,
             break;
         case AN_F_THREAD_NAME:
             row->f[i] = t->name;
+            break;
+        case AN_F_PID:
+            row->f[i] = (int64_t)f->pid;
+            break;
+        case AN_F_RECORDING:
+            row->f[i] = f->path_id;
             break;
         }
     }
@@ -263,7 +274,7 @@ an_aggregate_files(const struct an_dataset *ds, const struct an_filter *filter, 
             out->tracked = an_add_sat(out->tracked, sum);
             if (!sum)
                 continue;
-            fill_row(v, &probe, NULL, th);
+            fill_row(v, &probe, NULL, th, &ds->files[th->file]);
             group_add(out, &index, v->nfields, &probe, sum);
         }
     } else {
@@ -290,7 +301,7 @@ an_aggregate_files(const struct an_dataset *ds, const struct an_filter *filter, 
                 !(filter->keep_zero && key_ok[k] && (ds->keys[k].file_bits & declared)))
                 continue;
             out->tracked = an_add_sat(out->tracked, per_key[k]);
-            fill_row(v, &batch[nb], &ds->keys[k], NULL);
+            fill_row(v, &batch[nb], &ds->keys[k], NULL, NULL);
             batch[nb].count = per_key[k];
             hs[nb] = row_hash(&batch[nb], v->nfields);
             an_idmap_prefetch(&index, hs[nb]);

@@ -25,6 +25,7 @@ enum an_by {
     AN_BY_FILE,
     AN_BY_THREAD,
     AN_BY_SITE,
+    AN_BY_PROCESS,
     AN_BY_PUBLIC_COUNT,                     /* values below are internal groupings used by diff */
     AN_BY_LOCATION_FN = AN_BY_PUBLIC_COUNT, /* location fields, then firstlineno */
     AN_BY_THREAD_NAME,
@@ -41,6 +42,8 @@ enum an_field {
     AN_F_INSTRUCTION,
     AN_F_THREAD_ID,
     AN_F_THREAD_NAME,
+    AN_F_PID,       /* the recorded process (its file's pid) */
+    AN_F_RECORDING, /* the path of the .hops file, as given */
 };
 
 enum an_field_kind {

@@ -85,6 +85,7 @@ an_dataset_add_file(struct an_dataset *ds, const char *path)
     struct an_file *f = &ds->files[ds->nfiles];
     memset(f, 0, sizeof *f);
     f->path = an_xstrdup(path);
+    f->path_id = an_strtab_intern(&ds->strs, path);
     f->major = HOPS_FORMAT_MAJOR;
     f->minor = HOPS_FORMAT_MINOR;
     f->meta_flags = HOPS_META_ALL_INSTRUCTIONS;

@@ -48,7 +48,8 @@ struct an_thread {
 
 /* What info shows about one input file; strings are an_strtab ids. */
 struct an_file {
-    char *path; /* Owned */
+    char *path;       /* Owned */
+    uint32_t path_id; /* the same path as an an_strtab id */
     uint16_t major, minor;
     uint32_t python_version, mechanism;
     uint32_t argc;

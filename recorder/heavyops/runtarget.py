@@ -7,13 +7,12 @@ launcher is recorded; heavyops' frames are cut from tracebacks.
 """
 import atexit
 import builtins
-import functools
 import os
 import signal
 import sys
 import types
 
-from heavyops import _recorder
+from heavyops import _recorder, children
 
 # exactly as our code objects name their files (co_filename is __file__)
 PACKAGE_DIR = os.path.dirname(__file__) + os.sep
@@ -145,6 +144,77 @@ def child_output(out, pid):
     return path
 
 
+def _carry_on(stopper, out, options, follower):
+    """Runs while recording (so it calls nothing that runs Python code outside
+    this package) after a successful start: write the file at exit (atexit, os._exit),
+    keep forks off it, and with a follower (children.Follower) record children
+    into OUT.<pid>."""
+    real_exit = os._exit
+
+    # os._exit skips atexit: write the last counts first (multiprocessing's
+    # children always leave this way).
+    def exit_after_stop(status):
+        if not stopper.done:
+            stopper.exit_status = status
+            stopper()
+        real_exit(status)
+
+    # functools.wraps would be counted: this runs while recording
+    for attr in ("__module__", "__name__", "__qualname__", "__doc__"):
+        setattr(exit_after_stop, attr, getattr(real_exit, attr))
+    exit_after_stop.__wrapped__ = real_exit
+
+    def after_fork_in_child():
+        # The parent's file is the parent's: never written from here.
+        os._exit = real_exit
+        if not _recorder.forget_in_child() or follower is None:
+            stopper.done = True
+            return
+        path = _start_child_recording(out, options)
+        if path is None:
+            stopper.done = True
+            return
+        stopper.out, stopper.done, stopper.exit_status = path, False, -1
+        os._exit = exit_after_stop
+
+    os._exit = exit_after_stop
+    os.register_at_fork(before=_recorder.pause_flusher,
+                        after_in_parent=_recorder.resume_flusher,
+                        after_in_child=after_fork_in_child)
+    atexit.register(stopper)
+    if follower is not None:
+        follower.install()
+
+
+def _start_child_recording(out, options):
+    """Starts recording a child process into OUT.<pid>; returns the path, or
+    None (with a warning) if it cannot."""
+    for _ in range(100):  # another process may take the same name first
+        path = child_output(out, os.getpid())
+        try:
+            _recorder.start(path, argv=sys.argv, force=False, **options)
+        except FileExistsError:
+            continue
+        except OSError as e:
+            print(f"heavyops: warning: cannot record child {os.getpid()}: {e}", file=sys.stderr)
+            return None
+        return path
+    print(f"heavyops: warning: cannot record child {os.getpid()}: no free file name",
+          file=sys.stderr)
+    return None
+
+
+def record_spawned_child(out, options, verbose):
+    """Entry point of an interpreter that multiprocessing started (spawn,
+    forkserver) under record --follow-fork: record this whole process."""
+    options = dict(options, exclude_prefix=PACKAGE_DIR)
+    follower = children.Follower(out, options, verbose)
+    path = _start_child_recording(out, options)
+    if path is None:
+        return
+    _carry_on(_Stopper(verbose, path), out, options, follower)
+
+
 def run(prepared, args, out, *, tracked, patterns, file_globs, force, verbose, follow_fork=False):
     """Runs the prepared target; returns its exit status or raises SystemExit
     exactly as the plain run would."""
@@ -164,39 +234,8 @@ def run(prepared, args, out, *, tracked, patterns, file_globs, force, verbose, f
     stopper = _Stopper(verbose, out)
     options = dict(tracked=tracked, patterns=patterns, file_globs=file_globs,
                    exclude_prefix=PACKAGE_DIR)
-
-    def after_fork_in_child():
-        # The parent's file is the parent's: never written from here.
-        os._exit = real_exit
-        if not _recorder.forget_in_child() or not follow_fork:
-            stopper.done = True
-            return
-        for _ in range(100):  # another process may take the same name first
-            path = child_output(out, os.getpid())
-            try:
-                _recorder.start(path, argv=sys.argv, force=False, **options)
-            except FileExistsError:
-                continue
-            except OSError as e:
-                print(f"heavyops: warning: cannot record child {os.getpid()}: {e}", file=sys.stderr)
-                stopper.done = True
-                return
-            stopper.out, stopper.done, stopper.exit_status = path, False, -1
-            os._exit = exit_after_stop
-            return
-
-    # os._exit skips atexit: write the last counts first (multiprocessing's
-    # children always leave this way).
-    real_exit = os._exit
-
-    @functools.wraps(real_exit)
-    def exit_after_stop(status):
-        if not stopper.done:
-            stopper.exit_status = status
-            stopper()
-        real_exit(status)
-
-    # Everything above runs before recording starts, so none of it is counted.
+    follower = children.Follower(out, options, verbose) if follow_fork else None
+    # Everything before exec() runs before recording starts, so none of it is counted.
     try:
         _recorder.start(out, argv=sys.argv, force=force, **options)
     except FileExistsError:
@@ -206,11 +245,8 @@ def run(prepared, args, out, *, tracked, patterns, file_globs, force, verbose, f
         print(f"heavyops: cannot record to {out}: {e.strerror or e}; "
               "running the program without recording", file=sys.stderr)
     else:
-        os._exit = exit_after_stop
-        os.register_at_fork(before=_recorder.pause_flusher,
-                            after_in_parent=_recorder.resume_flusher,
-                            after_in_child=after_fork_in_child)
-        atexit.register(stopper)
+        _carry_on(stopper, out, options, follower)
+
     def pause_until_atexit():
         # Between the end of the main module and the target's atexit handlers the
         # interpreter waits for threads (threading._shutdown): not the target's code.

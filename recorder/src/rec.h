@@ -157,6 +157,7 @@ struct rec_state {
     /* periodic flusher */
     pthread_t flusher;
     int flusher_running;
+    volatile long flusher_tid; /* kernel tid, 0 until the thread runs (Linux) */
     pthread_mutex_t flush_lock;
     pthread_cond_t flush_cond;
     int flusher_stop;
@@ -228,6 +229,10 @@ void rec_thread_lookup_name(rec_thread *t);
 int rec_flush(rec_state *st);
 int rec_flusher_start(rec_state *st);
 void rec_flusher_stop(rec_state *st);
+/* rec_flusher_stop, then wait (a few ms at most) until the kernel has let go
+ * of the thread: a fork right after pthread_join may still count it, and
+ * CPython 3.12+ then warns that the process is multi-threaded. */
+void rec_flusher_stop_for_fork(rec_state *st);
 /* Asks the flusher to flush soon; callable without the GIL. */
 void rec_flusher_request(rec_state *st);
 

@@ -5,6 +5,7 @@
 #include "rec.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -426,18 +427,31 @@ static PyObject *
 rec_pause_flusher(PyObject *module, PyObject *unused)
 {
     if (active != NULL && getpid() == active_pid && active->flusher_running) {
-        rec_flusher_stop(active);
+        rec_flusher_stop_for_fork(active);
     }
     Py_RETURN_NONE;
 }
 
+static int
+resume_pending(void *unused)
+{
+    (void)unused;
+    if (active != NULL && getpid() == active_pid && !active->flusher_running &&
+        rec_flusher_start(active) < 0) {
+        /* the recording goes on; its counts are written at exit */
+        fprintf(stderr, "heavyops: warning: cannot restart the flusher thread after fork\n");
+    }
+    return 0;
+}
+
+/* After fork, in the parent.  CPython 3.13 checks for threads after the
+ * at-fork hooks have run, so the flusher is started from a pending call,
+ * once os.fork() has returned. */
 static PyObject *
 rec_resume_flusher(PyObject *module, PyObject *unused)
 {
-    if (active != NULL && getpid() == active_pid && !active->flusher_running &&
-        rec_flusher_start(active) < 0) {
-        PyErr_SetString(PyExc_RuntimeError, "heavyops: cannot restart the flusher thread");
-        return NULL;
+    if (Py_AddPendingCall(resume_pending, NULL) < 0) {
+        resume_pending(NULL);
     }
     Py_RETURN_NONE;
 }

@@ -183,6 +183,35 @@ Test(aggregate, merges_the_same_site_across_files)
     an_rows_release(&r);
 }
 
+Test(aggregate, process_rows_split_the_files_again)
+{
+    write_basic("a.hops", 1);
+    write_basic("b.hops", 1);
+    load("a.hops");
+    load("b.hops");
+    struct an_filter tuples;
+    an_filter_init(&tuples);
+    const char *pat[] = {"BUILD_TUPLE"};
+    tuples.instructions = pat;
+    tuples.n_instructions = 1;
+    struct an_rows r;
+    an_rows_init(&r);
+    an_aggregate(&ds, &all, AN_BY_PROCESS, &r);
+    cr_assert_eq(r.n, 2, "one row per file, though both say pid 4242");
+    for (size_t i = 0; i < 2; i++) {
+        cr_expect_eq((uint64_t)r.rows[i].f[0], 4242);
+        cr_expect_eq(r.rows[i].count, 1331);
+    }
+    /* equal counts: ordered by the key, pid then recording path */
+    cr_expect_str_eq(S(r.rows[0].f[1]), tu_path("a.hops"));
+    cr_expect_str_eq(S(r.rows[1].f[1]), tu_path("b.hops"));
+    an_aggregate(&ds, &tuples, AN_BY_PROCESS, &r);
+    cr_assert_eq(r.n, 2);
+    cr_expect_eq(r.rows[0].count, 150, "filters apply per process");
+    cr_expect_eq(r.tracked, 300);
+    an_rows_release(&r);
+}
+
 Test(aggregate, sorts_by_count_then_key_fields)
 {
     /* Equal counts: file name, then line numerically (9 before 10), then
@@ -357,6 +386,7 @@ Test(aggregate, keys_are_what_the_by_values_name)
                  {"function", AN_BY_FUNCTION, 3},
                  {"file", AN_BY_FILE, 1},
                  {"thread", AN_BY_THREAD, 2},
+                 {"process", AN_BY_PROCESS, 2},
                  {"site", AN_BY_SITE, 7}};
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
         enum an_by by;

@@ -353,6 +353,7 @@ Test(cli, usage_errors_exit_2_with_a_short_usage)
         {"--top", "3"},
         {"info", "--format", "csv", f},
         {"diff"},
+        {"diff", "--by", "process", f, f},
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
         const char *args[8] = {0};
@@ -372,8 +373,8 @@ Test(cli, usage_messages_name_the_problem)
     struct tu_run r = tu_run("--by", "colour", "x.hops");
     cr_expect(strncmp(r.err,
                       "heavyops-analyze: invalid --by value 'colour' (expected "
-                      "instruction|location|line|function|file|thread|site)\n",
-                      100) == 0,
+                      "instruction|location|line|function|file|thread|process|site)\n",
+                      108) == 0,
               "%s", r.err);
     tu_run_free(&r);
     r = tu_run("x.hops", "--frobnicate");

@@ -8,6 +8,10 @@ CASE is one of:
   os-exit    os._exit(5): same status as the plain run, and the last counts are written
   sigterm    killed by SIGTERM (default action): same signal, readable file
   segfault   a crash in C code (ctypes.string_at(0)): same signal, readable file
+  sigint     SIGINT (KeyboardInterrupt, uncaught): same traceback and death by SIGINT, and the
+             file holds the exact counts up to the interrupt
+  atexit-fails  an atexit handler raises: same output, stderr and status; the handler's own
+             work is counted and the file ends cleanly
   no-dir     output in a directory that does not exist: the program still runs, with its own
              output and status, and heavyops says on stderr that nothing was recorded
   full-disk  output on a 16 KiB tmpfs that fills while the program runs (root only; skipped
@@ -16,6 +20,7 @@ CASE is one of:
 """
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -37,15 +42,22 @@ SCRIPTS = {
     "os-exit": LOOP + "work(30000)\nprint('bye', flush=True)\nos._exit(5)\n",
     "sigterm": LOOP + "work(30000)\nos.kill(os.getpid(), signal.SIGTERM)\nwork(10)\n",
     "segfault": LOOP + "work(30000)\nimport ctypes\nctypes.string_at(0)\n",
+    "sigint": LOOP + "work(30000)\nos.kill(os.getpid(), signal.SIGINT)\nwork(10)\n",
+    "atexit-fails": LOOP + "import atexit\n"
+                           "def bye():\n    work(100)\n    raise RuntimeError('atexit handler fails')\n"
+                           "atexit.register(bye)\nwork(30000)\nprint('main done', flush=True)\n",
     "no-dir": LOOP + "work(3000)\nprint('done')\nsys.exit(7)\n",
     "full-disk": LOOP + "import json, difflib, email.parser, html.parser, xml.dom.minidom\n"
                         "work(3000)\nprint('done')\nsys.exit(7)\n",
 }
 
 
-def tuples_counted(args, hops, expect_clean):
-    """BUILD_TUPLE executions in HOPS, checking the analyzer's warning about a clean end."""
+def tuples_counted(args, hops, expect_clean, only=None):
+    """BUILD_TUPLE executions in HOPS (in file ONLY if given), checking the analyzer's warning
+    about a clean end."""
     cmd = [args.analyze, "--by", "instruction", "-i", "BUILD_TUPLE", "--format", "csv", hops]
+    if only:
+        cmd[1:1] = ["-f", only]
     cp = lib.run(cmd)
     if cp.returncode != 0:
         raise lib.Failure("the analyzer cannot read the recording:\n" + lib.explain(cp, cmd))
@@ -130,6 +142,16 @@ def check(args):
         n = tuples_counted(args, hops, expect_clean=True)
         if n != 30000:
             raise lib.Failure("os._exit: expected 30000 BUILD_TUPLE, the file has %d" % n)
+    elif case in ("sigint", "atexit-fails"):
+        # object addresses ("<function bye at 0x7f...>") differ from run to run
+        if re.sub(rb"0x[0-9a-f]+", b"0x?", rec.stderr) != re.sub(rb"0x[0-9a-f]+", b"0x?",
+                                                                plain.stderr):
+            raise lib.Failure("stderr differs from the plain run's:\n  plain:\n%s\n%s"
+                              % (lib.tail(plain.stderr), lib.explain(rec, cmd)))
+        want = 30000 if case == "sigint" else 30100
+        n = tuples_counted(args, hops, expect_clean=True, only="target.py")
+        if n != want:
+            raise lib.Failure("%s: expected %d BUILD_TUPLE, the file has %d" % (case, want, n))
     else:
         tuples_counted(args, hops, expect_clean=False)
     print("status %r as plain; the recording is readable" % rec.returncode)

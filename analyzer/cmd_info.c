@@ -139,6 +139,10 @@ info_text(const struct an_dataset *ds, const struct an_file *f, struct an_strbuf
         field(out, "interference:");
         an_strbuf_addstr(out, "another tracer/profiler was active; counts may be low\n");
     }
+    if (f->has_end && (f->end.flags & HOPS_END_INCOMPLETE)) {
+        field(out, "incomplete:");
+        an_strbuf_addstr(out, "the recorder ran out of memory; counts may be low\n");
+    }
     field(out, "lost events:");
     if (f->has_end)
         an_strbuf_add_thousands(out, f->end.lost_events);
@@ -220,6 +224,9 @@ info_json(const struct an_dataset *ds, const struct an_file *f, struct an_strbuf
         an_strbuf_addf(out, "%" PRId32, f->end.exit_status);
     else
         an_strbuf_addstr(out, "null");
+    an_strbuf_addf(out, ", \"interference\": %s, \"incomplete\": %s",
+                   f->has_end && (f->end.flags & HOPS_END_INTERFERENCE) ? "true" : "false",
+                   f->has_end && (f->end.flags & HOPS_END_INCOMPLETE) ? "true" : "false");
     an_strbuf_addstr(out, ", \"lost_events\": ");
     if (f->has_end)
         an_strbuf_addf(out, "%" PRIu64, f->end.lost_events);

@@ -494,6 +494,12 @@ an_dataset_load_paths(struct an_dataset *ds, const char *const *paths, size_t n,
                                    "CPython drops events when two tools instrument the same "
                                    "code, so counts may be low\n");
         }
+        if (f->has_end && (f->end.flags & HOPS_END_INCOMPLETE)) {
+            an_strbuf_addstr(warn, "heavyops-analyze: warning: ");
+            an_strbuf_add_printable(warn, paths[i]);
+            an_strbuf_addstr(warn, ": the recorder ran out of memory and could not count "
+                                   "everything; counts may be low\n");
+        }
     }
     return AN_EXIT_OK;
 }

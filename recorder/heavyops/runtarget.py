@@ -116,9 +116,10 @@ class _Stopper:
         if res.get("error"):
             print(f"heavyops: warning: writing {self.out} failed: {res['error']}; "
                   "the recording is incomplete", file=sys.stderr)
-        if res.get("lost_events"):
-            print(f"heavyops: warning: {res['lost_events']} events were lost "
-                  "(out of memory)", file=sys.stderr)
+        if res.get("lost_events") or res.get("nomem"):
+            lost = f" ({res['lost_events']:,} events known lost)" if res.get("lost_events") else ""
+            print(f"heavyops: warning: the recorder ran out of memory and could not count "
+                  f"everything{lost}; {self.out} is marked incomplete", file=sys.stderr)
         if res.get("interference"):
             print("heavyops: warning: the program ran its own tracer or profiler (sys.settrace, "
                   "sys.setprofile, a debugger, coverage) while recording; CPython drops events "

@@ -149,7 +149,8 @@ struct rec_state {
     int write_err;       /* first writer error, 0 if none */
     uint64_t lost_events;
     int nomem;
-    int check; /* HEAVYOPS_CHECK: also count every instruction and compare */
+    int check;             /* HEAVYOPS_CHECK: also count every instruction and compare */
+    long fault_codes_left; /* HEAVYOPS_FAULT_NOMEM_AFTER (tests); -1 = off */
     uint64_t check_failures;
     int64_t *vals, *rblk; /* Owned scratch for rec_flow_solve */
     size_t vals_cap, rblk_cap;

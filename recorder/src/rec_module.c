@@ -235,6 +235,10 @@ rec_start(PyObject *module, PyObject *args, PyObject *kwargs)
     {
         const char *chk = getenv("HEAVYOPS_CHECK"); /* developers' self-check of derived counts */
         st->check = chk != NULL && chk[0] != '\0' && chk[0] != '0';
+        /* Tests' fault injection: the first-sight setup of every code object
+         * after the first N fails as if out of memory. */
+        const char *fault = getenv("HEAVYOPS_FAULT_NOMEM_AFTER");
+        st->fault_codes_left = fault != NULL && fault[0] ? strtol(fault, NULL, 10) : -1;
     }
     if (rec_opinfo_init(&st->op, &st->opname_list) < 0) {
         goto done;
@@ -372,7 +376,8 @@ rec_stop(PyObject *module, PyObject *args, PyObject *kwargs)
     hops_end end = {
         .end_ns = now_ns(),
         .exit_status = exit_status,
-        .flags = HOPS_END_CLEAN | (st->interference ? HOPS_END_INTERFERENCE : 0),
+        .flags = HOPS_END_CLEAN | (st->interference ? HOPS_END_INTERFERENCE : 0) |
+                 (st->nomem || st->lost_events ? HOPS_END_INCOMPLETE : 0),
         .lost_events = st->lost_events,
     };
     int err = hops_writer_finish(st->writer, &end);

@@ -265,7 +265,9 @@ walk_running_frames(rec_state *st)
             PyCodeObject *code = PyFrame_GetCode(f);
             if (rec_code_lookup(st, (PyObject *)code) == NULL) {
                 rec_code *c = rec_code_get(st, (PyObject *)code);
-                if (c && c->counted) {
+                if (c == NULL) {
+                    st->nomem = 1;
+                } else if (c->counted) {
                     enable_code(st, c);
                 }
                 PyErr_Clear();

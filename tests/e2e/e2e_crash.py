@@ -12,6 +12,9 @@ CASE is one of:
              file holds the exact counts up to the interrupt
   atexit-fails  an atexit handler raises: same output, stderr and status; the handler's own
              work is counted and the file ends cleanly
+  nomem      the recorder runs out of memory (HEAVYOPS_FAULT_NOMEM_AFTER: every code object
+             after the first 2 cannot be set up): the program runs as unrecorded, heavyops
+             says the recording is incomplete, the file is marked so and the analyzer warns
   no-dir     output in a directory that does not exist: the program still runs, with its own
              output and status, and heavyops says on stderr that nothing was recorded
   full-disk  output on a 16 KiB tmpfs that fills while the program runs (root only; skipped
@@ -46,6 +49,8 @@ SCRIPTS = {
     "atexit-fails": LOOP + "import atexit\n"
                            "def bye():\n    work(100)\n    raise RuntimeError('atexit handler fails')\n"
                            "atexit.register(bye)\nwork(30000)\nprint('main done', flush=True)\n",
+    "nomem": LOOP + "import json, difflib\nwork(3000)\nprint(json.dumps([1, 2]), 'done')\n"
+                    "sys.exit(4)\n",
     "no-dir": LOOP + "work(3000)\nprint('done')\nsys.exit(7)\n",
     "full-disk": LOOP + "import json, difflib, email.parser, html.parser, xml.dom.minidom\n"
                         "work(3000)\nprint('done')\nsys.exit(7)\n",
@@ -110,6 +115,29 @@ def check(args):
         if b"running the program without recording" not in rec.stderr:
             raise lib.Failure("heavyops did not say the recording failed:\n"
                               + lib.explain(rec, cmd))
+        print("status %d, stdout as plain; heavyops: %s"
+              % (rec.returncode, rec.stderr.decode().strip()))
+        return
+    if case == "nomem":
+        cmd = [args.heavyops, "record", "-o", hops, script]
+        rec = lib.run(cmd, cwd=scratch, env=lib.test_env(HEAVYOPS_FAULT_NOMEM_AFTER="2"))
+        same_run(plain, rec, cmd)
+        if b"ran out of memory" not in rec.stderr or b"marked incomplete" not in rec.stderr:
+            raise lib.Failure("heavyops did not say the recording is incomplete:\n"
+                              + lib.explain(rec, cmd))
+        acmd = [args.analyze, "-i", "*", hops]
+        cp = lib.run(acmd)
+        if cp.returncode != 0 or b"ran out of memory" not in cp.stderr:
+            raise lib.Failure("the analyzer did not warn about the incomplete recording:\n"
+                              + lib.explain(cp, acmd))
+        info = lib.analyze_json(args, hops, "info")
+        f = info["files"][0]
+        if not f["incomplete"] or not f["clean"]:
+            raise lib.Failure("info should say clean and incomplete: %r" % f)
+        # work() was never set up: the file has no count of it at all
+        n = tuples_counted(args, hops, expect_clean=True, only="target.py")
+        if n != 0:
+            raise lib.Failure("expected no counts of work(), got %d BUILD_TUPLE" % n)
         print("status %d, stdout as plain; heavyops: %s"
               % (rec.returncode, rec.stderr.decode().strip()))
         return

@@ -126,6 +126,10 @@ typedef struct hops_count {
  * CPython drops events when two tools instrument one code object, so counts
  * may be low. */
 #define HOPS_END_INTERFERENCE 0x2u
+/* The recorder could not count everything (out of memory): some code objects
+ * or events are missing, so counts may be low.  lost_events counts the events
+ * it knows it dropped; code it could not set up is not in that number. */
+#define HOPS_END_INCOMPLETE 0x4u
 
 typedef struct hops_end {
     int64_t end_ns;       /* wall clock, ns since the Unix epoch */

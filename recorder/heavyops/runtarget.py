@@ -122,9 +122,9 @@ class _Stopper:
                   f"everything{lost}; {self.out} is marked incomplete", file=sys.stderr)
         if res.get("interference"):
             print("heavyops: warning: the program ran its own tracer or profiler (sys.settrace, "
-                  "sys.setprofile, a debugger, coverage) while recording; CPython drops events "
-                  "when two tools instrument the same code, so some counts may be low",
-                  file=sys.stderr)
+                  "sys.setprofile, sys.monitoring, a debugger, coverage) or removed heavyops' "
+                  "tracer while recording; CPython drops events when two tools instrument the "
+                  "same code, so some counts may be low", file=sys.stderr)
         elif res.get("other_tool"):
             print("heavyops: warning: another sys.monitoring tool also used INSTRUCTION events; "
                   "CPython may have lost events for both", file=sys.stderr)
@@ -179,12 +179,38 @@ def _carry_on(stopper, out, options, follower):
         os._exit = exit_after_stop
 
     os._exit = exit_after_stop
+    _watch_monitoring()
     os.register_at_fork(before=_recorder.pause_flusher,
                         after_in_parent=_recorder.resume_flusher,
                         after_in_child=after_fork_in_child)
     atexit.register(stopper)
     if follower is not None:
         follower.install()
+
+
+def _watch_monitoring():
+    """Another sys.monitoring tool that turns events on makes CPython drop
+    events of ours: set_events and set_local_events tell the recorder, even
+    when the tool is gone again before the next flush could see it."""
+    mon = getattr(sys, "monitoring", None)
+    if mon is None or getattr(mon.set_events, "_heavyops", False):
+        return
+
+    def watch(real):
+        def wrapper(tool_id, *args):
+            result = real(tool_id, *args)
+            if args and args[-1]:  # a non-empty event set
+                _recorder.note_monitoring(tool_id)
+            return result
+
+        for attr in ("__module__", "__name__", "__qualname__", "__doc__"):
+            setattr(wrapper, attr, getattr(real, attr))
+        wrapper.__wrapped__ = real
+        wrapper._heavyops = True
+        return wrapper
+
+    mon.set_events = watch(mon.set_events)
+    mon.set_local_events = watch(mon.set_local_events)
 
 
 def _start_child_recording(out, options):

@@ -461,6 +461,25 @@ rec_resume_flusher(PyObject *module, PyObject *unused)
     Py_RETURN_NONE;
 }
 
+PyDoc_STRVAR(note_monitoring_doc,
+             "note_monitoring(tool_id)\n--\n\n"
+             "The program turned on sys.monitoring events for tool_id (the launcher's\n"
+             "wrappers of set_events and set_local_events say so): unless that tool is\n"
+             "ours, the recording is marked as interfered with.");
+
+static PyObject *
+rec_note_monitoring(PyObject *module, PyObject *arg)
+{
+    long tool = PyLong_AsLong(arg);
+    if (tool == -1 && PyErr_Occurred()) {
+        return NULL;
+    }
+    if (active != NULL && getpid() == active_pid && tool != active->tool_id) {
+        active->interference = 1;
+    }
+    Py_RETURN_NONE;
+}
+
 PyDoc_STRVAR(pause_doc,
              "pause_thread(paused)\n--\n\n"
              "Stop (True) or resume (False) counting in the calling thread.  The launcher\n"
@@ -498,6 +517,7 @@ static PyMethodDef rec_methods[] = {
     {"is_recording", rec_is_recording, METH_NOARGS, "True while a recording is running."},
     {"pause_thread", rec_pause_thread, METH_O, pause_doc},
     {"forget_in_child", rec_forget_in_child, METH_NOARGS, forget_doc},
+    {"note_monitoring", rec_note_monitoring, METH_O, note_monitoring_doc},
     {"pause_flusher", rec_pause_flusher, METH_NOARGS, "Join the flusher thread (before a fork)."},
     {"resume_flusher", rec_resume_flusher, METH_NOARGS, "Start the flusher thread again."},
     {NULL, NULL, 0, NULL},

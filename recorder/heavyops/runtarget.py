@@ -5,6 +5,7 @@ The target is compiled (or its module found) before recording starts and
 executed with exec() straight from here, so neither runpy's machinery nor the
 launcher is recorded; heavyops' frames are cut from tracebacks.
 """
+import _signal
 import atexit
 import builtins
 import os
@@ -102,6 +103,7 @@ class _Stopper:
 
     def __init__(self, verbose, out):
         self.exit_status = -1
+        self.clean = True  # False: killed by a signal
         self.verbose = verbose
         self.out = out
         self.done = False
@@ -110,7 +112,7 @@ class _Stopper:
         if self.done:
             return
         self.done = True
-        res = _recorder.stop(self.exit_status)
+        res = _recorder.stop(self.exit_status, clean=self.clean)
         if res is None:
             return
         if res.get("error"):
@@ -180,12 +182,55 @@ def _carry_on(stopper, out, options, follower):
 
     os._exit = exit_after_stop
     _watch_monitoring()
+    _write_on_sigterm(stopper)
     os.register_at_fork(before=_recorder.pause_flusher,
                         after_in_parent=_recorder.resume_flusher,
                         after_in_child=after_fork_in_child)
     atexit.register(stopper)
     if follower is not None:
         follower.install()
+
+
+def _write_on_sigterm(stopper):
+    """SIGTERM with its default action kills the program before the last
+    counts are written.  Where the program has no handler of its own, ours
+    writes the file (marked as not ended cleanly) and then dies of SIGTERM,
+    as the plain run would; signal.getsignal() and signal.signal() still
+    report SIG_DFL, and a handler the program installs replaces ours."""
+    if _signal.getsignal(signal.SIGTERM) != _signal.SIG_DFL:
+        return
+
+    def on_sigterm(signum, frame):
+        if not stopper.done:
+            stopper.exit_status = 128 + signum
+            stopper.clean = False
+            stopper()
+        _signal.signal(signum, _signal.SIG_DFL)
+        os.kill(os.getpid(), signum)
+
+    try:
+        _signal.signal(signal.SIGTERM, on_sigterm)  # not signal.signal: that would be counted
+    except ValueError:  # not the main thread (a fork from another thread): keep the default
+        return
+    try:
+        _recorder.arm_sigterm()
+    except OSError:
+        pass  # no timer: a SIGTERM waits for the main thread to run Python code
+    real_getsignal, real_signal = signal.getsignal, signal.signal
+
+    def getsignal(signalnum):
+        handler = real_getsignal(signalnum)
+        return signal.SIG_DFL if handler is on_sigterm else handler
+
+    def signal_(signalnum, handler):
+        old = real_signal(signalnum, handler)
+        return signal.SIG_DFL if old is on_sigterm else old
+
+    for wrapper, real in ((getsignal, real_getsignal), (signal_, real_signal)):
+        for attr in ("__module__", "__name__", "__qualname__", "__doc__"):
+            setattr(wrapper, attr, getattr(real, attr))
+        wrapper.__wrapped__ = real
+    signal.getsignal, signal.signal = getsignal, signal_
 
 
 def _watch_monitoring():

@@ -234,6 +234,12 @@ void rec_flusher_stop(rec_state *st);
  * of the thread: a fork right after pthread_join may still count it, and
  * CPython 3.12+ then warns that the process is multi-threaded. */
 void rec_flusher_stop_for_fork(rec_state *st);
+
+/* rec_signal.c: wrap the SIGTERM handler the launcher has just installed
+ * (CPython's C handler) so that a SIGTERM also arms a timer that kills the
+ * process a few seconds later if the Python handler cannot run.  Once per
+ * process; returns 0 or -1 (errno set). */
+int rec_term_arm(void);
 /* Asks the flusher to flush soon; callable without the GIL. */
 void rec_flusher_request(rec_state *st);
 

@@ -343,8 +343,9 @@ done:
 }
 
 PyDoc_STRVAR(stop_doc,
-             "stop(exit_status=-1)\n--\n\n"
-             "Stop recording, write the last frames and close the file.  Returns a dict:\n"
+             "stop(exit_status=-1, clean=True)\n--\n\n"
+             "Stop recording, write the last frames and close the file; clean=False marks\n"
+             "a run that did not end normally (killed by a signal).  Returns a dict:\n"
              "bytes, lost_events, error (str or None), other_tool (bool).  A no-op\n"
              "returning None when not recording, and in a forked child (the file is the\n"
              "parent's).");
@@ -352,9 +353,9 @@ PyDoc_STRVAR(stop_doc,
 static PyObject *
 rec_stop(PyObject *module, PyObject *args, PyObject *kwargs)
 {
-    static char *kwlist[] = {"exit_status", NULL};
-    int exit_status = -1;
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "|i:stop", kwlist, &exit_status)) {
+    static char *kwlist[] = {"exit_status", "clean", NULL};
+    int exit_status = -1, clean = 1;
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "|ip:stop", kwlist, &exit_status, &clean)) {
         return NULL;
     }
     rec_state *st = active;
@@ -376,7 +377,7 @@ rec_stop(PyObject *module, PyObject *args, PyObject *kwargs)
     hops_end end = {
         .end_ns = now_ns(),
         .exit_status = exit_status,
-        .flags = HOPS_END_CLEAN | (st->interference ? HOPS_END_INTERFERENCE : 0) |
+        .flags = (clean ? HOPS_END_CLEAN : 0) | (st->interference ? HOPS_END_INTERFERENCE : 0) |
                  (st->nomem || st->lost_events ? HOPS_END_INCOMPLETE : 0),
         .lost_events = st->lost_events,
     };
@@ -468,6 +469,15 @@ PyDoc_STRVAR(note_monitoring_doc,
              "ours, the recording is marked as interfered with.");
 
 static PyObject *
+rec_arm_sigterm(PyObject *module, PyObject *unused)
+{
+    if (rec_term_arm() < 0) {
+        return PyErr_SetFromErrno(PyExc_OSError);
+    }
+    Py_RETURN_NONE;
+}
+
+static PyObject *
 rec_note_monitoring(PyObject *module, PyObject *arg)
 {
     long tool = PyLong_AsLong(arg);
@@ -518,6 +528,9 @@ static PyMethodDef rec_methods[] = {
     {"pause_thread", rec_pause_thread, METH_O, pause_doc},
     {"forget_in_child", rec_forget_in_child, METH_NOARGS, forget_doc},
     {"note_monitoring", rec_note_monitoring, METH_O, note_monitoring_doc},
+    {"arm_sigterm", rec_arm_sigterm, METH_NOARGS,
+     "After the launcher's SIGTERM handler is installed: make SIGTERM kill the process\n"
+     "a few seconds later even if that handler cannot run (rec_signal.c)."},
     {"pause_flusher", rec_pause_flusher, METH_NOARGS, "Join the flusher thread (before a fork)."},
     {"resume_flusher", rec_resume_flusher, METH_NOARGS, "Start the flusher thread again."},
     {NULL, NULL, 0, NULL},

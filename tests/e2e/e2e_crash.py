@@ -6,8 +6,14 @@ CASE is one of:
   sigkill    killed with SIGKILL after running > 2 s: the file holds what was flushed (frames
              go out at least once a second), the analyzer reads it and warns it is unclean
   os-exit    os._exit(5): same status as the plain run, and the last counts are written
-  sigterm    killed by SIGTERM (default action): same signal, readable file
+  sigterm    killed by SIGTERM (no handler of its own): same signal, and heavyops writes the
+             exact counts up to the signal, marked as not ended cleanly
   segfault   a crash in C code (ctypes.string_at(0)): same signal, readable file
+  sigterm-handler  the program installs its own SIGTERM handler (signal.signal returns
+             SIG_DFL, as in the plain run): it runs, the program goes on, exact counts
+  sigterm-stuck  SIGTERM while the main thread is in C code for minutes (pbkdf2): the Python
+             handler cannot run, so the recorder's timer kills the process within seconds,
+             by SIGTERM, leaving what was flushed
   sigint     SIGINT (KeyboardInterrupt, uncaught): same traceback and death by SIGINT, and the
              file holds the exact counts up to the interrupt
   atexit-fails  an atexit handler raises: same output, stderr and status; the handler's own
@@ -43,7 +49,13 @@ print("start", flush=True)
 SCRIPTS = {
     "sigkill": LOOP + "while True:\n    work(20000)\n",
     "os-exit": LOOP + "work(30000)\nprint('bye', flush=True)\nos._exit(5)\n",
-    "sigterm": LOOP + "work(30000)\nos.kill(os.getpid(), signal.SIGTERM)\nwork(10)\n",
+    "sigterm": LOOP + "print(signal.getsignal(signal.SIGTERM))\nwork(30000)\n"
+                      "os.kill(os.getpid(), signal.SIGTERM)\nwork(10)\n",
+    "sigterm-handler": LOOP + "def h(signum, frame):\n    work(7)\n    print('handled', signum)\n"
+                              "print(signal.signal(signal.SIGTERM, h), signal.getsignal(signal.SIGTERM) is h)\n"
+                              "work(30000)\nos.kill(os.getpid(), signal.SIGTERM)\nwork(10)\nsys.exit(3)\n",
+    "sigterm-stuck": LOOP + "import hashlib\nwork(30000)\nprint('stuck', flush=True)\n"
+                            "hashlib.pbkdf2_hmac('sha256', b'x', b'y', 10 ** 9)\n",
     "segfault": LOOP + "work(30000)\nimport ctypes\nctypes.string_at(0)\n",
     "sigint": LOOP + "work(30000)\nos.kill(os.getpid(), signal.SIGINT)\nwork(10)\n",
     "atexit-fails": LOOP + "import atexit\n"
@@ -106,6 +118,30 @@ def check(args):
         print("killed after 2.5 s: %d BUILD_TUPLE in the file" % n)
         return
 
+    if case == "sigterm-stuck":
+        cmd = [args.heavyops, "record", "-o", hops, script]
+        p = subprocess.Popen(cmd, cwd=scratch, env=lib.test_env(), stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE)
+        p.stdout.readline()  # start
+        if p.stdout.readline() != b"stuck\n":
+            p.kill()
+            raise lib.Failure("the program did not start:\n" + p.communicate()[1].decode())
+        time.sleep(1.5)  # a flush or two, and into pbkdf2
+        t0 = time.monotonic()
+        p.send_signal(signal.SIGTERM)
+        try:
+            p.communicate(timeout=20)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            raise lib.Failure("still running 20 s after SIGTERM (the plain run dies at once)")
+        took = time.monotonic() - t0
+        if p.returncode != -signal.SIGTERM:
+            raise lib.Failure("expected death by SIGTERM, got %r" % p.returncode)
+        n = tuples_counted(args, hops, expect_clean=False, only="target.py")
+        if n != 30000:
+            raise lib.Failure("expected the 30000 BUILD_TUPLE flushed before, got %d" % n)
+        print("died of SIGTERM %.1f s after it; %d BUILD_TUPLE in the file" % (took, n))
+        return
     plain = lib.run([args.python, script], cwd=scratch)
     if case == "no-dir":
         out = os.path.join(scratch, "no", "such", "dir", "run.hops")
@@ -170,6 +206,11 @@ def check(args):
         n = tuples_counted(args, hops, expect_clean=True)
         if n != 30000:
             raise lib.Failure("os._exit: expected 30000 BUILD_TUPLE, the file has %d" % n)
+    elif case in ("sigterm", "sigterm-handler"):
+        n = tuples_counted(args, hops, expect_clean=case != "sigterm", only="target.py")
+        want = 30000 if case == "sigterm" else 30017
+        if n != want:
+            raise lib.Failure("%s: expected %d BUILD_TUPLE, the file has %d" % (case, want, n))
     elif case in ("sigint", "atexit-fails"):
         # object addresses ("<function bye at 0x7f...>") differ from run to run
         if re.sub(rb"0x[0-9a-f]+", b"0x?", rec.stderr) != re.sub(rb"0x[0-9a-f]+", b"0x?",

@@ -87,15 +87,14 @@ def record(args, d, script, wargs, follow):
     return out
 
 
-def work_lists(args, hops):
-    """BUILD_LIST executions on work's append line in HOPS (one file)."""
+def work_lists(args, *files):
+    """BUILD_LIST executions on work's append line in FILES (merged); no warning allowed."""
     cmd = [args.analyze, "--by", "line", "-i", "BUILD_LIST", "--function", "work",
-           "--format", "json", "--top", "0", hops]
+           "--format", "json", "--top", "0"] + list(files)
     cp = lib.run(cmd)
     if cp.returncode != 0 or cp.stderr:
         raise lib.Failure("the analyzer failed or warned:\n" + lib.explain(cp, cmd))
-    rows = json.loads(cp.stdout)["rows"]
-    return sum(r["count"] for r in rows if r["line"] == WORK_LINE)
+    return sum(r["count"] for r in json.loads(cp.stdout)["rows"] if r["line"] == WORK_LINE)
 
 
 def children_of(out):
@@ -141,17 +140,8 @@ def case_os_fork(args, d, follow):
     pids = {r["pid"]: r["recording"] for r in rows}
     expect("the child's row", pids.get(pid), kids[0])
     expect("number of processes", len(rows), 2)
-    merged = work_lists_many(args, [out] + kids)
+    merged = work_lists(args, out, *kids)
     expect("merged work", merged, 1200)
-
-
-def work_lists_many(args, files):
-    cmd = [args.analyze, "--by", "line", "-i", "BUILD_LIST", "--function", "work",
-           "--format", "json", "--top", "0"] + files
-    cp = lib.run(cmd)
-    if cp.returncode != 0 or cp.stderr:
-        raise lib.Failure("the analyzer failed or warned:\n" + lib.explain(cp, cmd))
-    return sum(r["count"] for r in json.loads(cp.stdout)["rows"] if r["line"] == WORK_LINE)
 
 
 def case_mp(args, d, method, follow):
@@ -166,7 +156,7 @@ def case_mp(args, d, method, follow):
     expect("work done by the children, per child", done, [1000, 2000])
     rows = by_process(args, [out] + kids)
     expect("number of processes", len(rows), 1 + len(kids))
-    expect("merged work", work_lists_many(args, [out] + kids), 3050)
+    expect("merged work", work_lists(args, out, *kids), 3050)
 
 
 def case_pool(args, d, method):

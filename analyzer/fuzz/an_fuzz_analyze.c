@@ -22,7 +22,9 @@
  *   - no output holds a NUL byte; table and info text is valid UTF-8 with no
  *     control character but '\n' (names are escaped), json likewise (control
  *     characters as \u00XX, invalid bytes as U+FFFD);
- *   - a report's tracked count is at most its total;
+ *   - a report's tracked count is at most its total, and its rows, all
+ *     shown, add up to it; a diff's rows add up to each side's tracked
+ *     count, and each row's delta is after - before;
  *   - a recording diffed against itself changes nothing: every delta is 0
  *     and the two sides' summaries agree.
  *
@@ -65,17 +67,18 @@ static const uint8_t magic[8] = {0x89, 'H', 'O', 'P', 'S', '\r', '\n', 0x1a};
 static const char *const report_args[][MAX_ARGS] = {
     {NULL}, /* the default report: totals, instruction and location tables */
     {"--top", "0", NULL},
-    {"-i", "*", "--by", "instruction", "--format", "json", NULL},
+    {"-i", "*", "--by", "instruction", "--format", "json", "--top", "0", NULL},
     {"-i", "*", "--by", "location", "--format", "csv", NULL},
     {"-i", "*", "--by", "line", "--top", "3", NULL},
     {"-i", "*", "--by", "function", "--format", "json", "--min-count", "2", NULL},
     {"-i", "*", "--by", "file", "--format", "csv", NULL},
-    {"-i", "*", "--by", "thread", "--format", "json", NULL},
+    {"-i", "*", "--by", "thread", "--format", "json", "--top", "0", NULL},
     {"-i", "*", "--by", "thread", "--top", "0", NULL},
     {"-i", "*", "--by", "site", "--format", "csv", "--top", "0", NULL},
     {"-i", "*", "--by", "site", "--format", "json", NULL},
-    {"-i", "load_*", "-i", "*CALL*", "-f", "*.py", "-f", "/*/x*", "--function", "*<locals>*",
-     "--function", "main", "--thread", "Main*", "--thread", "1", "--format", "json", NULL},
+    {"-i",       "load_*",     "-i",         "*CALL*",     "-f",    "*.py",     "-f",
+     "/*/x*",    "--function", "*<locals>*", "--function", "main",  "--thread", "Main*",
+     "--thread", "1",          "--format",   "json",       "--top", "0",        NULL},
 };
 
 static const char *const diff_args[][MAX_ARGS] = {
@@ -243,17 +246,83 @@ check_output(const struct analyze_opts *o, const struct an_strbuf *out)
         check_text(out, o->format == AN_FORMAT_JSON);
 }
 
-/* Every "delta" member of a json text is 0 (member names are the only place
- * '"delta": ' occurs: quotes in strings are escaped). */
-static void
-check_json_deltas_zero(const struct an_strbuf *sb)
+/* The unsigned number after the next '"name": ' at or after *p (member names
+ * are the only place that text occurs: quotes in strings are escaped); moves
+ * *p past it.  Returns 0 when there is none, or when the value is null. */
+static int
+json_next_u64(const char **p, const char *end, const char *name, uint64_t *v)
 {
-    static const char name[] = "\"delta\": ";
+    char key[32];
+    size_t n = (size_t)snprintf(key, sizeof key, "\"%s\": ", name);
+    const char *q = memmem(*p, (size_t)(end - *p), key, n);
+    if (!q)
+        return 0;
+    q += n;
+    *p = q;
+    if (*q == 'n')
+        return 0;
+    char *e;
+    *v = strtoull(q, &e, 10);
+    CHECK(e > q);
+    *p = e;
+    return 1;
+}
+
+static uint64_t
+sat_add(uint64_t a, uint64_t b)
+{
+    return a + b < a ? UINT64_MAX : a + b;
+}
+
+/* A report in json: tracked <= total, and with every row shown (--top 0, no
+ * --min-count) the rows add up to tracked. */
+static void
+check_report_json(const struct analyze_opts *o, const struct an_strbuf *sb)
+{
     const char *p = sb->buf, *end = sb->buf + sb->len;
-    while ((p = memmem(p, (size_t)(end - p), name, sizeof name - 1)) != NULL) {
-        p += sizeof name - 1;
-        CHECK(end - p >= 2 && p[0] == '0' && (p[1] == ',' || p[1] == '}'));
+    uint64_t tracked, total, count, sum = 0;
+    CHECK(json_next_u64(&p, end, "tracked", &tracked));
+    const char *after_tracked = p;
+    if (json_next_u64(&p, end, "total", &total))
+        CHECK(tracked <= total);
+    else
+        CHECK(p > after_tracked && strncmp(p, "null", 4) == 0);
+    while (json_next_u64(&p, end, "count", &count))
+        sum = sat_add(sum, count);
+    if (o->top == 0 && o->filter.min_count <= 1)
+        CHECK(sum == tracked);
+}
+
+/* A diff in json: each row's delta is after - before (clamped to int64),
+ * a self-diff has only zero deltas, and with every row shown the rows add up
+ * to each side's tracked count. */
+static void
+check_diff_json(const struct analyze_opts *o, const struct an_strbuf *sb, int self)
+{
+    const char *p = sb->buf, *end = sb->buf + sb->len;
+    uint64_t tracked[2], before, after, sum[2] = {0, 0};
+    CHECK(json_next_u64(&p, end, "tracked", &tracked[0]));
+    CHECK(json_next_u64(&p, end, "tracked", &tracked[1]));
+    if (self)
+        CHECK(tracked[0] == tracked[1]);
+    while (json_next_u64(&p, end, "before", &before)) {
+        CHECK(json_next_u64(&p, end, "after", &after));
+        CHECK(before || after);
+        CHECK(*p == ',' && strncmp(p, ", \"delta\": ", 11) == 0);
+        char *e;
+        long long delta = strtoll(p + 11, &e, 10);
+        CHECK(e > p + 11);
+        p = e;
+        if (after >= before)
+            CHECK(delta == (after - before > INT64_MAX ? INT64_MAX : (long long)(after - before)));
+        else
+            CHECK(delta == (before - after > INT64_MAX ? INT64_MIN : -(long long)(before - after)));
+        CHECK(!self || delta == 0);
+        sum[0] = sat_add(sum[0], before);
+        sum[1] = sat_add(sum[1], after);
     }
+    if (o->top == 0 && o->filter.min_count <= 1)
+        CHECK(sum[0] == tracked[0] && sum[1] == tracked[1]);
 }
 
 /* Option sets N_REPORT and N_REPORT + 1 are info's. */
@@ -268,14 +337,8 @@ report(const struct an_dataset *ds, uint64_t sel)
         an_strbuf_reset(&out);
         an_report_dataset(o, ds, &out);
         check_output(o, &out);
-        if (o->format == AN_FORMAT_JSON) {
-            uint64_t tracked, total;
-            int n =
-                sscanf(an_strbuf_str(&out), "{\n  \"tracked\": %" SCNu64 ",\n  \"total\": %" SCNu64,
-                       &tracked, &total);
-            CHECK(n >= 1);
-            CHECK(n == 1 || tracked <= total);
-        }
+        if (o->format == AN_FORMAT_JSON)
+            check_report_json(o, &out);
     }
     for (size_t i = 0; i < 2; i++) {
         if (!chosen(N_REPORT + i, N_REPORT + 2, sel))
@@ -299,11 +362,9 @@ diff(const struct an_dataset *ds, int self, uint64_t sel)
         an_strbuf_reset(&out);
         an_diff_dataset(o, ds, &out);
         check_output(o, &out);
-        if (!self)
-            continue;
         if (o->format == AN_FORMAT_JSON)
-            check_json_deltas_zero(&out);
-        if (o->format == AN_FORMAT_TABLE) {
+            check_diff_json(o, &out, self);
+        if (self && o->format == AN_FORMAT_TABLE) {
             /* "before: X total, Y tracked; after: X total, Y tracked\n" */
             const char *s = an_strbuf_str(&out), *mid = strstr(s, "; after: ");
             const char *eol = strchr(s, '\n');

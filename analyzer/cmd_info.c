@@ -47,16 +47,22 @@ add_argv(struct an_strbuf *sb, const struct an_strtab *strs, const struct an_fil
             an_strbuf_add_printable(sb, a);
             continue;
         }
+        /* Escaped a run between quotes at a time: a byte at a time, every byte
+         * of a UTF-8 character would look invalid and show as \xNN. */
+        struct an_strbuf run = AN_STRBUF_INIT;
         an_strbuf_addch(sb, '\'');
-        for (const char *p = a; *p; p++) {
-            if (*p == '\'') {
-                an_strbuf_addstr(sb, "'\\''");
-            } else {
-                char one[2] = {*p, 0};
-                an_strbuf_add_printable(sb, one);
-            }
+        for (const char *p = a;; p++) {
+            size_t n = strcspn(p, "'");
+            an_strbuf_reset(&run);
+            an_strbuf_add(&run, p, n);
+            an_strbuf_add_printable(sb, an_strbuf_str(&run));
+            p += n;
+            if (!*p)
+                break;
+            an_strbuf_addstr(sb, "'\\''");
         }
         an_strbuf_addch(sb, '\'');
+        an_strbuf_release(&run);
     }
 }
 

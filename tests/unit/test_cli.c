@@ -5,6 +5,7 @@
  */
 #include "an_testutil.h"
 
+#include "cmd.h"
 #include "opts.h"
 
 #include <ctype.h>
@@ -328,6 +329,32 @@ Test(cli, info_describes_the_recording)
     cr_expect(strstr(r.out, "\"all_instructions\": true"), "%s", r.out);
     cr_expect(strstr(r.err, "did not end cleanly"));
     tu_run_free(&r);
+}
+
+Test(cli, info_quotes_argv_and_keeps_its_utf8)
+{
+    /* Found while seeding the analyzer's fuzz target: quoted words were
+     * escaped a byte at a time, so 'café' showed as 'caf\xc3\xa9'. */
+    struct an_dataset ds;
+    an_dataset_init(&ds);
+    uint32_t fi = an_dataset_add_file(&ds, "x.hops");
+    const char *args[] = {"app.py", "caf\xc3\xa9", "it's \xc3\xa9t\xc3\xa9'", "a\x01\xff", ""};
+    struct an_file *f = &ds.files[fi];
+    f->argc = 5;
+    f->argv = calloc(5, sizeof *f->argv);
+    for (uint32_t i = 0; i < 5; i++)
+        f->argv[i] = an_strtab_intern(&ds.strs, args[i]);
+    struct analyze_opts o;
+    an_opts_init(&o);
+    struct an_strbuf out = AN_STRBUF_INIT;
+    an_info_dataset(&o, &ds, &out);
+    const char *want =
+        "  argv:              app.py 'caf\xc3\xa9' 'it'\\''s \xc3\xa9t\xc3\xa9'\\''' "
+        "'a\\x01\\xff' ''\n";
+    cr_expect(strstr(an_strbuf_str(&out), want), "%s", an_strbuf_str(&out));
+    an_strbuf_release(&out);
+    an_opts_release(&o);
+    an_dataset_release(&ds);
 }
 
 /* ---- usage ------------------------------------------------------------------- */

@@ -21,7 +21,8 @@
  *   - a failed load says why in one non-empty line;
  *   - no output holds a NUL byte; table and info text is valid UTF-8 with no
  *     control character but '\n' (names are escaped), json likewise (control
- *     characters as \u00XX, invalid bytes as U+FFFD);
+ *     characters as \u00XX, invalid bytes as U+FFFD); a \xNN escape in a
+ *     table never stands for part of a valid character;
  *   - a report's tracked count is at most its total, and its rows, all
  *     shown, add up to it; a diff's rows add up to each side's tracked
  *     count, and each row's delta is after - before;
@@ -42,6 +43,7 @@
 
 #include <hops/hops.h>
 
+#include <ctype.h>
 #include <inttypes.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -235,6 +237,40 @@ check_text(const struct an_strbuf *sb, int json)
     }
 }
 
+/* In table and info text, \xNN stands for a byte that is not UTF-8 (or a C1
+ * control): no run of such escapes may decode to a valid character (as when
+ * info escaped quoted argv words a byte at a time). */
+static void
+check_escapes(const char *s, size_t len)
+{
+    size_t i = 0;
+    while (i < len) {
+        if (s[i] != '\\') {
+            i++;
+            continue;
+        }
+        CHECK(i + 1 < len);
+        if (s[i + 1] != 'x') {
+            i += 2; /* \\ \n \t \r */
+            continue;
+        }
+        unsigned char run[256];
+        size_t k = 0;
+        while (k < sizeof run && i + 1 < len && s[i] == '\\' && s[i + 1] == 'x') {
+            CHECK(i + 4 <= len && isxdigit((unsigned char)s[i + 2]) &&
+                  isxdigit((unsigned char)s[i + 3]));
+            char hex[3] = {s[i + 2], s[i + 3], 0};
+            run[k++] = (unsigned char)strtoul(hex, NULL, 16);
+            i += 4;
+        }
+        for (size_t j = 0; j < k; j++) {
+            size_t n = an_utf8_seq_len(run + j, k - j);
+            CHECK(n == 0 || (n == 1 && (run[j] < 0x20 || run[j] == 0x7f)) ||
+                  (n == 2 && run[j] == 0xc2 && run[j + 1] < 0xa0));
+        }
+    }
+}
+
 static void
 check_output(const struct analyze_opts *o, const struct an_strbuf *out)
 {
@@ -244,6 +280,8 @@ check_output(const struct analyze_opts *o, const struct an_strbuf *out)
         CHECK(strlen(an_strbuf_str(out)) == out->len);
     else
         check_text(out, o->format == AN_FORMAT_JSON);
+    if (o->format == AN_FORMAT_TABLE)
+        check_escapes(out->buf, out->len);
 }
 
 /* The unsigned number after the next '"name": ' at or after *p (member names

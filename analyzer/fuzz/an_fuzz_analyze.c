@@ -22,7 +22,8 @@
  *   - no output holds a NUL byte; table and info text is valid UTF-8 with no
  *     control character but '\n' (names are escaped), json likewise (control
  *     characters as \u00XX, invalid bytes as U+FFFD); a \xNN escape in a
- *     table never stands for part of a valid character;
+ *     table never stands for part of a valid character; csv quotes what
+ *     RFC 4180 says and its records all have the header's number of fields;
  *   - a report's tracked count is at most its total, and its rows, all
  *     shown, add up to it; a diff's rows add up to each side's tracked
  *     count, and each row's delta is after - before;
@@ -271,15 +272,50 @@ check_escapes(const char *s, size_t len)
     }
 }
 
+/* CSV as RFC 4180 says: a field holding a quote, CR or LF is quoted (quotes
+ * doubled), every record ends in LF and has as many fields as the header. */
+static void
+check_csv(const struct an_strbuf *sb)
+{
+    const char *p = sb->buf, *end = sb->buf + sb->len;
+    size_t fields = 1, header = 0;
+    CHECK(sb->len > 0 && end[-1] == '\n');
+    while (p < end) {
+        if (*p == '"') {
+            for (p++;; p++) {
+                CHECK(p < end);
+                if (*p == '"' && (p + 1 == end || p[1] != '"'))
+                    break;
+                if (*p == '"')
+                    p++;
+            }
+            p++;
+            CHECK(p < end && (*p == ',' || *p == '\n'));
+        }
+        for (; *p != ',' && *p != '\n'; p++)
+            CHECK(*p != '"' && *p != '\r');
+        if (*p++ == ',') {
+            fields++;
+            continue;
+        }
+        if (!header)
+            header = fields;
+        CHECK(fields == header);
+        fields = 1;
+    }
+}
+
 static void
 check_output(const struct analyze_opts *o, const struct an_strbuf *out)
 {
     if (verbose)
         fprintf(stderr, "---\n%s", an_strbuf_str(out));
-    if (o->format == AN_FORMAT_CSV)
+    if (o->format == AN_FORMAT_CSV) {
         CHECK(strlen(an_strbuf_str(out)) == out->len);
-    else
+        check_csv(out);
+    } else {
         check_text(out, o->format == AN_FORMAT_JSON);
+    }
     if (o->format == AN_FORMAT_TABLE)
         check_escapes(out->buf, out->len);
 }

@@ -27,6 +27,7 @@
  *   - a report's tracked count is at most its total, and its rows, all
  *     shown, add up to it; a diff's rows add up to each side's tracked
  *     count, and each row's delta is after - before;
+ *   - info's durations are never negative;
  *   - a recording diffed against itself changes nothing: every delta is 0
  *     and the two sides' summaries agree.
  *
@@ -399,6 +400,22 @@ check_diff_json(const struct analyze_opts *o, const struct an_strbuf *sb, int se
         CHECK(sum[0] == tracked[0] && sum[1] == tracked[1]);
 }
 
+/* Info in json: one duration per file, a number of nanoseconds (never
+ * negative) or null. */
+static void
+check_info_json(const struct an_dataset *ds, const struct an_strbuf *sb)
+{
+    static const char name[] = "\"duration_ns\": ";
+    const char *p = sb->buf, *end = sb->buf + sb->len;
+    size_t n = 0;
+    while ((p = memmem(p, (size_t)(end - p), name, sizeof name - 1)) != NULL) {
+        p += sizeof name - 1;
+        CHECK(p < end && ((*p >= '0' && *p <= '9') || strncmp(p, "null", 4) == 0));
+        n++;
+    }
+    CHECK(n == ds->nfiles);
+}
+
 /* Option sets N_REPORT and N_REPORT + 1 are info's. */
 static void
 report(const struct an_dataset *ds, uint64_t sel)
@@ -420,6 +437,8 @@ report(const struct an_dataset *ds, uint64_t sel)
         an_strbuf_reset(&out);
         an_info_dataset(&info_opts[i], ds, &out);
         check_output(&info_opts[i], &out);
+        if (info_opts[i].format == AN_FORMAT_JSON)
+            check_info_json(ds, &out);
     }
     an_strbuf_release(&out);
 }

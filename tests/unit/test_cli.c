@@ -357,6 +357,31 @@ Test(cli, info_quotes_argv_and_keeps_its_utf8)
     an_dataset_release(&ds);
 }
 
+Test(cli, info_duration_spans_the_whole_int64_range)
+{
+    /* Found by the analyzer's fuzz target (tests/golden-errors/
+     * info-duration-overflow.bin): end_ns - start_ns overflowed int64. */
+    struct an_dataset ds;
+    an_dataset_init(&ds);
+    uint32_t fi = an_dataset_add_file(&ds, "x.hops");
+    ds.files[fi].start_ns = INT64_MIN;
+    ds.files[fi].end.end_ns = INT64_MAX;
+    struct analyze_opts o;
+    an_opts_init(&o);
+    struct an_strbuf out = AN_STRBUF_INIT;
+    an_info_dataset(&o, &ds, &out);
+    cr_expect(strstr(an_strbuf_str(&out), "  duration:          18446744073.710 s\n"), "%s",
+              an_strbuf_str(&out));
+    an_strbuf_reset(&out);
+    o.format = AN_FORMAT_JSON;
+    an_info_dataset(&o, &ds, &out);
+    cr_expect(strstr(an_strbuf_str(&out), "\"duration_ns\": 18446744073709551615,"), "%s",
+              an_strbuf_str(&out));
+    an_strbuf_release(&out);
+    an_opts_release(&o);
+    an_dataset_release(&ds);
+}
+
 /* ---- usage ------------------------------------------------------------------- */
 
 Test(cli, usage_errors_exit_2_with_a_short_usage)

@@ -137,6 +137,12 @@ class _Stopper:
             print(f"heavyops: wrote {self.out} ({res['bytes']:,} bytes)", file=sys.stderr)
 
 
+def _file_argv():
+    """sys.argv as the file stores it (UTF-8): bytes that are not UTF-8 (kept by
+    Python as surrogate escapes) are written as \\xNN."""
+    return [os.fsencode(a).decode("utf-8", "backslashreplace") for a in sys.argv]
+
+
 def child_output(out, pid):
     """OUT.PID, or OUT.PID.N if a file of a reused pid is already there."""
     path = f"{out}.{pid}"
@@ -264,7 +270,7 @@ def _start_child_recording(out, options):
     for _ in range(100):  # another process may take the same name first
         path = child_output(out, os.getpid())
         try:
-            _recorder.start(path, argv=sys.argv, force=False, **options)
+            _recorder.start(path, argv=_file_argv(), force=False, **options)
         except FileExistsError:
             continue
         except OSError as e:
@@ -309,7 +315,7 @@ def run(prepared, args, out, *, tracked, patterns, file_globs, force, verbose, f
     follower = children.Follower(out, options, verbose) if follow_fork else None
     # Everything before exec() runs before recording starts, so none of it is counted.
     try:
-        _recorder.start(out, argv=sys.argv, force=force, **options)
+        _recorder.start(out, argv=_file_argv(), force=force, **options)
     except FileExistsError:
         raise
     except OSError as e:

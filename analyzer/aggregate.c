@@ -97,6 +97,12 @@ view_uses_threads(const struct an_view *v)
     return 0;
 }
 
+int
+an_needs_thread_counts(const struct an_filter *filter, enum an_by by)
+{
+    return filter->n_threads > 0 || view_uses_threads(&views[by]);
+}
+
 /* Fills a row's fields from a key (key views) or a thread (thread views). */
 static void
 fill_row(const struct an_view *v, struct an_row *row, const struct an_key *k,
@@ -212,9 +218,14 @@ an_aggregate_files(const struct an_dataset *ds, const struct an_filter *filter, 
     out->tracked = 0;
     out->total = 0;
     out->total_known = 1;
-    for (size_t i = first_file; i < ds->nfiles && i - first_file < nfiles; i++)
+    for (size_t i = first_file; i < ds->nfiles && i - first_file < nfiles; i++) {
         if (!(ds->files[i].meta_flags & HOPS_META_ALL_INSTRUCTIONS))
             out->total_known = 0;
+        /* A file loaded without per-thread counts cannot answer this: the
+         * command should have set an_dataset.per_thread. */
+        if (!ds->files[i].per_thread && (filter->n_threads || view_uses_threads(v)))
+            abort();
+    }
 
     /* Which threads and keys pass the filters. */
     unsigned char *thread_ok = an_xcalloc(ds->nthreads, 1);
@@ -267,14 +278,24 @@ an_aggregate_files(const struct an_dataset *ds, const struct an_filter *filter, 
             group_add(out, &index, v->nfields, &probe, sum);
         }
     } else {
+        /* Per key: the sum over the selected threads of per_thread files and
+         * over the per-file counts of the others (never filtered by thread). */
         uint64_t *per_key = an_xcalloc(ds->nkeys, sizeof *per_key);
         for (size_t t = 0; t < ds->nthreads; t++) {
-            if (!thread_ok[t])
+            if (!thread_ok[t] || !ds->files[ds->threads[t].file].per_thread)
                 continue;
             const struct an_thread *th = &ds->threads[t];
             for (size_t k = 0; k < th->ncounts; k++)
                 if (key_ok[k])
                     per_key[k] = an_add_sat(per_key[k], th->counts[k]);
+        }
+        for (size_t i = first_file; i < ds->nfiles && i - first_file < nfiles; i++) {
+            const struct an_file *f = &ds->files[i];
+            if (f->per_thread)
+                continue;
+            for (size_t k = 0; k < f->ncounts; k++)
+                if (key_ok[k])
+                    per_key[k] = an_add_sat(per_key[k], f->counts[k]);
         }
         uint32_t declared = 0; /* file_bits of the selected files */
         for (size_t i = first_file; i < ds->nfiles && i - first_file < nfiles; i++)

@@ -90,13 +90,18 @@ void an_rows_release(struct an_rows *r);
 
 /* Fills out (which must be initialised and is reset) with the rows of view
  * `by`: rows with a zero count or below filter->min_count are dropped, the rest
- * sorted by count descending, then by key (an_row_cmp_keys). */
+ * sorted by count descending, then by key (an_row_cmp_keys).  Thread views and
+ * --thread filters need files loaded with per-thread counts
+ * (an_dataset.per_thread, an_needs_thread_counts()). */
 void an_aggregate(const struct an_dataset *ds, const struct an_filter *filter, enum an_by by,
                   struct an_rows *out);
 /* Same over the threads of files [first_file, first_file + nfiles) only (diff
  * loads both recordings into one dataset so that string ids agree). */
 void an_aggregate_files(const struct an_dataset *ds, const struct an_filter *filter, enum an_by by,
                         size_t first_file, size_t nfiles, struct an_rows *out);
+
+/* 1 if view `by` or the filter needs counts per thread and key. */
+int an_needs_thread_counts(const struct an_filter *filter, enum an_by by);
 
 /* Key order used to break ties: the view's fields in order, strings
  * byte-wise, numbers numerically (unknown line/column first). */

@@ -384,6 +384,8 @@ an_cmd_diff(const struct analyze_opts *o, struct an_cmd_io *io)
 {
     struct an_dataset ds;
     an_dataset_init(&ds);
+    ds.per_thread =
+        an_needs_thread_counts(&o->filter, grouping_for(o->by_given ? o->by : AN_BY_LOCATION));
     int rc = an_dataset_load_paths(&ds, o->files, 2, &io->warn, &io->err);
     if (rc == AN_EXIT_OK)
         an_diff_dataset(o, &ds, &io->out);

@@ -139,6 +139,7 @@ an_cmd_report(const struct analyze_opts *o, struct an_cmd_io *io)
 {
     struct an_dataset ds;
     an_dataset_init(&ds);
+    ds.per_thread = an_needs_thread_counts(&o->filter, o->by_given ? o->by : AN_BY_LOCATION);
     int rc = an_dataset_load_paths(&ds, o->files, o->nfiles, &io->warn, &io->err);
     if (rc == AN_EXIT_OK)
         an_report_dataset(o, &ds, &io->out);

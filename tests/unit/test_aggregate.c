@@ -368,3 +368,162 @@ Test(aggregate, keys_are_what_the_by_values_name)
     cr_expect_eq(an_by_parse("location_fn", &by), -1, "internal views are not --by values");
     cr_expect_eq(an_by_parse("Instruction", &by), -1);
 }
+
+/* ---- counts per file (an_dataset.per_thread = 0) ------------------------------ */
+
+static int
+load_into(struct an_dataset *d, int per_thread, const char *name, char *err, size_t errlen)
+{
+    d->per_thread = per_thread;
+    return an_dataset_load(d, tu_path(name), err, errlen);
+}
+
+Test(aggregate, counts_per_file_give_the_rows_and_totals_of_counts_per_thread)
+{
+    write_basic("a.hops", 1);
+    write_basic("b.hops", 1);
+    struct an_dataset pf;
+    an_dataset_init(&pf);
+    char err[256] = "";
+    cr_assert_eq(load_into(&ds, 1, "a.hops", err, sizeof err), 0, "%s", err);
+    cr_assert_eq(load_into(&ds, 1, "b.hops", err, sizeof err), 0, "%s", err);
+    cr_assert_eq(load_into(&pf, 0, "a.hops", err, sizeof err), 0, "%s", err);
+    cr_assert_eq(load_into(&pf, 0, "b.hops", err, sizeof err), 0, "%s", err);
+    cr_expect_not(pf.files[0].per_thread);
+    cr_expect_null(pf.threads[0].counts);
+    cr_assert_eq(pf.nthreads, ds.nthreads);
+    for (size_t t = 0; t < ds.nthreads; t++)
+        cr_expect_eq(pf.threads[t].total, ds.threads[t].total);
+    struct an_filter dflt;
+    an_filter_init(&dflt);
+    const struct an_filter *filters[] = {&all, &dflt};
+    const enum an_by bys[] = {AN_BY_INSTRUCTION, AN_BY_LOCATION, AN_BY_LINE,
+                              AN_BY_FUNCTION,    AN_BY_FILE,     AN_BY_SITE};
+    for (size_t fi = 0; fi < 2; fi++) {
+        for (size_t b = 0; b < sizeof bys / sizeof *bys; b++) {
+            for (size_t first = 0; first < 2; first++) {
+                struct an_rows r1, r2;
+                an_rows_init(&r1);
+                an_rows_init(&r2);
+                an_aggregate_files(&ds, filters[fi], bys[b], first, 1, &r1);
+                an_aggregate_files(&pf, filters[fi], bys[b], first, 1, &r2);
+                cr_assert_eq(r1.n, r2.n);
+                cr_expect_eq(r1.tracked, r2.tracked);
+                cr_expect_eq(r1.total, r2.total);
+                for (size_t i = 0; i < r1.n; i++) {
+                    cr_expect_eq(r1.rows[i].count, r2.rows[i].count);
+                    const struct an_view *v = an_view_get(bys[b]);
+                    for (unsigned f = 0; f < v->nfields; f++) {
+                        int64_t x = r1.rows[i].f[f], y = r2.rows[i].f[f];
+                        if (an_field_get(v->fields[f])->kind == AN_FK_STR)
+                            cr_expect_str_eq(an_strtab_get(&ds.strs, (uint32_t)x),
+                                             an_strtab_get(&pf.strs, (uint32_t)y));
+                        else
+                            cr_expect_eq(x, y);
+                    }
+                }
+                an_rows_release(&r1);
+                an_rows_release(&r2);
+            }
+        }
+    }
+    an_filter_release(&dflt);
+    an_dataset_release(&pf);
+}
+
+Test(aggregate, counts_per_file_still_detect_one_thread_overflowing)
+{
+    hops_writer *w = tu_open(tu_path("o.hops"), 1);
+    uint32_t a = tu_site(w, "a.py", "f", 1, 2, 0, "BUILD_LIST");
+    tu_count(w, 1, a, UINT64_MAX);
+    tu_count(w, 1, a, 2);
+    tu_finish(w);
+    char err[256] = "";
+    cr_expect_eq(load_into(&ds, 0, "o.hops", err, sizeof err), -1);
+    cr_expect_str_eq(err, "corrupt data");
+}
+
+Test(aggregate, counts_per_file_saturate_a_sum_over_threads)
+{
+    /* The file's sum overflows, no thread's does: loaded again per thread. */
+    hops_writer *w = tu_open(tu_path("s.hops"), 1);
+    uint32_t a = tu_site(w, "a.py", "f", 1, 2, 0, "BUILD_LIST");
+    tu_count(w, 1, a, UINT64_MAX - 1);
+    tu_count(w, 2, a, 5);
+    tu_finish(w);
+    char err[256] = "";
+    cr_assert_eq(load_into(&ds, 0, "s.hops", err, sizeof err), 0, "%s", err);
+    cr_expect_eq(ds.nfiles, 1);
+    cr_expect_eq(ds.nthreads, 2);
+    cr_expect(ds.files[0].per_thread);
+    cr_expect_eq(ds.threads[0].total, UINT64_MAX - 1);
+    cr_expect_eq(ds.threads[1].total, 5);
+    struct an_rows r;
+    an_rows_init(&r);
+    an_aggregate(&ds, &all, AN_BY_INSTRUCTION, &r);
+    cr_assert_eq(r.n, 1);
+    cr_expect_eq(r.rows[0].count, UINT64_MAX);
+    cr_expect_eq(r.total, UINT64_MAX);
+    an_rows_release(&r);
+}
+
+Test(aggregate, a_thread_total_saturates)
+{
+    hops_writer *w = tu_open(tu_path("t.hops"), 1);
+    uint32_t a = tu_site(w, "a.py", "f", 1, 2, 0, "BUILD_LIST");
+    uint32_t b = tu_site(w, "a.py", "g", 5, 6, 0, "BUILD_LIST");
+    tu_count(w, 1, a, UINT64_MAX - 1);
+    tu_count(w, 1, b, 5);
+    tu_count(w, 1, b, 0);
+    tu_finish(w);
+    for (int per_thread = 0; per_thread < 2; per_thread++) {
+        char err[256] = "";
+        an_dataset_release(&ds);
+        cr_assert_eq(load_into(&ds, per_thread, "t.hops", err, sizeof err), 0, "%s", err);
+        cr_expect_eq(ds.threads[0].total, UINT64_MAX);
+    }
+}
+
+Test(aggregate, a_reused_thread_id_with_another_native_id_is_another_thread)
+{
+    hops_writer *w = tu_open(tu_path("u.hops"), 1);
+    uint32_t a = tu_site(w, "a.py", "f", 1, 2, 0, "BUILD_LIST");
+    hops_thread t1 = {5, 100, "first"}, t2 = {5, 200, "second"};
+    cr_assert_eq(hops_writer_add_thread(w, &t1), 0);
+    tu_count(w, 5, a, 3);
+    cr_assert_eq(hops_writer_add_thread(w, &t2), 0);
+    tu_count(w, 5, a, 4);
+    tu_finish(w);
+    for (int per_thread = 0; per_thread < 2; per_thread++) {
+        char err[256] = "";
+        an_dataset_release(&ds);
+        cr_assert_eq(load_into(&ds, per_thread, "u.hops", err, sizeof err), 0, "%s", err);
+        cr_assert_eq(ds.nthreads, 2);
+        cr_expect_str_eq(S(ds.threads[0].name), "first");
+        cr_expect_eq(ds.threads[0].total, 3);
+        cr_expect_str_eq(S(ds.threads[1].name), "second");
+        cr_expect_eq(ds.threads[1].total, 4);
+    }
+}
+
+Test(aggregate, a_pipe_is_loaded_with_counts_per_thread)
+{
+    /* A pipe cannot be read a second time, should a count overflow. */
+    write_basic("a.hops", 1);
+    size_t len;
+    char *data = tu_slurp(tu_path("a.hops"), &len);
+    cr_assert_not_null(data);
+    cr_assert_leq(len, 65536, "fits the pipe buffer");
+    int pfd[2];
+    cr_assert_eq(pipe(pfd), 0);
+    cr_assert_eq(write(pfd[1], data, len), (ssize_t)len);
+    close(pfd[1]);
+    char dev[64], err[256] = "";
+    snprintf(dev, sizeof dev, "/dev/fd/%d", pfd[0]);
+    ds.per_thread = 0;
+    cr_assert_eq(an_dataset_load(&ds, dev, err, sizeof err), 0, "%s", err);
+    cr_expect(ds.files[0].per_thread);
+    cr_expect_eq(ds.threads[0].total, 1151);
+    close(pfd[0]);
+    free(data);
+}

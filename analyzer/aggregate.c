@@ -205,7 +205,15 @@ void
 an_aggregate(const struct an_dataset *ds, const struct an_filter *filter, enum an_by by,
              struct an_rows *out)
 {
+    an_aggregate_top(ds, filter, by, 0, out);
+}
+
+void
+an_aggregate_top(const struct an_dataset *ds, const struct an_filter *filter, enum an_by by,
+                 size_t top, struct an_rows *out)
+{
     an_aggregate_files(ds, filter, by, 0, SIZE_MAX, out);
+    an_rows_sort_top(out, &ds->strs, top);
 }
 
 void
@@ -336,7 +344,6 @@ an_aggregate_files(const struct an_dataset *ds, const struct an_filter *filter, 
         if ((out->rows[i].count || filter->keep_zero) && out->rows[i].count >= filter->min_count)
             out->rows[kept++] = out->rows[i];
     out->n = kept;
-    an_rows_sort(out, &ds->strs);
 }
 
 static int
@@ -384,31 +391,25 @@ ent_before(const struct an_view *v, const struct an_strtab *strs, const struct a
     return c ? c < 0 : a.idx < b.idx;
 }
 
-void
-an_rows_sort(struct an_rows *r, const struct an_strtab *strs)
+/* Merge-sorts ents[0..n) by ent_before. */
+static void
+sort_ents(const struct an_view *v, const struct an_strtab *strs, const struct an_row *rows,
+          struct sort_ent **ents, size_t n)
 {
-    size_t n = r->n;
-    if (n < 2)
-        return;
-    if (n > UINT32_MAX)
-        an_die_nomem();
-    const struct an_view *v = &views[r->by];
-    struct sort_ent *src = an_xreallocarray(NULL, n, sizeof *src);
-    struct sort_ent *dst = an_xreallocarray(NULL, n, sizeof *dst);
-    for (size_t i = 0; i < n; i++)
-        src[i] = (struct sort_ent){r->rows[i].count, (uint32_t)i};
+    struct sort_ent *src = *ents;
+    struct sort_ent *dst = an_xreallocarray(NULL, n ? n : 1, sizeof *dst);
     for (size_t width = 1; width < n; width *= 2) {
         for (size_t lo = 0; lo < n; lo += 2 * width) {
             size_t mid = lo + width < n ? lo + width : n;
             size_t hi = lo + 2 * width < n ? lo + 2 * width : n;
             size_t i = lo, j = mid, k = lo;
-            if (mid < hi && !ent_before(v, strs, r->rows, src[mid], src[mid - 1])) {
+            if (mid < hi && !ent_before(v, strs, rows, src[mid], src[mid - 1])) {
                 /* already in order: copy the run */
                 memcpy(dst + lo, src + lo, (hi - lo) * sizeof *src);
                 continue;
             }
             while (i < mid && j < hi)
-                dst[k++] = ent_before(v, strs, r->rows, src[j], src[i]) ? src[j++] : src[i++];
+                dst[k++] = ent_before(v, strs, rows, src[j], src[i]) ? src[j++] : src[i++];
             while (i < mid)
                 dst[k++] = src[i++];
             while (j < hi)
@@ -419,10 +420,79 @@ an_rows_sort(struct an_rows *r, const struct an_strtab *strs)
         dst = t;
     }
     free(dst);
+    *ents = src;
+}
+
+void
+an_rows_sort(struct an_rows *r, const struct an_strtab *strs)
+{
+    an_rows_sort_top(r, strs, 0);
+}
+
+/* Max-heap on the order of ent_before: the root is the selected entry that
+ * sorts last, the one a better candidate replaces. */
+static void
+heap_sift_down(const struct an_view *v, const struct an_strtab *strs, const struct an_row *rows,
+               struct sort_ent *h, size_t n, size_t i)
+{
+    for (;;) {
+        size_t l = 2 * i + 1, worst = i;
+        if (l < n && ent_before(v, strs, rows, h[worst], h[l]))
+            worst = l;
+        if (l + 1 < n && ent_before(v, strs, rows, h[worst], h[l + 1]))
+            worst = l + 1;
+        if (worst == i)
+            return;
+        struct sort_ent t = h[i];
+        h[i] = h[worst];
+        h[worst] = t;
+        i = worst;
+    }
+}
+
+void
+an_rows_sort_top(struct an_rows *r, const struct an_strtab *strs, size_t top)
+{
+    size_t n = r->n;
+    if (n < 2)
+        return;
+    if (n > UINT32_MAX)
+        an_die_nomem();
+    if (top == 0 || top > n)
+        top = n;
+    const struct an_view *v = &views[r->by];
+    struct sort_ent *ents = an_xreallocarray(NULL, top, sizeof *ents);
+    if (top == n) {
+        for (size_t i = 0; i < n; i++)
+            ents[i] = (struct sort_ent){r->rows[i].count, (uint32_t)i};
+    } else {
+        /* Most rows lose to the heap's root on the count alone. */
+        for (size_t i = 0; i < top; i++)
+            ents[i] = (struct sort_ent){r->rows[i].count, (uint32_t)i};
+        for (size_t i = top / 2; i-- > 0;)
+            heap_sift_down(v, strs, r->rows, ents, top, i);
+        for (size_t i = top; i < n; i++) {
+            struct sort_ent e = {r->rows[i].count, (uint32_t)i};
+            if (e.count < ents[0].count || !ent_before(v, strs, r->rows, e, ents[0]))
+                continue;
+            ents[0] = e;
+            heap_sift_down(v, strs, r->rows, ents, top, 0);
+        }
+    }
+    sort_ents(v, strs, r->rows, &ents, top);
+    /* The selected rows in order, then the others in their old order. */
     struct an_row *sorted = an_xreallocarray(NULL, n, sizeof *sorted);
-    for (size_t i = 0; i < n; i++)
-        sorted[i] = r->rows[src[i].idx];
-    free(src);
+    unsigned char *taken = top < n ? an_xcalloc(n, 1) : NULL;
+    for (size_t i = 0; i < top; i++) {
+        sorted[i] = r->rows[ents[i].idx];
+        if (taken)
+            taken[ents[i].idx] = 1;
+    }
+    for (size_t i = 0, k = top; taken && i < n; i++)
+        if (!taken[i])
+            sorted[k++] = r->rows[i];
+    free(taken);
+    free(ents);
     free(r->rows);
     r->rows = sorted;
     r->cap = n;

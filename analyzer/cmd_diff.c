@@ -37,9 +37,12 @@ struct side_key {
     size_t row;
 };
 
+#define NO_ROW UINT32_MAX
+
 struct joined {
     uint64_t before, after;
     struct an_row shown; /* fields of the row whose key is displayed */
+    uint32_t brow, arow; /* its row in before and after, or NO_ROW */
 };
 
 struct join {
@@ -168,6 +171,8 @@ match_hash(const int64_t *k)
 static void
 join_side(struct join *j, const struct an_rows *rows, int after)
 {
+    if (rows->n >= NO_ROW)
+        an_die_nomem();
     struct side_key *sk = an_xcalloc(rows->n, sizeof *sk);
     side_keys(rows, sk);
     for (size_t i = 0; i < rows->n; i++) {
@@ -179,6 +184,7 @@ join_side(struct join *j, const struct an_rows *rows, int after)
             AN_GROW(j->keys, j->n + 1, j->keys_cap);
             id = (uint32_t)j->n++;
             memset(&j->rows[id], 0, sizeof j->rows[id]);
+            j->rows[id].brow = j->rows[id].arow = NO_ROW;
             memcpy(j->keys[id], sk[i].k, sizeof sk[i].k);
             an_idmap_insert(&j->index, h, id);
         }
@@ -186,10 +192,12 @@ join_side(struct join *j, const struct an_rows *rows, int after)
         if (after) {
             jr->after = an_add_sat(jr->after, r->count);
             jr->shown = *r;
+            jr->arow = (uint32_t)sk[i].row;
         } else {
             jr->before = an_add_sat(jr->before, r->count);
             if (!jr->after)
                 jr->shown = *r;
+            jr->brow = (uint32_t)sk[i].row;
         }
     }
     free(sk);
@@ -213,13 +221,29 @@ delta(const struct joined *r)
 struct sort_ctx {
     const struct an_view *view;
     const struct an_strtab *strs;
+    const struct joined *rows;
+    const struct an_rows *before, *after;
 };
 
+/* Rows of one side by count descending, then by key (unique within a side). */
+static int
+cmp_side_rows(const struct an_rows *side, const struct an_strtab *strs, uint32_t a, uint32_t b)
+{
+    const struct an_row *ra = &side->rows[a], *rb = &side->rows[b];
+    if (ra->count != rb->count)
+        return ra->count > rb->count ? -1 : 1;
+    return an_row_cmp_keys(an_view_get(side->by), strs, ra, rb);
+}
+
+/* Largest change first, then the shown key, then the larger before count.
+ * Rows equal so far (their shown keys differ only in fields the view does
+ * not show) come in the order in which the join met them: rows of BEFORE in
+ * its sorted order, then rows new in AFTER in its sorted order. */
 static int
 cmp_joined(const void *pa, const void *pb, void *ctx)
 {
     const struct sort_ctx *s = ctx;
-    const struct joined *a = pa, *b = pb;
+    const struct joined *a = &s->rows[*(const uint32_t *)pa], *b = &s->rows[*(const uint32_t *)pb];
     uint64_t ma = magnitude(a), mb = magnitude(b);
     if (ma != mb)
         return ma > mb ? -1 : 1;
@@ -228,7 +252,11 @@ cmp_joined(const void *pa, const void *pb, void *ctx)
         return c;
     if (a->before != b->before)
         return a->before > b->before ? -1 : 1;
-    return 0;
+    if ((a->brow == NO_ROW) != (b->brow == NO_ROW))
+        return a->brow == NO_ROW ? 1 : -1;
+    if (a->brow != NO_ROW)
+        return cmp_side_rows(s->before, s->strs, a->brow, b->brow);
+    return cmp_side_rows(s->after, s->strs, a->arow, b->arow);
 }
 
 /* "+12.5%", "-100.0%" is "gone", "new" when there was nothing before. */
@@ -296,10 +324,13 @@ an_diff_dataset(const struct analyze_opts *o, const struct an_dataset *ds, struc
             j.rows[kept++] = j.rows[i];
     }
     j.n = kept;
-    struct sort_ctx sc = {an_view_get(shown), &ds->strs};
-    an_sort(j.rows, j.n, sizeof *j.rows, cmp_joined, &sc);
-
+    /* Only the rows shown need sorting. */
     size_t n = o->top && o->top < j.n ? (size_t)o->top : j.n;
+    uint32_t *order = an_xreallocarray(NULL, j.n ? j.n : 1, sizeof *order);
+    for (size_t i = 0; i < j.n; i++)
+        order[i] = (uint32_t)i;
+    struct sort_ctx sc = {an_view_get(shown), &ds->strs, j.rows, &before, &after};
+    an_sort_top_idx(order, j.n, n, cmp_joined, &sc);
     const struct an_view *v = an_view_get(shown);
     const char *names[AN_MAX_FIELDS + 4] = {"before", "after", "delta", "percent"};
     for (unsigned i = 0; i < v->nfields; i++)
@@ -318,7 +349,7 @@ an_diff_dataset(const struct analyze_opts *o, const struct an_dataset *ds, struc
         struct an_table t;
         an_table_init(&t, 5, headers, right);
         for (size_t i = 0; i < n; i++) {
-            const struct joined *r = &j.rows[i];
+            const struct joined *r = &j.rows[order[i]];
             an_strbuf_reset(&cell);
             an_strbuf_add_thousands(&cell, r->before);
             an_table_add_cell(&t, an_strbuf_str(&cell));
@@ -349,7 +380,7 @@ an_diff_dataset(const struct analyze_opts *o, const struct an_dataset *ds, struc
             an_strbuf_addstr(out, ",\n  \"rows\": [");
         }
         for (size_t i = 0; i < n; i++) {
-            const struct joined *r = &j.rows[i];
+            const struct joined *r = &j.rows[order[i]];
             vals[0] = (struct an_value){.kind = AN_V_U64, .u = r->before};
             vals[1] = (struct an_value){.kind = AN_V_U64, .u = r->after};
             vals[2] = (struct an_value){.kind = AN_V_I64, .i = delta(r)};
@@ -372,6 +403,7 @@ an_diff_dataset(const struct analyze_opts *o, const struct an_dataset *ds, struc
             an_strbuf_addstr(out, n ? "\n  ]\n}\n" : "]\n}\n");
     }
     an_strbuf_release(&cell);
+    free(order);
     free(j.rows);
     free(j.keys);
     an_idmap_release(&j.index);

@@ -5,6 +5,7 @@
 #include "an_testutil.h"
 
 #include "aggregate.h"
+#include "an_sort.h"
 #include "filter.h"
 #include "load.h"
 
@@ -407,6 +408,8 @@ Test(aggregate, counts_per_file_give_the_rows_and_totals_of_counts_per_thread)
                 an_rows_init(&r2);
                 an_aggregate_files(&ds, filters[fi], bys[b], first, 1, &r1);
                 an_aggregate_files(&pf, filters[fi], bys[b], first, 1, &r2);
+                an_rows_sort(&r1, &ds.strs);
+                an_rows_sort(&r2, &pf.strs);
                 cr_assert_eq(r1.n, r2.n);
                 cr_expect_eq(r1.tracked, r2.tracked);
                 cr_expect_eq(r1.total, r2.total);
@@ -526,4 +529,88 @@ Test(aggregate, a_pipe_is_loaded_with_counts_per_thread)
     cr_expect_eq(ds.threads[0].total, 1151);
     close(pfd[0]);
     free(data);
+}
+
+/* ---- sorting only the rows shown -------------------------------------------- */
+
+Test(aggregate, sort_top_puts_first_the_rows_a_full_sort_puts_first)
+{
+    const char *files[] = {"b.py", "a.py", "c.py"};
+    uint32_t ids[3];
+    for (int i = 0; i < 3; i++)
+        ids[i] = an_strtab_intern(&ds.strs, files[i]);
+    uint64_t x = 12345;
+    for (int round = 0; round < 20; round++) {
+        struct an_rows full;
+        an_rows_init(&full);
+        full.by = AN_BY_LINE;
+        full.n = (size_t)(round * 7 % 40);
+        full.rows = calloc(full.n ? full.n : 1, sizeof *full.rows);
+        full.cap = full.n;
+        for (size_t i = 0; i < full.n; i++) {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            /* Few values: equal counts, and equal keys too (ties by position). */
+            full.rows[i].count = x % 4;
+            full.rows[i].f[0] = ids[(x >> 8) % 3];
+            full.rows[i].f[1] = (int64_t)((x >> 16) % 3) - 1;
+            full.rows[i].f[2] = (int64_t)i; /* not a key field: tells rows apart */
+        }
+        for (size_t top = 0; top <= full.n + 1; top++) {
+            struct an_rows part = full;
+            part.rows = malloc((full.n ? full.n : 1) * sizeof *part.rows);
+            memcpy(part.rows, full.rows, full.n * sizeof *part.rows);
+            struct an_rows sorted = full;
+            sorted.rows = malloc((full.n ? full.n : 1) * sizeof *sorted.rows);
+            memcpy(sorted.rows, full.rows, full.n * sizeof *sorted.rows);
+            an_rows_sort(&sorted, &ds.strs);
+            an_rows_sort_top(&part, &ds.strs, top);
+            size_t shown = top && top < full.n ? top : full.n;
+            cr_assert_eq(part.n, full.n);
+            for (size_t i = 0; i < shown; i++)
+                cr_assert_eq(part.rows[i].f[2], sorted.rows[i].f[2], "round %d top %zu row %zu",
+                             round, top, i);
+            uint64_t seen = 0; /* the rest: the other rows, each once */
+            for (size_t i = 0; i < full.n; i++)
+                seen += (uint64_t)part.rows[i].f[2];
+            cr_assert_eq(seen, full.n * (full.n - (full.n > 0)) / 2);
+            free(part.rows);
+            free(sorted.rows);
+        }
+        free(full.rows);
+    }
+}
+
+static int
+cmp_u32_mod(const void *a, const void *b, void *ctx)
+{
+    const uint32_t *keys = ctx;
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    if (keys[x] != keys[y])
+        return keys[x] < keys[y] ? -1 : 1;
+    return x < y ? -1 : x > y; /* a total order */
+}
+
+Test(aggregate, sort_top_idx_selects_the_first_indices_in_order)
+{
+    uint32_t keys[50], idx[50];
+    for (uint32_t i = 0; i < 50; i++)
+        keys[i] = (i * 37) % 11;
+    for (size_t top = 0; top <= 51; top++) {
+        for (uint32_t i = 0; i < 50; i++)
+            idx[i] = 49 - i;
+        an_sort_top_idx(idx, 50, top, cmp_u32_mod, keys);
+        size_t shown = top && top < 50 ? top : 50;
+        uint32_t prev_key = 0, prev = 0;
+        for (size_t i = 0; i < shown; i++) {
+            if (i)
+                cr_assert(keys[idx[i]] > prev_key || (keys[idx[i]] == prev_key && idx[i] > prev));
+            prev_key = keys[idx[i]];
+            prev = idx[i];
+        }
+        /* Nothing left out sorts before the last one shown. */
+        for (size_t i = shown; i < 50; i++)
+            cr_assert(cmp_u32_mod(&idx[i], &idx[shown - 1], keys) > 0);
+    }
 }

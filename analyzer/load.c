@@ -172,6 +172,20 @@ an_file_unclean(const struct an_file *f)
 
 #define OPNAME_CACHE 256 /* a power of two */
 
+/* Counts per key while a file loads.  The frame loop's working set is a
+ * count per key it touches; 32 bits instead of 64 halve it, so more of it
+ * stays in cache.  The rare count that does not fit carries into hi, a
+ * 64-bit array allocated on first need: the count of key k is
+ * hi[k] + lo[k], hi a multiple of 2^32.  Finished into a uint64_t array
+ * when the file is done. */
+struct acc {
+    uint32_t *lo; /* Owned */
+    size_t n, cap;
+    uint64_t *hi; /* Owned; NULL until a count needs it, else n entries */
+    size_t hi_cap;
+    int over; /* a count passed 2^64 - 1 */
+};
+
 /* Per-file state: the file's site ids map densely onto dataset key ids, and
  * its tids onto dataset threads. */
 struct file_state {
@@ -183,7 +197,55 @@ struct file_state {
     uint64_t last_tid;
     size_t last_thread;                  /* cache: frames of one thread tend to come in runs */
     uint32_t opname_cache[OPNAME_CACHE]; /* an_strtab ids, AN_ID_NONE when empty */
+    int per_thread;                      /* counts per thread (accs) or per file (acc) */
+    struct acc acc;                      /* the file's counts when !per_thread */
+    struct acc *accs;                    /* Owned; per_thread: [thread - first_thread] */
+    size_t naccs, accs_cap;
 };
+
+/* Makes a covering every key declared so far. */
+static void
+acc_cover(struct acc *a, size_t nkeys)
+{
+    if (a->n >= nkeys)
+        return;
+    AN_GROW(a->lo, nkeys, a->cap);
+    memset(a->lo + a->n, 0, (nkeys - a->n) * sizeof *a->lo);
+    if (a->hi) {
+        AN_GROW(a->hi, nkeys, a->hi_cap);
+        memset(a->hi + a->n, 0, (nkeys - a->n) * sizeof *a->hi);
+    }
+    a->n = nkeys;
+}
+
+/* The slow path of adding count to key k, whose low word has been added:
+ * the high word of count, and the carry out of the low word. */
+static void __attribute__((noinline))
+acc_carry(struct acc *a, uint32_t k, uint64_t count, int carry)
+{
+    if (!a->hi) {
+        a->hi = an_xcalloc(a->cap, sizeof *a->hi);
+        a->hi_cap = a->cap;
+    }
+    uint64_t *h = &a->hi[k];
+    a->over |= __builtin_add_overflow(*h, count & ~(uint64_t)UINT32_MAX, h);
+    a->over |= __builtin_add_overflow(*h, (uint64_t)carry << 32, h);
+}
+
+/* Moves the counts of a into a uint64_t array (*out, *nout, *cap). */
+static void
+acc_finish(struct acc *a, uint64_t **out, size_t *nout, size_t *cap)
+{
+    if (a->n) {
+        AN_GROW(*out, a->n, *cap);
+        for (size_t k = 0; k < a->n; k++)
+            (*out)[k] = (a->hi ? a->hi[k] : 0) + a->lo[k];
+        *nout = a->n;
+    }
+    free(a->lo);
+    free(a->hi);
+    memset(a, 0, sizeof *a);
+}
 
 static int
 tid_eq(const void *ctx, uint32_t id, const void *key)
@@ -330,8 +392,8 @@ add_code(struct file_state *fs, const hops_code *c)
 /* The hot loop: one map lookup and one add per record, straight from the
  * reader's raw records (HOPS_READ_RAW_RECORDS: no decoded copy), into the
  * thread's or the file's counts; the thread's total is summed alongside.
- * Overflow is tracked with an OR rather than a branch so the loop stays
- * tight. */
+ * Overflow of the total is tracked with an OR rather than a branch so the
+ * loop stays tight. */
 static int
 add_frame(struct file_state *fs, const hops_frame *fr)
 {
@@ -339,26 +401,39 @@ add_frame(struct file_state *fs, const hops_frame *fr)
     size_t ti = file_thread(fs, fr->tid, NULL, 0); /* may grow ds->threads */
     struct an_thread *t = &ds->threads[ti];
     struct an_file *f = &ds->files[fs->file];
-    uint64_t *restrict counts = f->per_thread ? cover_keys(ds, &t->counts, &t->ncounts, &t->cap)
-                                              : cover_keys(ds, &f->counts, &f->ncounts, &f->cap);
+    struct acc *a = &fs->acc;
+    if (fs->per_thread) {
+        size_t local = ti - f->first_thread;
+        if (local >= fs->naccs) {
+            AN_GROW(fs->accs, local + 1, fs->accs_cap);
+            memset(fs->accs + fs->naccs, 0, (local + 1 - fs->naccs) * sizeof *fs->accs);
+            fs->naccs = local + 1;
+        }
+        a = &fs->accs[local];
+    }
+    acc_cover(a, ds->nkeys);
     t->counted |= ds->nkeys > 0;
+    uint32_t *restrict lo = a->lo;
     const uint32_t *restrict map = fs->site_key;
     const uint8_t *restrict rec = fr->records;
     const size_t nsites = fs->nsites;
     const size_t n = fr->n;
     uint64_t total = t->total;
-    int bad = 0, total_over = 0;
+    int total_over = 0;
     for (size_t i = 0; i < n; i++, rec += HOPS_RECORD_SIZE) {
         uint32_t site = hops_record_site(rec);
         uint64_t count = hops_record_count(rec);
         if (site >= nsites) /* the reader checks this too; never index past the map */
             return HOPS_E_CORRUPT;
-        uint64_t *slot = &counts[map[site]];
-        bad |= __builtin_add_overflow(*slot, count, slot);
+        uint32_t k = map[site];
+        uint32_t old = lo[k], sum = old + (uint32_t)count;
+        lo[k] = sum;
+        if (__builtin_expect((count >> 32) != 0 || sum < old, 0))
+            acc_carry(a, k, count, sum < old);
         total_over |= __builtin_add_overflow(total, count, &total);
     }
-    if (bad)
-        return f->per_thread ? HOPS_E_CORRUPT : LOAD_AMBIGUOUS_OVERFLOW;
+    if (a->over)
+        return fs->per_thread ? HOPS_E_CORRUPT : LOAD_AMBIGUOUS_OVERFLOW;
     /* A display total; saturating beats wrapping. */
     t->total = total_over ? UINT64_MAX : total;
     f->frames++;
@@ -389,6 +464,7 @@ load_reader(struct an_dataset *ds, const char *name, hops_reader *r, int per_thr
     memset(fs.opname_cache, 0xff, sizeof fs.opname_cache);
     an_idmap_init(&fs.tids);
     fs.file = an_dataset_add_file(ds, name);
+    fs.per_thread = per_thread;
     struct an_file *f = &ds->files[fs.file];
     f->per_thread = per_thread;
     f->has_end = 0;
@@ -426,6 +502,13 @@ load_reader(struct an_dataset *ds, const char *name, hops_reader *r, int per_thr
     }
     free(fs.site_key);
     an_idmap_release(&fs.tids);
+    f = &ds->files[fs.file];
+    acc_finish(&fs.acc, &f->counts, &f->ncounts, &f->cap);
+    for (size_t i = 0; i < fs.naccs; i++) {
+        struct an_thread *t = &ds->threads[f->first_thread + i];
+        acc_finish(&fs.accs[i], &t->counts, &t->ncounts, &t->cap);
+    }
+    free(fs.accs);
     if (rc == LOAD_AMBIGUOUS_OVERFLOW)
         return LOAD_AMBIGUOUS_OVERFLOW;
     if (rc < 0) {

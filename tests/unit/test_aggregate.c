@@ -614,3 +614,33 @@ Test(aggregate, sort_top_idx_selects_the_first_indices_in_order)
             cr_assert(cmp_u32_mod(&idx[i], &idx[shown - 1], keys) > 0);
     }
 }
+
+Test(aggregate, counts_past_32_bits_add_up_exactly)
+{
+    /* Loading keeps 32 bits per count and carries the rest: carries, large
+     * counts, and keys declared after the first carry. */
+    hops_writer *w = tu_open(tu_path("c.hops"), 1);
+    uint32_t a = tu_site(w, "a.py", "f", 1, 2, 0, "BUILD_LIST");
+    tu_count(w, 1, a, 0xFFFFFFFFull);
+    tu_count(w, 1, a, 1);
+    tu_count(w, 2, a, 0xFFFFFFFFull);
+    uint32_t b = tu_site(w, "a.py", "g", 5, 6, 0, "BUILD_TUPLE");
+    tu_count(w, 1, b, (1ull << 33) + 7);
+    tu_count(w, 2, a, 3ull << 32);
+    tu_count(w, 2, b, UINT64_MAX - (1ull << 33) - 7);
+    tu_finish(w);
+    for (int per_thread = 0; per_thread < 2; per_thread++) {
+        char err[256] = "";
+        an_dataset_release(&ds);
+        cr_assert_eq(load_into(&ds, per_thread, "c.hops", err, sizeof err), 0, "%s", err);
+        struct an_rows r;
+        an_rows_init(&r);
+        an_aggregate(&ds, &all, AN_BY_INSTRUCTION, &r);
+        cr_assert_eq(r.n, 2);
+        cr_expect_str_eq(S(r.rows[0].f[0]), "BUILD_TUPLE");
+        cr_expect_eq(r.rows[0].count, UINT64_MAX);
+        cr_expect_eq(r.rows[1].count, (1ull << 32) + 0xFFFFFFFFull + (3ull << 32));
+        cr_expect_eq(ds.threads[0].total, (1ull << 32) + (1ull << 33) + 7);
+        an_rows_release(&r);
+    }
+}

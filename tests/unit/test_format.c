@@ -339,6 +339,27 @@ Test(hops_crc32c, agrees_with_the_portable_fallback)
                          start, len);
 }
 
+Test(hops_crc32c, agrees_with_the_portable_fallback_on_long_buffers)
+{
+    /* Long enough for the three-block paths (3 x 8192 and 3 x 256 bytes). */
+    size_t size = 3 * 8192 * 2 + 3 * 256 * 3 + 100;
+    uint8_t *data = malloc(size);
+    uint64_t s = 7;
+
+    cr_assert_not_null(data);
+    for (size_t i = 0; i < size; i++) {
+        s = s * 6364136223846793005ull + 1442695040888963407ull;
+        data[i] = (uint8_t)(s >> 56);
+    }
+    for (size_t start = 0; start < 9; start++)
+        for (size_t len = 0; len + start <= size; len += 1 + len / 5 + (len > 20000 ? 997 : 0))
+            cr_assert_eq(hops_crc32c(0xCAFEF00Du, data + start, len),
+                         hops_crc32c_portable(0xCAFEF00Du, data + start, len), "start %zu len %zu",
+                         start, len);
+    cr_assert_eq(hops_crc32c(0, data, size), hops_crc32c_portable(0, data, size));
+    free(data);
+}
+
 Test(hops_le, reads_and_writes_little_endian)
 {
     uint8_t b[8];

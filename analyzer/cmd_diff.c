@@ -98,6 +98,32 @@ cmp_nth(const void *pa, const void *pb, void *ctx)
     return 0;
 }
 
+struct hent {
+    uint32_t hash;
+    uint32_t row;
+};
+
+/* Sorts *h by hash: four stable passes of 8 bits. */
+static void
+radix_sort_hents(struct hent **h, size_t n)
+{
+    struct hent *src = *h, *dst = an_xreallocarray(NULL, n ? n : 1, sizeof *dst);
+    for (unsigned shift = 0; shift < 32; shift += 8) {
+        size_t count[257] = {0};
+        for (size_t i = 0; i < n; i++)
+            count[((src[i].hash >> shift) & 0xff) + 1]++;
+        for (int b = 0; b < 256; b++)
+            count[b + 1] += count[b];
+        for (size_t i = 0; i < n; i++)
+            dst[count[(src[i].hash >> shift) & 0xff]++] = src[i];
+        struct hent *t = src;
+        src = dst;
+        dst = t;
+    }
+    free(dst);
+    *h = src; /* an even number of passes: the original buffer */
+}
+
 /* Match keys for every row of one side, in row order. */
 static void
 side_keys(const struct an_rows *rows, struct side_key *sk)
@@ -137,18 +163,44 @@ side_keys(const struct an_rows *rows, struct side_key *sk)
             memcpy(it->order, o, sizeof o);
         }
     }
-    an_sort(items, n, sizeof *items, cmp_nth, NULL);
-    int64_t nth = 0;
+    /* Numbering needs the rows of each group in order, not the groups in
+     * order: sort by a hash of the group (a radix sort of 8-byte entries),
+     * then sort each run of equal hashes, almost always one row, by group
+     * and order. */
+    struct hent *h = an_xreallocarray(NULL, n ? n : 1, sizeof *h);
     for (size_t i = 0; i < n; i++) {
-        if (i && memcmp(items[i].group, items[i - 1].group, sizeof items[i].group) == 0)
-            nth++;
-        else
-            nth = 0;
-        struct side_key *s = &sk[items[i].row];
-        memcpy(s->k, items[i].group, sizeof items[i].group);
-        s->k[4] = nth;
-        s->row = items[i].row;
+        uint64_t x = 0;
+        for (int f = 0; f < 4; f++)
+            x = an_hash_mix(x, (uint64_t)items[i].group[f]);
+        h[i] = (struct hent){(uint32_t)x, (uint32_t)i};
     }
+    radix_sort_hents(&h, n);
+    struct nth_item *run = NULL;
+    size_t run_cap = 0;
+    for (size_t i = 0; i < n;) {
+        size_t e = i + 1;
+        while (e < n && h[e].hash == h[i].hash)
+            e++;
+        AN_GROW(run, e - i, run_cap);
+        for (size_t r = i; r < e; r++)
+            run[r - i] = items[h[r].row];
+        if (e - i > 1)
+            an_sort(run, e - i, sizeof *run, cmp_nth, NULL);
+        int64_t nth = 0;
+        for (size_t r = 0; r < e - i; r++) {
+            if (r && memcmp(run[r].group, run[r - 1].group, sizeof run[r].group) == 0)
+                nth++;
+            else
+                nth = 0;
+            struct side_key *sp = &sk[run[r].row];
+            memcpy(sp->k, run[r].group, sizeof run[r].group);
+            sp->k[4] = nth;
+            sp->row = run[r].row;
+        }
+        i = e;
+    }
+    free(run);
+    free(h);
     free(items);
 }
 

@@ -220,6 +220,13 @@ match_hash(const int64_t *k)
     return h;
 }
 
+#define JOIN_BATCH 32
+
+/* Within one side, match keys are distinct (a view's few fields, or a group
+ * and a number), so BEFORE's rows each start a joined row and AFTER's are
+ * looked up once each: in batches, with their index slots prefetched, since
+ * on a large index nearly every lookup misses the cache.  j has room for
+ * both sides. */
 static void
 join_side(struct join *j, const struct an_rows *rows, int after)
 {
@@ -227,29 +234,35 @@ join_side(struct join *j, const struct an_rows *rows, int after)
         an_die_nomem();
     struct side_key *sk = an_xcalloc(rows->n, sizeof *sk);
     side_keys(rows, sk);
-    for (size_t i = 0; i < rows->n; i++) {
-        const struct an_row *r = &rows->rows[sk[i].row];
-        uint64_t h = match_hash(sk[i].k);
-        uint32_t id = an_idmap_find(&j->index, h, join_eq, j, sk[i].k);
-        if (id == AN_ID_NONE) {
-            AN_GROW(j->rows, j->n + 1, j->cap);
-            AN_GROW(j->keys, j->n + 1, j->keys_cap);
-            id = (uint32_t)j->n++;
-            memset(&j->rows[id], 0, sizeof j->rows[id]);
-            j->rows[id].brow = j->rows[id].arow = NO_ROW;
-            memcpy(j->keys[id], sk[i].k, sizeof sk[i].k);
-            an_idmap_insert(&j->index, h, id);
+    uint64_t hs[JOIN_BATCH];
+    for (size_t b = 0; b < rows->n; b += JOIN_BATCH) {
+        size_t nb = rows->n - b < JOIN_BATCH ? rows->n - b : JOIN_BATCH;
+        for (size_t i = 0; i < nb; i++) {
+            hs[i] = match_hash(sk[b + i].k);
+            if (after)
+                an_idmap_prefetch(&j->index, hs[i]);
         }
-        struct joined *jr = &j->rows[id];
-        if (after) {
-            jr->after = an_add_sat(jr->after, r->count);
-            jr->shown = *r;
-            jr->arow = (uint32_t)sk[i].row;
-        } else {
-            jr->before = an_add_sat(jr->before, r->count);
-            if (!jr->after)
+        for (size_t i = 0; i < nb; i++) {
+            const struct side_key *s = &sk[b + i];
+            const struct an_row *r = &rows->rows[s->row];
+            uint32_t id = after ? an_idmap_find(&j->index, hs[i], join_eq, j, s->k) : AN_ID_NONE;
+            if (id == AN_ID_NONE) {
+                id = (uint32_t)j->n++;
+                memset(&j->rows[id], 0, sizeof j->rows[id]);
+                j->rows[id].brow = j->rows[id].arow = NO_ROW;
+                memcpy(j->keys[id], s->k, sizeof s->k);
+                an_idmap_insert(&j->index, hs[i], id);
+            }
+            struct joined *jr = &j->rows[id];
+            if (after) {
+                jr->after = r->count;
                 jr->shown = *r;
-            jr->brow = (uint32_t)sk[i].row;
+                jr->arow = (uint32_t)s->row;
+            } else {
+                jr->before = r->count;
+                jr->shown = *r;
+                jr->brow = (uint32_t)s->row;
+            }
         }
     }
     free(sk);
@@ -367,6 +380,10 @@ an_diff_dataset(const struct analyze_opts *o, const struct an_dataset *ds, struc
     struct join j;
     memset(&j, 0, sizeof j);
     an_idmap_init(&j.index);
+    j.cap = j.keys_cap = before.n + after.n;
+    j.rows = an_xreallocarray(NULL, j.cap ? j.cap : 1, sizeof *j.rows);
+    j.keys = an_xreallocarray(NULL, j.cap ? j.cap : 1, sizeof *j.keys);
+    an_idmap_reserve(&j.index, j.cap);
     join_side(&j, &before, 0);
     join_side(&j, &after, 1);
     size_t kept = 0;

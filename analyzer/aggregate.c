@@ -287,51 +287,108 @@ an_aggregate_files(const struct an_dataset *ds, const struct an_filter *filter, 
         }
     } else {
         /* Per key: the sum over the selected threads of per_thread files and
-         * over the per-file counts of the others (never filtered by thread). */
-        uint64_t *per_key = an_xcalloc(ds->nkeys, sizeof *per_key);
-        for (size_t t = 0; t < ds->nthreads; t++) {
-            if (!thread_ok[t] || !ds->files[ds->threads[t].file].per_thread)
-                continue;
-            const struct an_thread *th = &ds->threads[t];
-            for (size_t k = 0; k < th->ncounts; k++)
-                if (key_ok[k])
-                    per_key[k] = an_add_sat(per_key[k], th->counts[k]);
-        }
+         * over the per-file counts of the others (never filtered by thread).
+         * One file's counts are used as they are. */
+        const struct an_file *only = NULL;
+        size_t nsources = 0;
+        for (size_t t = 0; t < ds->nthreads; t++)
+            nsources += thread_ok[t] && ds->files[ds->threads[t].file].per_thread;
         for (size_t i = first_file; i < ds->nfiles && i - first_file < nfiles; i++) {
-            const struct an_file *f = &ds->files[i];
-            if (f->per_thread)
-                continue;
-            for (size_t k = 0; k < f->ncounts; k++)
-                if (key_ok[k])
-                    per_key[k] = an_add_sat(per_key[k], f->counts[k]);
+            if (!ds->files[i].per_thread) {
+                only = &ds->files[i];
+                nsources++;
+            }
+        }
+        const uint64_t *per_key;
+        size_t nper;
+        uint64_t *own = NULL;
+        if (nsources == 1 && only) {
+            per_key = only->counts;
+            nper = only->ncounts;
+        } else {
+            own = an_xcalloc(ds->nkeys, sizeof *own);
+            for (size_t t = 0; t < ds->nthreads; t++) {
+                if (!thread_ok[t] || !ds->files[ds->threads[t].file].per_thread)
+                    continue;
+                const struct an_thread *th = &ds->threads[t];
+                for (size_t k = 0; k < th->ncounts; k++)
+                    if (key_ok[k])
+                        own[k] = an_add_sat(own[k], th->counts[k]);
+            }
+            for (size_t i = first_file; i < ds->nfiles && i - first_file < nfiles; i++) {
+                const struct an_file *f = &ds->files[i];
+                if (f->per_thread)
+                    continue;
+                for (size_t k = 0; k < f->ncounts; k++)
+                    if (key_ok[k])
+                        own[k] = an_add_sat(own[k], f->counts[k]);
+            }
+            per_key = own;
+            nper = ds->nkeys;
         }
         uint32_t declared = 0; /* file_bits of the selected files */
         for (size_t i = first_file; i < ds->nfiles && i - first_file < nfiles; i++)
             declared |= 1u << (i < 31 ? i : 31);
-        /* Probes are built and hashed a batch at a time, their index slots
-         * prefetched, then added: with one group per key (location) the
-         * index is large and the lookups' cache misses overlap. */
-        struct an_row batch[ROW_BATCH];
-        uint64_t hs[ROW_BATCH];
-        unsigned nb = 0;
+        /* The keys that make or join a row, with their counts (0 for keys the
+         * filters drop): key_ok becomes 2 for them. */
+        size_t ncand = 0;
         for (uint32_t k = 0; k < ds->nkeys; k++) {
-            if (!per_key[k] &&
-                !(filter->keep_zero && key_ok[k] && (ds->keys[k].file_bits & declared)))
-                continue;
-            out->tracked = an_add_sat(out->tracked, per_key[k]);
-            fill_row(v, &batch[nb], &ds->keys[k], NULL);
-            batch[nb].count = per_key[k];
-            hs[nb] = row_hash(&batch[nb], v->nfields);
-            an_idmap_prefetch(&index, hs[nb]);
-            if (++nb == ROW_BATCH || k + 1 == ds->nkeys) {
-                for (unsigned i = 0; i < nb; i++)
-                    group_add_hashed(out, &index, v->nfields, &batch[i], hs[i], batch[i].count);
-                nb = 0;
+            uint64_t c = k < nper && key_ok[k] ? per_key[k] : 0;
+            if (c || (filter->keep_zero && key_ok[k] && (ds->keys[k].file_bits & declared))) {
+                key_ok[k] = 2;
+                ncand++;
+                out->tracked = an_add_sat(out->tracked, c);
             }
         }
-        for (unsigned i = 0; i < nb; i++)
-            group_add_hashed(out, &index, v->nfields, &batch[i], hs[i], batch[i].count);
-        free(per_key);
+        enum an_field f0 = v->fields[0];
+        if (v->nfields == 1 && fields[f0].kind == AN_FK_STR) {
+            /* One string field (instruction, file): rows indexed by its id. */
+            uint64_t *sum = an_xcalloc(nstr ? nstr : 1, sizeof *sum);
+            unsigned char *seen = an_xcalloc(nstr ? nstr : 1, 1);
+            for (uint32_t k = 0; k < ds->nkeys; k++) {
+                if (key_ok[k] != 2)
+                    continue;
+                uint32_t id = f0 == AN_F_FILE ? ds->keys[k].file : ds->keys[k].opname;
+                sum[id] = an_add_sat(sum[id], k < nper ? per_key[k] : 0);
+                seen[id] = 1;
+            }
+            for (size_t id = 0; id < nstr; id++) {
+                if (!seen[id])
+                    continue;
+                AN_GROW(out->rows, out->n + 1, out->cap);
+                struct an_row *row = &out->rows[out->n++];
+                memset(row, 0, sizeof *row);
+                row->count = sum[id];
+                row->f[0] = (int64_t)id;
+            }
+            free(sum);
+            free(seen);
+        } else {
+            /* Probes are built and hashed a batch at a time, their index
+             * slots prefetched, then added: with one group per key
+             * (location) the index is large and the lookups' cache misses
+             * overlap. */
+            an_idmap_reserve(&index, ncand);
+            struct an_row batch[ROW_BATCH];
+            uint64_t hs[ROW_BATCH];
+            unsigned nb = 0;
+            for (uint32_t k = 0; k < ds->nkeys; k++) {
+                if (key_ok[k] != 2)
+                    continue;
+                fill_row(v, &batch[nb], &ds->keys[k], NULL);
+                batch[nb].count = k < nper ? per_key[k] : 0;
+                hs[nb] = row_hash(&batch[nb], v->nfields);
+                an_idmap_prefetch(&index, hs[nb]);
+                if (++nb == ROW_BATCH) {
+                    for (unsigned i = 0; i < nb; i++)
+                        group_add_hashed(out, &index, v->nfields, &batch[i], hs[i], batch[i].count);
+                    nb = 0;
+                }
+            }
+            for (unsigned i = 0; i < nb; i++)
+                group_add_hashed(out, &index, v->nfields, &batch[i], hs[i], batch[i].count);
+        }
+        free(own);
     }
     an_idmap_release(&index);
     free(key_ok);

@@ -195,6 +195,7 @@ struct file_state {
     struct an_dataset *ds;
     uint32_t file;
     uint32_t *site_key; /* Owned; site_key[file site id] = key id */
+    int site_is_key;    /* site_key[s] == s for every site so far (the usual case) */
     size_t nsites, sites_cap;
     struct an_idmap tids; /* tid -> index in ds->threads */
     uint64_t last_tid;
@@ -378,6 +379,7 @@ add_code(struct file_state *fs, const hops_code *c)
             uint32_t id = dataset_key_hashed(ds, &k[i], h[i]);
             ds->keys[id].file_bits |= bit;
             fs->site_key[fs->nsites + b + i] = id;
+            fs->site_is_key &= id == fs->nsites + b + i;
         }
     }
     fs->nsites += c->n_sites;
@@ -391,6 +393,34 @@ add_code(struct file_state *fs, const hops_code *c)
  * did, which makes the file corrupt, or only the sum over threads did, which
  * is shown saturated.  The file is then loaded again with per-thread counts. */
 #define LOAD_AMBIGUOUS_OVERFLOW 2 /* not 1, which hops_reader_next() returns */
+
+/* Adds n raw records into a, mapping sites to keys through map (NULL: the
+ * site is the key), and sums their counts into *total.  Returns -1 for a site
+ * past the map (the reader checks this too; never index past it).  Inlined
+ * into both calls, so each gets a loop of its own. */
+static inline __attribute__((always_inline)) int
+fold_records(struct acc *a, const uint32_t *restrict map, size_t nsites,
+             const uint8_t *restrict rec, size_t n, uint64_t *total, int *total_over)
+{
+    uint32_t *restrict lo = a->lo;
+    uint64_t sum_all = *total;
+    int over = 0;
+    for (size_t i = 0; i < n; i++, rec += HOPS_RECORD_SIZE) {
+        uint32_t site = hops_record_site(rec);
+        uint64_t count = hops_record_count(rec);
+        if (site >= nsites)
+            return -1;
+        uint32_t k = map ? map[site] : site;
+        uint32_t old = lo[k], sum = old + (uint32_t)count;
+        lo[k] = sum;
+        if (__builtin_expect((count >> 32) != 0 || sum < old, 0))
+            acc_carry(a, k, count, sum < old);
+        over |= __builtin_add_overflow(sum_all, count, &sum_all);
+    }
+    *total = sum_all;
+    *total_over |= over;
+    return 0;
+}
 
 /* The hot loop: one map lookup and one add per record, straight from the
  * reader's raw records (HOPS_READ_RAW_RECORDS: no decoded copy), into the
@@ -416,25 +446,17 @@ add_frame(struct file_state *fs, const hops_frame *fr)
     }
     acc_cover(a, ds->nkeys);
     t->counted |= ds->nkeys > 0;
-    uint32_t *restrict lo = a->lo;
-    const uint32_t *restrict map = fs->site_key;
-    const uint8_t *restrict rec = fr->records;
-    const size_t nsites = fs->nsites;
-    const size_t n = fr->n;
+    /* Where every site is its own key (a file whose keys are all new, or
+     * come in the order an earlier file declared them), the map lookup is
+     * skipped. */
     uint64_t total = t->total;
     int total_over = 0;
-    for (size_t i = 0; i < n; i++, rec += HOPS_RECORD_SIZE) {
-        uint32_t site = hops_record_site(rec);
-        uint64_t count = hops_record_count(rec);
-        if (site >= nsites) /* the reader checks this too; never index past the map */
-            return HOPS_E_CORRUPT;
-        uint32_t k = map[site];
-        uint32_t old = lo[k], sum = old + (uint32_t)count;
-        lo[k] = sum;
-        if (__builtin_expect((count >> 32) != 0 || sum < old, 0))
-            acc_carry(a, k, count, sum < old);
-        total_over |= __builtin_add_overflow(total, count, &total);
-    }
+    int rc =
+        fs->site_is_key
+            ? fold_records(a, NULL, fs->nsites, fr->records, fr->n, &total, &total_over)
+            : fold_records(a, fs->site_key, fs->nsites, fr->records, fr->n, &total, &total_over);
+    if (rc < 0)
+        return HOPS_E_CORRUPT;
     if (a->over)
         return fs->per_thread ? HOPS_E_CORRUPT : LOAD_AMBIGUOUS_OVERFLOW;
     /* A display total; saturating beats wrapping. */
@@ -464,6 +486,7 @@ load_reader(struct an_dataset *ds, const char *name, hops_reader *r, int per_thr
     memset(&fs, 0, sizeof fs);
     fs.ds = ds;
     fs.last_thread = SIZE_MAX;
+    fs.site_is_key = 1;
     memset(fs.opname_cache, 0xff, sizeof fs.opname_cache);
     an_idmap_init(&fs.tids);
     fs.file = an_dataset_add_file(ds, name);

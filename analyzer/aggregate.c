@@ -537,20 +537,34 @@ an_rows_sort_top(struct an_rows *r, const struct an_strtab *strs, size_t top)
         }
     }
     sort_ents(v, strs, r->rows, &ents, top);
-    /* The selected rows in order, then the others in their old order. */
-    struct an_row *sorted = an_xreallocarray(NULL, n, sizeof *sorted);
-    unsigned char *taken = top < n ? an_xcalloc(n, 1) : NULL;
-    for (size_t i = 0; i < top; i++) {
-        sorted[i] = r->rows[ents[i].idx];
-        if (taken)
+    if (top == n) {
+        struct an_row *sorted = an_xreallocarray(NULL, n, sizeof *sorted);
+        for (size_t i = 0; i < n; i++)
+            sorted[i] = r->rows[ents[i].idx];
+        free(r->rows);
+        r->rows = sorted;
+        r->cap = n;
+    } else {
+        /* In place: the rows at the front that were not selected move to
+         * the places of selected rows further back, then the selected rows,
+         * kept aside, fill the front in order. */
+        struct an_row *keep = an_xreallocarray(NULL, top, sizeof *keep);
+        unsigned char *taken = an_xcalloc(n, 1);
+        for (size_t i = 0; i < top; i++) {
+            keep[i] = r->rows[ents[i].idx];
             taken[ents[i].idx] = 1;
+        }
+        size_t hole = top;
+        for (size_t i = 0; i < top; i++) {
+            if (taken[i])
+                continue;
+            while (!taken[hole])
+                hole++;
+            r->rows[hole++] = r->rows[i];
+        }
+        memcpy(r->rows, keep, top * sizeof *keep);
+        free(taken);
+        free(keep);
     }
-    for (size_t i = 0, k = top; taken && i < n; i++)
-        if (!taken[i])
-            sorted[k++] = r->rows[i];
-    free(taken);
     free(ents);
-    free(r->rows);
-    r->rows = sorted;
-    r->cap = n;
 }

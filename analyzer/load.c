@@ -148,6 +148,8 @@ an_dataset_finish(struct an_dataset *ds)
 {
     for (size_t i = 0; i < ds->nthreads; i++) {
         struct an_thread *t = &ds->threads[i];
+        if (t->file < ds->nfiles && !ds->files[t->file].per_thread)
+            continue; /* no counts per key to sum: its total was kept */
         uint64_t sum = 0;
         for (size_t k = 0; k < t->ncounts; k++)
             if (__builtin_add_overflow(sum, t->counts[k], &sum))

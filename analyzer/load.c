@@ -398,8 +398,8 @@ add_code(struct file_state *fs, const hops_code *c)
 
 /* Adds n raw records into a, mapping sites to keys through map (NULL: the
  * site is the key), and sums their counts into *total.  Returns -1 for a site
- * past the map (the reader checks this too; never index past it).  Inlined
- * into both calls, so each gets a loop of its own. */
+ * the file has not declared: with HOPS_READ_RAW_RECORDS that check is ours
+ * (hops.h).  Inlined into both calls, so each gets a loop of its own. */
 static inline __attribute__((always_inline)) int
 fold_records(struct acc *a, const uint32_t *restrict map, size_t nsites,
              const uint8_t *restrict rec, size_t n, uint64_t *total, int *total_over)

@@ -644,3 +644,36 @@ Test(aggregate, counts_past_32_bits_add_up_exactly)
         an_rows_release(&r);
     }
 }
+
+Test(aggregate, a_frame_naming_an_undeclared_site_is_corrupt)
+{
+    /* The reader leaves raw records to the loader, which must check them:
+     * declare 3 sites, count the third, then edit CODE to declare 2. */
+    hops_writer *w = tu_open(tu_path("u.hops"), 1);
+    const char *ops[] = {"BUILD_LIST", "BUILD_LIST", "BUILD_LIST"};
+    int lines[] = {2, 3, 4};
+    uint32_t s = tu_code(w, "a.py", "f", 1, 3, ops, lines, NULL, NULL);
+    tu_count(w, 1, s + 2, 5);
+    tu_finish(w);
+    size_t len;
+    char *data = tu_slurp(tu_path("u.hops"), &len);
+    cr_assert_not_null(data);
+    uint8_t *b = (uint8_t *)data;
+    size_t off = 16; /* file header; then chunks of id, crc, length, payload */
+    while (off + 16 <= len && memcmp(b + off, "CODE", 4) != 0)
+        off += 16 + (size_t)hops_read_le64(b + off + 8);
+    cr_assert_leq(off + 16, len);
+    hops_write_le32(b + off + 16 + 4, 2); /* n_sites */
+    uint32_t crc = hops_crc32c(0, b + off, 4);
+    crc = hops_crc32c(crc, b + off + 8, 8);
+    crc = hops_crc32c(crc, b + off + 16, (size_t)hops_read_le64(b + off + 8));
+    hops_write_le32(b + off + 4, crc);
+    for (int per_thread = 0; per_thread < 2; per_thread++) {
+        char err[256] = "";
+        an_dataset_release(&ds);
+        ds.per_thread = per_thread;
+        cr_expect_eq(an_dataset_load_mem(&ds, "u.hops", data, len, err, sizeof err), -1);
+        cr_expect_str_eq(err, "corrupt data");
+    }
+    free(data);
+}

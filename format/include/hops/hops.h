@@ -225,9 +225,13 @@ typedef struct hops_frame {
     const hops_count *counts;
     uint64_t compressed_size; /* bytes of this frame's chunk payload on disk */
     uint64_t raw_size;        /* bytes after decompression */
-    /* Borrowed: the same n records undecoded, n * HOPS_RECORD_SIZE bytes,
-     * every site id already checked against the symbol table.  Since 0.2. */
+    /* Borrowed: the same n records undecoded, n * HOPS_RECORD_SIZE bytes.
+     * Since 0.2. */
     const uint8_t *records;
+    /* Sites declared before this frame: every record's site must be below
+     * it.  The reader checks that itself only when it decodes the frame
+     * (not with HOPS_READ_RAW_RECORDS).  Since 0.2. */
+    uint32_t n_sites;
 } hops_frame;
 
 typedef struct hops_event {
@@ -260,9 +264,11 @@ HOPS_API int hops_reader_next(hops_reader *r, hops_event *ev);
 
 /* hops_reader_set_flags() flags. */
 /* Frames are not decoded into hops_count arrays: hops_frame.counts is NULL
- * and callers read hops_frame.records.  Saves the reader a pass over every
- * frame and the decoded copy; for callers that fold records straight into
- * their own counters. */
+ * and callers read hops_frame.records.  For callers that fold records
+ * straight into their own counters: the reader makes no pass over the records
+ * at all, so the caller MUST check each site against hops_frame.n_sites and
+ * treat a frame with a site not below it as corrupt (HOPS_E_CORRUPT), as
+ * docs/format.md requires of a reader. */
 #define HOPS_READ_RAW_RECORDS 0x1u
 
 /* Sets the HOPS_READ_* flags for the events that follow (0 by default).

@@ -72,10 +72,7 @@ dataset_key_hashed(struct an_dataset *ds, const struct an_key *key, uint64_t h)
     uint32_t id = an_idmap_find(&ds->key_index, h, key_eq, ds, key);
     if (id != AN_ID_NONE)
         return id;
-    size_t cap = ds->keys_cap;
     AN_GROW(ds->keys, (size_t)ds->nkeys + 1, ds->keys_cap);
-    if (ds->keys_cap != cap) /* lookups compare against keys anywhere in it */
-        an_hint_huge(ds->keys, ds->keys_cap * sizeof *ds->keys);
     id = ds->nkeys++;
     ds->keys[id] = *key;
     an_idmap_insert(&ds->key_index, h, id);

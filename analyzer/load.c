@@ -402,8 +402,14 @@ fold_records(struct acc *a, const uint32_t *restrict map, size_t nsites,
              const uint8_t *restrict rec, size_t n, uint64_t *total, int *total_over)
 {
     uint32_t *restrict lo = a->lo;
+#ifdef __SIZEOF_INT128__
+    /* 128 bits cannot overflow on fewer than 2^64 records: one add with
+     * carry per record, and the check once per frame. */
+    unsigned __int128 sum_all = *total;
+#else
     uint64_t sum_all = *total;
     int over = 0;
+#endif
     for (size_t i = 0; i < n; i++, rec += HOPS_RECORD_SIZE) {
         uint32_t site = hops_record_site(rec);
         uint64_t count = hops_record_count(rec);
@@ -412,12 +418,20 @@ fold_records(struct acc *a, const uint32_t *restrict map, size_t nsites,
         uint32_t k = map ? map[site] : site;
         uint32_t old = lo[k], sum = old + (uint32_t)count;
         lo[k] = sum;
-        if (__builtin_expect((count >> 32) != 0 || sum < old, 0))
+        if (__builtin_expect(((count >> 32) | (sum < old)) != 0, 0))
             acc_carry(a, k, count, sum < old);
+#ifdef __SIZEOF_INT128__
+        sum_all += count;
+#else
         over |= __builtin_add_overflow(sum_all, count, &sum_all);
+#endif
     }
-    *total = sum_all;
+#ifdef __SIZEOF_INT128__
+    *total_over |= (sum_all >> 64) != 0;
+#else
     *total_over |= over;
+#endif
+    *total = (uint64_t)sum_all;
     return 0;
 }
 

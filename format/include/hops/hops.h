@@ -202,7 +202,7 @@ typedef enum hops_event_kind {
  * HOPS_RECORD_SIZE bytes each, a little-endian u32 site id followed by a
  * little-endian u64 count (docs/format.md, FRAM).  hops_record_site() and
  * hops_record_count() decode one; they compile to single loads on
- * little-endian hosts. */
+ * little-endian hosts.  Since 0.2. */
 #define HOPS_RECORD_SIZE 12
 
 static inline uint32_t
@@ -259,7 +259,8 @@ HOPS_API const hops_file_meta *hops_reader_meta(const hops_reader *r);
 
 /* Returns 1 and fills ev, 0 at the end of the file, or a negative error.
  * Chunks of unknown id are skipped.  A frame naming an undeclared site is
- * HOPS_E_CORRUPT.  After an error, further calls return the same error. */
+ * HOPS_E_CORRUPT (with HOPS_READ_RAW_RECORDS, the caller's check to make).
+ * After an error, further calls return the same error. */
 HOPS_API int hops_reader_next(hops_reader *r, hops_event *ev);
 
 /* hops_reader_set_flags() flags. */

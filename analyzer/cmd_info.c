@@ -295,6 +295,7 @@ an_cmd_info(const struct analyze_opts *o, struct an_cmd_io *io)
 {
     struct an_dataset ds;
     an_dataset_init(&ds);
+    ds.per_thread = 0; /* info shows only each thread's total */
     int rc = an_dataset_load_paths(&ds, o->files, o->nfiles, &io->warn, &io->err);
     if (rc == AN_EXIT_OK)
         an_info_dataset(o, &ds, &io->out);

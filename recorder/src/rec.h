@@ -46,6 +46,11 @@ typedef struct rec_opinfo {
     uint8_t yields[256];     /* suspends the frame; execution resumes after it */
     uint8_t no_event[256];   /* never fires an INSTRUCTION/opcode event */
     uint8_t tracked[256];    /* REC_MODE_SELECTED: counted opcodes */
+    /* co_code_adaptive -> co_code without a copy: the base opcode of every
+     * specialized or INSTRUMENTED_ form; deopt_ok 0 where only CPython knows
+     * (INSTRUMENTED_LINE, INSTRUMENTED_INSTRUCTION, ENTER_EXECUTOR) */
+    uint8_t deopt[256];
+    uint8_t deopt_ok[256];
     int extended_arg;
     int for_iter;
     int send;
@@ -83,7 +88,7 @@ typedef struct rec_code {
     int dead;
     int counted; /* 0: code is not recorded (filtered out) */
     int derive;  /* counts derive from block leaders and exits */
-    /* Owned arrays: */
+    /* Arrays (in the rec_code's own allocation): */
     int32_t *unit_ctr;     /* code unit -> counter index, -1: disable event */
     uint32_t *unit_instr;  /* code unit -> instruction index (caches map to owner) */
     uint32_t *instr_unit;  /* instruction index -> first code unit */
@@ -97,10 +102,40 @@ typedef struct rec_code {
     int32_t *instr_blk;     /* instruction -> block, -1 if it fires no events */
     uint32_t n_vals;        /* blocks + edges */
     uint32_t n_steps;
-    rec_step *steps; /* Owned */
-    int32_t *terms;  /* Owned */
+    uint32_t n_terms;
+    rec_step *steps;
+    int32_t *terms;
     struct rec_code *next_dead;
+    /* the arrays above follow the struct in its one allocation */
 } rec_code;
+
+/* Scratch memory for first sight, reused from one code object to the next
+ * (rec_code.c); what does not fit comes from the heap until the reset. */
+typedef struct rec_arena {
+    char *buf; /* Owned */
+    size_t cap, used;
+    size_t spilled; /* bytes served from the heap since the last reset */
+    void *spill;    /* Owned list of those blocks */
+} rec_arena;
+
+/* One entry of a thread's code cache: what rec_monitor.c's hot path needs to
+ * count an event of the code object, without a co_extra lookup. */
+typedef struct rec_cache_entry {
+    PyObject *code;          /* Borrowed, compared only */
+    const int32_t *unit_ctr; /* Borrowed: the code's rec_code.unit_ctr */
+    int64_t *a;              /* Borrowed: its counters in this thread */
+    uint64_t n_units;
+} rec_cache_entry;
+
+/* Direct-mapped by code object address; a power of two. */
+#define REC_CACHE_SIZE 128
+
+static inline uint32_t
+rec_cache_index(const PyObject *code)
+{
+    uintptr_t p = (uintptr_t)code;
+    return (uint32_t)((p >> 4) ^ (p >> 12)) & (REC_CACHE_SIZE - 1);
+}
 
 /* Per thread counters.  counters[slot] is an array of ROWS * n_instr int64:
  * [0, n_instr) executions counted at an instruction (block leaders, or every
@@ -113,6 +148,11 @@ typedef struct rec_thread {
     int dead;      /* OS thread has exited (set under rec_threads_lock) */
     uint32_t cap;
     int64_t **counters; /* Owned, each Owned */
+    /* the slots whose counters changed since the last flush, which collects
+     * only those: dirty[slot] says whether slot is in dirty_slots */
+    uint8_t *dirty;        /* Owned, cap entries */
+    uint32_t *dirty_slots; /* Owned, cap entries */
+    uint32_t n_dirty;
     char *name;         /* Owned: threading name once known, else NULL */
     char *written_name; /* Owned: name in the last THRD chunk, NULL if none */
     /* the last code object counted in this thread (rec_monitor.c's fast path) */
@@ -121,6 +161,10 @@ typedef struct rec_thread {
     int64_t *last_a;        /* Borrowed: its counters in this thread */
     int paused;             /* not counting: the main thread during interpreter shutdown */
     struct rec_thread *next;
+    /* rec_monitor.c's cache of recently counted code objects: filled only
+     * while counting (never in check mode or while paused), emptied at every
+     * flush and when a code object dies */
+    rec_cache_entry cache[REC_CACHE_SIZE];
 } rec_thread;
 
 struct rec_state {
@@ -154,6 +198,7 @@ struct rec_state {
     uint64_t check_failures;
     int64_t *vals, *rblk; /* Owned scratch for rec_flow_solve */
     size_t vals_cap, rblk_cap;
+    rec_arena arena; /* first-sight scratch, freed by rec_code_release_all */
 
     /* periodic flusher */
     pthread_t flusher;
@@ -193,10 +238,17 @@ void rec_code_release_all(rec_state *st);
 /* Frees codes retired since the last flush (call right after a flush). */
 void rec_code_retire_dead(rec_state *st);
 uint32_t rec_code_instr_at(const rec_code *c, int offset);
+/* 16-byte aligned scratch until the next rec_arena_reset; NULL if no memory. */
+void *rec_arena_alloc(rec_arena *ar, size_t n);
+void *rec_arena_calloc(rec_arena *ar, size_t n);
+void rec_arena_reset(rec_arena *ar);
+void rec_arena_free(rec_arena *ar);
 
 /* rec_flow.c */
-int rec_flow_plan(rec_code *c, const rec_opinfo *op, const uint8_t *ops, const uint32_t *args,
-                  const uint8_t *fires, const uint8_t *external);
+/* Fills c->block_counted (allocated by the caller), steps and terms; these
+ * two in ar. */
+int rec_flow_plan(rec_code *c, rec_arena *ar, const rec_opinfo *op, const uint8_t *ops,
+                  const uint32_t *args, const uint8_t *fires, const uint8_t *external);
 void rec_flow_solve(const rec_code *c, const int64_t *a, int64_t *vals, int64_t *r);
 
 /* Counters per instruction per thread: executions, exits, and in check mode
@@ -218,7 +270,12 @@ rec_thread_cached(void)
 rec_thread *rec_thread_current(rec_state *st);
 /* Forgets every thread's last-code cache (GIL held), or only c's if c != NULL. */
 void rec_threads_forget_cached(rec_state *st, const rec_code *c);
+/* c's counters in thread t, which the next flush is to collect; NULL if no
+ * memory.  Every change to counters goes through here or
+ * rec_thread_mark_dirty, except rec_monitor.c's and rec_trace.c's caches,
+ * which flushes empty. */
 int64_t *rec_thread_counters(rec_state *st, rec_thread *t, rec_code *c);
+void rec_thread_mark_dirty(rec_thread *t, uint32_t slot);
 void rec_threads_init_key(void);
 void rec_threads_free_all(rec_state *st);
 /* Frees a thread that has ended and is off every list. */

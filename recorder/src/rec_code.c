@@ -41,6 +41,87 @@ flag_named(uint8_t *table, PyObject *opmap, const char *name)
     }
 }
 
+static int
+long_in(PyObject *v, long lo, long hi)
+{
+    long o = v && PyLong_Check(v) ? PyLong_AsLong(v) : -1;
+    if (o < lo || o > hi) {
+        PyErr_Clear();
+        return -1;
+    }
+    return (int)o;
+}
+
+/* The base opcode of every opcode co_code_adaptive can hold, as dis builds
+ * its deoptmap: each opcode of opmap is its own base, INSTRUMENTED_X is X,
+ * and a specialized form is its family's base (numbered by 3.13's
+ * _specialized_opmap; 3.11 and 3.12 give _specialized_instructions the
+ * unnamed slots of opname in order).  Whatever is missing stays unknown, and
+ * first sight then asks CPython (PyCode_GetCode). */
+static void
+deopt_init(rec_opinfo *op, PyObject *opcode, PyObject *opmap)
+{
+    PyObject *name, *num, *fams = NULL, *spec = NULL, *list = NULL;
+    Py_ssize_t pos = 0;
+    while (PyDict_Next(opmap, &pos, &name, &num)) {
+        int o = long_in(num, 0, 255);
+        if (o >= 0) {
+            op->deopt[o] = (uint8_t)o;
+            op->deopt_ok[o] = 1;
+        }
+    }
+    pos = 0;
+    while (PyDict_Next(opmap, &pos, &name, &num)) {
+        int o = long_in(num, 0, 255);
+        const char *s = PyUnicode_Check(name) ? PyUnicode_AsUTF8(name) : NULL;
+        if (o >= 0 && s != NULL && strncmp(s, "INSTRUMENTED_", 13) == 0) {
+            int base = long_in(PyDict_GetItemString(opmap, s + 13), 0, 255);
+            op->deopt[o] = (uint8_t)(base >= 0 ? base : 0);
+            op->deopt_ok[o] = base >= 0; /* LINE and INSTRUCTION keep theirs aside */
+        }
+    }
+    int ee = long_in(PyDict_GetItemString(opmap, "ENTER_EXECUTOR"), 0, 255);
+    if (ee >= 0) {
+        op->deopt_ok[ee] = 0;
+    }
+    fams = PyObject_GetAttrString(opcode, "_specializations");
+    spec = PyObject_GetAttrString(opcode, "_specialized_opmap");
+    if (spec == NULL) {
+        PyErr_Clear();
+        list = PyObject_GetAttrString(opcode, "_specialized_instructions");
+        spec = list && PyList_Check(list) ? PyDict_New() : NULL;
+        Py_ssize_t j = 0;
+        for (int i = 0; spec && i < 256 && j < PyList_GET_SIZE(list); i++) {
+            if (op->name[i][0] == '<') {
+                PyObject *v = PyLong_FromLong(i);
+                if (v == NULL || PyDict_SetItem(spec, PyList_GET_ITEM(list, j++), v) < 0) {
+                    Py_CLEAR(spec);
+                }
+                Py_XDECREF(v);
+            }
+        }
+    }
+    if (fams && spec && PyDict_Check(fams) && PyDict_Check(spec)) {
+        PyObject *members;
+        pos = 0;
+        while (PyDict_Next(fams, &pos, &name, &members)) {
+            int base = long_in(PyDict_GetItem(opmap, name), 0, 255);
+            Py_ssize_t nm = base >= 0 && PyList_Check(members) ? PyList_GET_SIZE(members) : 0;
+            for (Py_ssize_t i = 0; i < nm; i++) {
+                int o = long_in(PyDict_GetItem(spec, PyList_GET_ITEM(members, i)), 0, 255);
+                if (o >= 0) {
+                    op->deopt[o] = (uint8_t)base;
+                    op->deopt_ok[o] = 1;
+                }
+            }
+        }
+    }
+    Py_XDECREF(fams);
+    Py_XDECREF(spec);
+    Py_XDECREF(list);
+    PyErr_Clear();
+}
+
 int
 rec_opinfo_init(rec_opinfo *op, PyObject **opname_list_out)
 {
@@ -127,6 +208,7 @@ rec_opinfo_init(rec_opinfo *op, PyObject **opname_list_out)
     op->end_for = op_named(opmap, "END_FOR");
     op->pop_top = op_named(opmap, "POP_TOP");
     PyErr_Clear();
+    deopt_init(op, opcode, opmap);
     *opname_list_out = opname;
     opname = NULL;
     ret = 0;
@@ -163,21 +245,76 @@ file_is_recorded(const rec_state *st, const char *filename)
 static void
 code_free(rec_code *c)
 {
-    if (c == NULL) {
-        return;
+    PyMem_RawFree(c); /* its arrays are in the same allocation */
+}
+
+/* The arena keeps at most this much between two code objects. */
+#define ARENA_MAX_KEEP ((size_t)8 << 20)
+
+void *
+rec_arena_alloc(rec_arena *ar, size_t n)
+{
+    n = (n + 15) & ~(size_t)15;
+    if (n <= ar->cap - ar->used) {
+        void *p = ar->buf + ar->used;
+        ar->used += n;
+        return p;
     }
-    PyMem_RawFree(c->unit_ctr);
-    PyMem_RawFree(c->unit_instr);
-    PyMem_RawFree(c->instr_unit);
-    PyMem_RawFree(c->instr_op);
-    PyMem_RawFree(c->instr_block);
-    PyMem_RawFree(c->instr_site);
-    PyMem_RawFree(c->block_first);
-    PyMem_RawFree(c->block_counted);
-    PyMem_RawFree(c->instr_blk);
-    PyMem_RawFree(c->steps);
-    PyMem_RawFree(c->terms);
-    PyMem_RawFree(c);
+    char *b = PyMem_RawMalloc(16 + n); /* 16: the list link, and alignment */
+    if (b == NULL) {
+        return NULL;
+    }
+    *(void **)b = ar->spill;
+    ar->spill = b;
+    ar->spilled += n;
+    return b + 16;
+}
+
+void *
+rec_arena_calloc(rec_arena *ar, size_t n)
+{
+    void *p = rec_arena_alloc(ar, n);
+    if (p != NULL) {
+        memset(p, 0, n);
+    }
+    return p;
+}
+
+void
+rec_arena_reset(rec_arena *ar)
+{
+    size_t need = ar->used + ar->spilled;
+    while (ar->spill) {
+        void *next = *(void **)ar->spill;
+        PyMem_RawFree(ar->spill);
+        ar->spill = next;
+    }
+    if (ar->spilled > 0 && need <= ARENA_MAX_KEEP) { /* next time in one piece */
+        size_t cap = ar->cap ? ar->cap : 16384;
+        while (cap < need) {
+            cap *= 2;
+        }
+        char *b = PyMem_RawMalloc(cap);
+        if (b != NULL) {
+            PyMem_RawFree(ar->buf);
+            ar->buf = b;
+            ar->cap = cap;
+        }
+    }
+    ar->used = 0;
+    ar->spilled = 0;
+}
+
+void
+rec_arena_free(rec_arena *ar)
+{
+    while (ar->spill) {
+        void *next = *(void **)ar->spill;
+        PyMem_RawFree(ar->spill);
+        ar->spill = next;
+    }
+    PyMem_RawFree(ar->buf);
+    memset(ar, 0, sizeof(*ar));
 }
 
 /* Varint of the exception table (Objects/exception_handling_notes.txt): 6 bits
@@ -199,14 +336,6 @@ read_varint(const unsigned char *p, Py_ssize_t n, Py_ssize_t *pos, uint32_t *out
     }
     *out = v;
     return 0;
-}
-
-static void
-mark_unit_leader(uint8_t *leader, const rec_code *c, int64_t unit)
-{
-    if (unit >= 0 && unit < (int64_t)c->n_units) {
-        leader[c->unit_instr[unit]] = 1;
-    }
 }
 
 /* The positions of each code unit, from co_positions(). */
@@ -387,86 +516,178 @@ take_slot(rec_state *st)
     return st->n_slots++;
 }
 
-/* Decodes code and fills c; declares its sites to the writer. */
+/* Decodes n_units code units at b into c's instruction tables; opcodes go
+ * through op->deopt if adaptive (co_code_adaptive).  Returns the index of the
+ * first RESUME (n_instr if none), or -1 at an opcode only CPython can map. */
+static int64_t
+decode(const rec_opinfo *op, const uint8_t *b, uint32_t n_units, int adaptive, rec_code *c,
+       uint8_t *ops, uint32_t *args)
+{
+    uint32_t n = 0, ext = 0, first = UINT32_MAX;
+    for (uint32_t u = 0; u < n_units; n++) {
+        uint8_t o = b[2 * u];
+        if (adaptive) {
+            if (!op->deopt_ok[o]) {
+                return -1;
+            }
+            o = op->deopt[o];
+        }
+        uint32_t arg = b[2 * u + 1] | ext;
+        ext = (o == op->extended_arg) ? (arg << 8) : 0;
+        if (o == op->resume && first == UINT32_MAX) {
+            first = n;
+        }
+        c->instr_unit[n] = u;
+        ops[n] = o;
+        args[n] = arg;
+        uint32_t end = n_units - u > op->caches[o] ? u + 1 + op->caches[o] : n_units;
+        for (; u < end; u++) { /* caches belong to the instruction before them */
+            c->unit_instr[u] = n;
+        }
+    }
+    c->n_instr = n;
+    c->instr_unit[n] = n_units;
+    return first == UINT32_MAX ? n : first;
+}
+
+/* The final rec_code: c and its arrays copied into one allocation. */
+static rec_code *
+pack(const rec_code *c)
+{
+    size_t n = c->n_instr + 1, nu = c->n_units + 1, nb = c->n_blocks + 1, size = sizeof(*c);
+    if (c->counted) {
+        size += nu * 8 + n * 9;
+        if (c->derive) {
+            size += n * 8 + nb * 5 + (c->n_steps + 1) * sizeof(rec_step) + c->n_terms * 4;
+        }
+    }
+    rec_code *p = PyMem_RawMalloc(size + 16);
+    if (p == NULL) {
+        return NULL;
+    }
+    *p = *c;
+    if (!c->counted) {
+        p->unit_ctr = NULL;
+        p->unit_instr = p->instr_unit = p->instr_block = p->block_first = NULL;
+        p->instr_site = p->instr_blk = p->terms = NULL;
+        p->instr_op = p->block_counted = NULL;
+        p->steps = NULL;
+        return p;
+    }
+    char *q = (char *)(p + 1);
+#define CARVE(field, count)                                                                        \
+    do {                                                                                           \
+        size_t bytes_ = (count) * sizeof(*c->field);                                               \
+        p->field = (void *)q;                                                                      \
+        if (bytes_ > 0) {                                                                          \
+            memcpy(q, c->field, bytes_);                                                           \
+        }                                                                                          \
+        q += bytes_;                                                                               \
+    } while (0)
+    /* 4-byte elements first, bytes last: every array stays aligned */
+    CARVE(unit_ctr, nu);
+    CARVE(unit_instr, nu);
+    CARVE(instr_unit, n);
+    CARVE(instr_site, n);
+    if (c->derive) {
+        CARVE(instr_block, n);
+        CARVE(instr_blk, n);
+        CARVE(block_first, nb);
+        CARVE(steps, (size_t)c->n_steps);
+        CARVE(terms, (size_t)c->n_terms);
+        CARVE(block_counted, nb);
+    } else {
+        p->instr_block = p->block_first = NULL;
+        p->instr_blk = p->terms = NULL;
+        p->steps = NULL;
+        p->block_counted = NULL;
+    }
+    CARVE(instr_op, n);
+#undef CARVE
+    return p;
+}
+
+/* Decodes code into c (arrays in st->arena) and declares its sites to the
+ * writer. */
 static int
 analyse(rec_state *st, PyObject *code, rec_code *c)
 {
     const rec_opinfo *op = &st->op;
+    rec_arena *ar = &st->arena;
     PyCodeObject *co = (PyCodeObject *)code;
+    PyObject *bytes = NULL;
     int ret = -1;
-    uint8_t *ops = NULL, *leader = NULL, *fires = NULL, *external = NULL;
-    uint32_t *site_instr = NULL;
-    hops_site *sites = NULL;
-    PyObject *bytes = PyCode_GetCode(co);
-    if (bytes == NULL) {
-        return -1;
-    }
-    const unsigned char *b = (const unsigned char *)PyBytes_AS_STRING(bytes);
-    uint32_t n_units = (uint32_t)(PyBytes_GET_SIZE(bytes) / 2);
+    uint32_t n_units = (uint32_t)Py_SIZE(co);
+    size_t n1 = (size_t)n_units + 1;
     c->n_units = n_units;
-    c->unit_ctr = PyMem_RawMalloc((n_units + 1) * sizeof(int32_t));
-    c->unit_instr = PyMem_RawMalloc((n_units + 1) * sizeof(uint32_t));
-    c->instr_unit = PyMem_RawMalloc((n_units + 1) * sizeof(uint32_t));
-    c->instr_block = PyMem_RawMalloc((n_units + 1) * sizeof(uint32_t));
-    c->instr_site = PyMem_RawMalloc((n_units + 1) * sizeof(int32_t));
-    ops = c->instr_op = PyMem_RawMalloc(n_units + 1);
-    uint32_t *args = PyMem_RawMalloc((n_units + 1) * sizeof(uint32_t));
-    leader = PyMem_RawCalloc(n_units + 1, 1);
-    fires = PyMem_RawCalloc(n_units + 1, 1);
-    site_instr = PyMem_RawMalloc((n_units + 1) * sizeof(uint32_t));
-    if (!c->unit_ctr || !c->unit_instr || !c->instr_unit || !c->instr_block || !c->instr_site ||
-        !ops || !args || !leader || !fires || !site_instr) {
+    c->unit_ctr = rec_arena_alloc(ar, n1 * sizeof(int32_t));
+    c->unit_instr = rec_arena_alloc(ar, n1 * sizeof(uint32_t));
+    c->instr_unit = rec_arena_alloc(ar, n1 * sizeof(uint32_t));
+    c->instr_site = rec_arena_alloc(ar, n1 * sizeof(int32_t));
+    uint8_t *ops = c->instr_op = rec_arena_alloc(ar, n1);
+    uint32_t *args = rec_arena_alloc(ar, n1 * sizeof(uint32_t));
+    uint8_t *fires = rec_arena_alloc(ar, n1);
+    uint32_t *site_instr = rec_arena_alloc(ar, n1 * sizeof(uint32_t));
+    if (!c->unit_ctr || !c->unit_instr || !c->instr_unit || !c->instr_site || !ops || !args ||
+        !fires || !site_instr) {
         PyErr_NoMemory();
         goto done;
     }
+    memset(c->unit_ctr, 0xff, n1 * sizeof(int32_t)); /* -1: no counter */
 
-    /* Decode instructions; caches belong to the instruction before them. */
-    uint32_t n = 0, ext = 0;
-    for (uint32_t u = 0; u < n_units;) {
-        uint8_t o = b[2 * u];
-        uint32_t arg = b[2 * u + 1] | ext;
-        ext = (o == op->extended_arg) ? (arg << 8) : 0;
-        uint32_t size = 1 + op->caches[o];
-        c->instr_unit[n] = u;
-        ops[n] = o;
-        args[n] = arg;
-        for (uint32_t k = 0; k < size && u + k < n_units; k++) {
-            c->unit_instr[u + k] = n;
-            c->unit_ctr[u + k] = -1;
+    /* The instructions, read in place unless CPython's own instrumentation
+     * hides some (another tool's LINE or INSTRUCTION events). */
+    int64_t first =
+        st->check ? -1
+                  : decode(op, (const uint8_t *)co->co_code_adaptive, n_units, 1, c, ops, args);
+    if (first < 0) {
+        bytes = PyCode_GetCode(co);
+        if (bytes == NULL) {
+            goto done;
         }
-        u += size;
-        n++;
+        if ((uint32_t)(PyBytes_GET_SIZE(bytes) / 2) != n_units) {
+            PyErr_SetString(PyExc_SystemError, "heavyops: co_code size");
+            goto done;
+        }
+        first = decode(op, (const uint8_t *)PyBytes_AS_STRING(bytes), n_units, 0, c, ops, args);
+        if (st->check) { /* self-check: the in-place decoder against CPython's */
+            rec_code fast = *c;
+            uint8_t *fops = rec_arena_alloc(ar, n1);
+            uint32_t *fargs = rec_arena_alloc(ar, n1 * sizeof(uint32_t));
+            fast.instr_unit = rec_arena_alloc(ar, n1 * sizeof(uint32_t));
+            fast.unit_instr = rec_arena_alloc(ar, n1 * sizeof(uint32_t));
+            if (fops && fargs && fast.instr_unit && fast.unit_instr &&
+                decode(op, (const uint8_t *)co->co_code_adaptive, n_units, 1, &fast, fops, fargs) >=
+                    0) {
+                int same = fast.n_instr == c->n_instr && memcmp(fops, ops, c->n_instr) == 0 &&
+                           memcmp(fargs, args, c->n_instr * sizeof(uint32_t)) == 0 &&
+                           memcmp(fast.instr_unit, c->instr_unit, c->n_instr * 4) == 0;
+                if (!same) {
+                    st->check_failures++;
+                    fprintf(stderr, "heavyops: check: %s: co_code_adaptive decodes differently\n",
+                            PyUnicode_AsUTF8(co->co_qualname));
+                }
+            }
+        }
     }
-    c->n_instr = n;
-    c->instr_unit[n] = n_units;
+    const uint32_t n = c->n_instr;
 
     /* Which instructions report events: none before the first RESUME (the
      * prologue: MAKE_CELL, COPY_FREE_VARS, RETURN_GENERATOR...), and none at
-     * all in code without a RESUME. */
-    uint32_t first = n;
-    for (uint32_t k = 0; k < n; k++) {
-        if (ops[k] == op->resume) {
-            first = k;
-            break;
-        }
-    }
-    for (uint32_t k = first; k < n; k++) {
+     * all in code without a RESUME.  Sites: the instructions whose counts the
+     * file will hold. */
+    int tracing311 = !REC_HAVE_MONITORING;
+    uint32_t ns = 0;
+    memset(fires, 0, (size_t)first);
+    for (uint32_t k = (uint32_t)first; k < n; k++) {
         fires[k] = !op->no_event[ops[k]];
     }
-
-    int tracing311 = !REC_HAVE_MONITORING;
-    /* Sites: the instructions whose counts the file will hold. */
-    uint32_t ns = 0;
     for (uint32_t k = 0; k < n; k++) {
         c->instr_site[k] = -1;
-        if (!fires[k]) {
-            continue;
+        if (!fires[k] || (tracing311 && ops[k] == op->extended_arg)) {
+            continue; /* 3.11: an EXTENDED_ARG's event stands for the instruction it prefixes */
         }
-        uint32_t real = k;
-        if (tracing311 && ops[k] == op->extended_arg) {
-            continue; /* 3.11: its event stands for the instruction it prefixes */
-        }
-        if (st->mode == REC_MODE_SELECTED && !op->tracked[ops[real]]) {
+        if (st->mode == REC_MODE_SELECTED && !op->tracked[ops[k]]) {
             continue;
         }
         c->instr_site[k] = (int32_t)ns;
@@ -474,6 +695,11 @@ analyse(rec_state *st, PyObject *code, rec_code *c)
     }
     c->n_sites = ns;
     c->derive = 0;
+    c->counted = ns > 0;
+    if (!c->counted) {
+        ret = 0;
+        goto done;
+    }
 
     /* Counter placement. */
     if (tracing311) {
@@ -490,43 +716,42 @@ analyse(rec_state *st, PyObject *code, rec_code *c)
             }
         }
     } else if (st->mode == REC_MODE_SELECTED) {
-        for (uint32_t k = 0; k < n; k++) {
-            if (c->instr_site[k] >= 0) {
-                c->unit_ctr[c->instr_unit[k]] = (int32_t)k;
-            }
+        for (uint32_t i = 0; i < ns; i++) {
+            c->unit_ctr[c->instr_unit[site_instr[i]]] = (int32_t)site_instr[i];
         }
     } else {
         c->derive = 1;
+        uint8_t *leader = rec_arena_calloc(ar, n1);
+        uint8_t *external = rec_arena_calloc(ar, n1);
+        c->instr_block = rec_arena_alloc(ar, n1 * sizeof(uint32_t));
+        c->instr_blk = rec_arena_alloc(ar, n1 * sizeof(int32_t));
+        c->block_first = rec_arena_alloc(ar, n1 * sizeof(uint32_t));
+        c->block_counted = rec_arena_alloc(ar, n1);
+        if (!leader || !external || !c->instr_block || !c->instr_blk || !c->block_first ||
+            !c->block_counted) {
+            PyErr_NoMemory();
+            goto done;
+        }
         for (uint32_t k = 0; k < n; k++) {
             uint8_t o = ops[k];
             if (op->jrel[o]) {
                 int64_t after = (int64_t)c->instr_unit[k] + 1 + op->caches[o];
                 int64_t target =
                     op->backward[o] ? after - (int64_t)args[k] : after + (int64_t)args[k];
-                mark_unit_leader(leader, c, target);
                 /* FOR_ITER's exit skips END_FOR (3.12) or END_FOR + POP_TOP
                  * (3.13): extra leaders are harmless, missing ones are not. */
                 if (target >= 0 && target < (int64_t)n_units) {
                     uint32_t ti = c->unit_instr[target];
-                    if (ti + 1 <= n) {
-                        leader[ti + 1] = 1;
-                    }
-                    if (ti + 2 <= n) {
-                        leader[ti + 2] = 1;
-                    }
+                    leader[ti] = 1;
+                    leader[ti + 1 <= n ? ti + 1 : n] = 1;
+                    leader[ti + 2 <= n ? ti + 2 : n] = 1;
                 }
-            }
-            if (op->jrel[o] || op->ends_block[o] || op->yields[o] || !fires[k] ||
-                o == op->end_for) {
+                leader[k + 1] = 1;
+            } else if (op->ends_block[o] || op->yields[o] || !fires[k] || o == op->end_for) {
                 leader[k + 1] = 1;
             }
         }
         /* Exception handlers: leaders, and entered from outside the flow. */
-        external = PyMem_RawCalloc(n + 1, 1);
-        if (external == NULL) {
-            PyErr_NoMemory();
-            goto done;
-        }
         PyObject *et = co->co_exceptiontable;
         if (et && PyBytes_Check(et)) {
             const unsigned char *p = (const unsigned char *)PyBytes_AS_STRING(et);
@@ -537,8 +762,8 @@ analyse(rec_state *st, PyObject *code, rec_code *c)
                     read_varint(p, len, &pos, &target) || read_varint(p, len, &pos, &dl)) {
                     break;
                 }
-                mark_unit_leader(leader, c, target);
                 if (target < n_units) {
+                    leader[c->unit_instr[target]] = 1;
                     external[c->unit_instr[target]] = 1;
                 }
             }
@@ -554,13 +779,6 @@ analyse(rec_state *st, PyObject *code, rec_code *c)
                 external[r] = 1;
                 leader[r] = 1;
             }
-        }
-        c->instr_blk = PyMem_RawMalloc((n + 1) * sizeof(int32_t));
-        c->block_first = PyMem_RawMalloc((n + 1) * sizeof(uint32_t));
-        c->block_counted = PyMem_RawMalloc(n + 1);
-        if (!c->instr_blk || !c->block_first || !c->block_counted) {
-            PyErr_NoMemory();
-            goto done;
         }
         uint32_t cur = UINT32_MAX;
         c->n_blocks = 0;
@@ -578,7 +796,7 @@ analyse(rec_state *st, PyObject *code, rec_code *c)
             c->instr_block[k] = cur;
             c->instr_blk[k] = (int32_t)c->n_blocks - 1;
         }
-        if (rec_flow_plan(c, op, ops, args, fires, external) < 0) {
+        if (rec_flow_plan(c, ar, op, ops, args, fires, external) < 0) {
             goto done;
         }
         for (uint32_t bk = 0; bk < c->n_blocks; bk++) {
@@ -587,74 +805,62 @@ analyse(rec_state *st, PyObject *code, rec_code *c)
             }
         }
     }
-    c->counted = ns > 0;
 
-    if (c->counted) {
-        sites = PyMem_RawMalloc(ns * sizeof(hops_site) + 1);
-        if (sites == NULL) {
-            PyErr_NoMemory();
+    hops_site *sites = rec_arena_alloc(ar, ns * sizeof(hops_site));
+    if (sites == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    /* on 3.11 a site is the instruction an EXTENDED_ARG chain prefixes: its own name */
+    for (uint32_t i = 0; i < ns; i++) {
+        sites[i].offset = c->instr_unit[site_instr[i]] * 2;
+        sites[i].opname = op->name[ops[site_instr[i]]];
+    }
+    if (st->check || linetable_positions(code, c, sites, site_instr) < 0) {
+        hops_site *fast = NULL;
+        if (st->check) { /* self-check: the decoder against co_positions() */
+            fast = rec_arena_alloc(ar, ns * sizeof(hops_site));
+            if (fast && linetable_positions(code, c, fast, site_instr) < 0) {
+                fast = NULL;
+            }
+        }
+        if (site_positions(code, c, sites, site_instr) < 0) {
             goto done;
         }
-        /* on 3.11 a site is the instruction an EXTENDED_ARG chain prefixes: its own name */
-        for (uint32_t i = 0; i < ns; i++) {
-            sites[i].offset = c->instr_unit[site_instr[i]] * 2;
-            sites[i].opname = op->name[ops[site_instr[i]]];
-        }
-        if (st->check || linetable_positions(code, c, sites, site_instr) < 0) {
-            hops_site *fast = NULL;
-            if (st->check) { /* self-check: the decoder against co_positions() */
-                fast = PyMem_RawMalloc(ns * sizeof(hops_site) + 1);
-                if (fast && linetable_positions(code, c, fast, site_instr) < 0) {
-                    PyMem_RawFree(fast);
-                    fast = NULL;
-                }
+        for (uint32_t i = 0; fast && i < ns; i++) {
+            if (fast[i].line != sites[i].line || fast[i].col != sites[i].col) {
+                st->check_failures++;
+                fprintf(stderr,
+                        "heavyops: check: %s offset %u: linetable %d:%d, co_positions %d:%d\n",
+                        PyUnicode_AsUTF8(co->co_qualname), sites[i].offset, fast[i].line,
+                        fast[i].col, sites[i].line, sites[i].col);
             }
-            if (site_positions(code, c, sites, site_instr) < 0) {
-                PyMem_RawFree(fast);
-                goto done;
-            }
-            for (uint32_t i = 0; fast && i < ns; i++) {
-                if (fast[i].line != sites[i].line || fast[i].col != sites[i].col) {
-                    st->check_failures++;
-                    fprintf(stderr,
-                            "heavyops: check: %s offset %u: linetable %d:%d, co_positions %d:%d\n",
-                            PyUnicode_AsUTF8(co->co_qualname), sites[i].offset, fast[i].line,
-                            fast[i].col, sites[i].line, sites[i].col);
-                }
-            }
-            PyMem_RawFree(fast);
         }
-        const char *fn = PyUnicode_AsUTF8(co->co_filename);
-        const char *qn = PyUnicode_AsUTF8(co->co_qualname);
-        if (fn == NULL || qn == NULL) {
-            goto done;
+    }
+    const char *fn = PyUnicode_AsUTF8(co->co_filename);
+    const char *qn = PyUnicode_AsUTF8(co->co_qualname);
+    if (fn == NULL || qn == NULL) {
+        goto done;
+    }
+    hops_code hc = {
+        .first_site = hops_writer_next_site(st->writer),
+        .n_sites = ns,
+        .firstlineno = co->co_firstlineno,
+        .filename = fn,
+        .qualname = qn,
+        .sites = sites,
+    };
+    c->first_site = hc.first_site;
+    int err = hops_writer_add_code(st->writer, &hc);
+    if (err < 0) {
+        if (st->write_err == 0) {
+            st->write_err = err;
         }
-        hops_code hc = {
-            .first_site = hops_writer_next_site(st->writer),
-            .n_sites = ns,
-            .firstlineno = co->co_firstlineno,
-            .filename = fn,
-            .qualname = qn,
-            .sites = sites,
-        };
-        c->first_site = hc.first_site;
-        int err = hops_writer_add_code(st->writer, &hc);
-        if (err < 0) {
-            if (st->write_err == 0) {
-                st->write_err = err;
-            }
-            c->counted = 0;
-        }
+        c->counted = 0;
     }
     ret = 0;
 done:
-    PyMem_RawFree(args);
-    PyMem_RawFree(leader);
-    PyMem_RawFree(fires);
-    PyMem_RawFree(external);
-    PyMem_RawFree(site_instr);
-    PyMem_RawFree(sites);
-    Py_DECREF(bytes);
+    Py_XDECREF(bytes);
     return ret;
 }
 
@@ -681,24 +887,25 @@ rec_code_get(rec_state *st, PyObject *code)
         PyErr_NoMemory();
         return NULL;
     }
-    c = PyMem_RawCalloc(1, sizeof(*c));
-    if (c == NULL) {
-        PyErr_NoMemory();
-        return NULL;
-    }
-    c->st = st;
-    c->code = code;
-    c->slot = UINT32_MAX;
+    rec_code tmp;
+    memset(&tmp, 0, sizeof(tmp));
+    tmp.st = st;
+    tmp.code = code;
+    tmp.slot = UINT32_MAX;
     const char *fn = PyUnicode_AsUTF8(((PyCodeObject *)code)->co_filename);
     if (fn == NULL) {
         PyErr_Clear();
         fn = "";
     }
-    if (file_is_recorded(st, fn)) {
-        if (analyse(st, code, c) < 0) {
-            code_free(c);
-            return NULL;
-        }
+    if (file_is_recorded(st, fn) && analyse(st, code, &tmp) < 0) {
+        rec_arena_reset(&st->arena);
+        return NULL;
+    }
+    c = pack(&tmp);
+    rec_arena_reset(&st->arena);
+    if (c == NULL) {
+        PyErr_NoMemory();
+        return NULL;
     }
     if (c->counted) {
         c->slot = take_slot(st);
@@ -773,6 +980,7 @@ rec_code_release_all(rec_state *st)
         st->dead_codes = c->next_dead;
         code_free(c);
     }
+    rec_arena_free(&st->arena);
 }
 
 void

@@ -28,14 +28,16 @@ typedef struct flow_eq {
     int used;
 } flow_eq;
 
+/* Edges (capacity cap_e: at most 4 per block, a jump, FOR_ITER's two exits and
+ * a fall-through) and equations over block and edge variables. */
 typedef struct flow {
     uint32_t nb, ne;
-    uint32_t *esrc, *edst; /* edges */
+    uint32_t *esrc, *edst;
     uint32_t cap_e;
     flow_eq *eqs;
     uint32_t n_eqs;
     int32_t *terms; /* var * 2 + (coef < 0) */
-    uint32_t n_terms, cap_terms;
+    uint32_t n_terms;
 } flow;
 
 static int
@@ -48,38 +50,11 @@ add_edge(flow *f, uint32_t src, uint32_t dst)
         }
     }
     if (f->ne == f->cap_e) {
-        uint32_t cap = f->cap_e ? f->cap_e * 2 : 64;
-        uint32_t *s = PyMem_RawRealloc(f->esrc, cap * sizeof(*s));
-        if (s == NULL) {
-            return -1;
-        }
-        f->esrc = s;
-        uint32_t *d = PyMem_RawRealloc(f->edst, cap * sizeof(*d));
-        if (d == NULL) {
-            return -1;
-        }
-        f->edst = d;
-        f->cap_e = cap;
+        return -1; /* cannot happen; the caller falls back to counting every block */
     }
     f->esrc[f->ne] = src;
     f->edst[f->ne] = dst;
     f->ne++;
-    return 0;
-}
-
-static int
-push_term(flow *f, uint32_t var, int neg)
-{
-    if (f->n_terms == f->cap_terms) {
-        uint32_t cap = f->cap_terms ? f->cap_terms * 2 : 256;
-        int32_t *t = PyMem_RawRealloc(f->terms, cap * sizeof(*t));
-        if (t == NULL) {
-            return -1;
-        }
-        f->terms = t;
-        f->cap_terms = cap;
-    }
-    f->terms[f->n_terms++] = (int32_t)(var * 2 + (neg ? 1 : 0));
     return 0;
 }
 
@@ -113,30 +88,29 @@ jump_target_instr(const rec_code *c, const rec_opinfo *op, const uint8_t *ops, c
     return c->unit_instr[unit];
 }
 
-/* Fills c->block_counted, steps and terms.  On any inconsistency every block
- * gets a counter, which is always right. */
+/* On any inconsistency every block gets a counter, which is always right. */
 int
-rec_flow_plan(rec_code *c, const rec_opinfo *op, const uint8_t *ops, const uint32_t *args,
-              const uint8_t *fires, const uint8_t *external)
+rec_flow_plan(rec_code *c, rec_arena *ar, const rec_opinfo *op, const uint8_t *ops,
+              const uint32_t *args, const uint8_t *fires, const uint8_t *external)
 {
     const uint32_t n = c->n_instr, nb = c->n_blocks;
     flow f = {0};
     f.nb = nb;
-    int ret = -1, fallback = 0;
-    uint8_t *out_ok = PyMem_RawCalloc(nb + 1, 1), *ext = PyMem_RawCalloc(nb + 1, 1);
-    int32_t *depth = PyMem_RawCalloc(nb + 2, sizeof(int32_t));
-    uint32_t *order = NULL, *var_first = NULL, *var_eqs = NULL, *queue = NULL;
-    uint32_t *in_first = NULL, *in_edges = NULL, *out_first = NULL;
-    uint8_t *known = NULL;
-    if (!out_ok || !ext || !depth) {
-        goto done;
+    f.cap_e = 4 * nb;
+    uint8_t *out_ok = rec_arena_alloc(ar, nb + 1), *ext = rec_arena_alloc(ar, nb + 1);
+    int32_t *depth = rec_arena_calloc(ar, (nb + 2) * sizeof(int32_t));
+    f.esrc = rec_arena_alloc(ar, (f.cap_e + 1) * sizeof(uint32_t));
+    f.edst = rec_arena_alloc(ar, (f.cap_e + 1) * sizeof(uint32_t));
+    if (!out_ok || !ext || !depth || !f.esrc || !f.edst) {
+        goto nomem;
     }
 
     /* Edges, from each block's last instruction. */
-    for (uint32_t b = 0; b < nb && !fallback; b++) {
-        uint32_t first = c->block_first[b], last = first;
-        while (last + 1 < n && fires[last + 1] && c->instr_block[last + 1] == first) {
-            last++;
+    for (uint32_t b = 0; b < nb; b++) {
+        uint32_t first = c->block_first[b];
+        uint32_t last = b + 1 < nb ? c->block_first[b + 1] - 1 : n - 1;
+        while (!fires[last] || c->instr_block[last] != first) { /* blocks end at a silent one */
+            last--;
         }
         uint8_t o = ops[last];
         int falls = 1, ok = 1;
@@ -156,16 +130,19 @@ rec_flow_plan(rec_code *c, const rec_opinfo *op, const uint8_t *ops, const uint3
             int64_t t = jump_target_instr(c, op, ops, args, last);
             int32_t tb = target_block(c, fires, n, t);
             if (tb < 0 || add_edge(&f, b, (uint32_t)tb) < 0) {
-                fallback = 1;
-                break;
+                goto plan_all;
             }
             if (o == op->for_iter) { /* exit skips END_FOR (3.12) or END_FOR, POP_TOP (3.13) */
                 for (int extra = 1; extra <= 2; extra++) {
                     int32_t xb = target_block(c, fires, n, t + extra);
                     if (xb >= 0 && add_edge(&f, b, (uint32_t)xb) < 0) {
-                        fallback = 1;
+                        goto plan_all;
                     }
                 }
+            }
+            if (op->backward[o] && (uint32_t)tb <= b) { /* loop body [tb, b]: deeper */
+                depth[tb]++;                            /* difference array, summed below */
+                depth[b + 1]--;
             }
         }
         if (falls) {
@@ -173,21 +150,11 @@ rec_flow_plan(rec_code *c, const rec_opinfo *op, const uint8_t *ops, const uint3
             if (nbk < 0) {
                 ok = 0; /* falls off the end: cannot happen in compiled code */
             } else if (add_edge(&f, b, (uint32_t)nbk) < 0) {
-                fallback = 1;
+                goto plan_all;
             }
         }
         out_ok[b] = (uint8_t)ok;
         ext[b] = external[first];
-        if (op->jrel[o] && op->backward[o]) { /* loop body [target block, b]: deeper */
-            int32_t tb = target_block(c, fires, n, jump_target_instr(c, op, ops, args, last));
-            if (tb >= 0 && (uint32_t)tb <= b) {
-                depth[tb]++; /* difference array, summed below */
-                depth[b + 1]--;
-            }
-        }
-    }
-    if (fallback) {
-        goto plan_all;
     }
     for (uint32_t b = 1; b < nb; b++) {
         depth[b] += depth[b - 1];
@@ -195,16 +162,15 @@ rec_flow_plan(rec_code *c, const rec_opinfo *op, const uint8_t *ops, const uint3
 
     /* Equations: in(b): N[b] - sum E[in] = 0;  out(b): N[b] - sum E[out] = R(b). */
     uint32_t nvars = nb + f.ne;
-    f.eqs = PyMem_RawMalloc((2 * nb + 1) * sizeof(flow_eq));
-    if (f.eqs == NULL) {
-        goto done;
-    }
+    f.eqs = rec_arena_alloc(ar, (2 * (size_t)nb + 1) * sizeof(flow_eq));
+    f.terms = rec_arena_alloc(ar, (2 * (size_t)nb + 2 * (size_t)f.ne + 1) * sizeof(int32_t));
     /* incoming edges of each block (outgoing ones are contiguous already) */
-    in_first = PyMem_RawCalloc(nb + 2, sizeof(uint32_t));
-    in_edges = PyMem_RawMalloc((f.ne + 1) * sizeof(uint32_t));
-    out_first = PyMem_RawCalloc(nb + 2, sizeof(uint32_t));
-    if (!in_first || !in_edges || !out_first) {
-        goto done;
+    uint32_t *in_first = rec_arena_calloc(ar, (nb + 2) * sizeof(uint32_t));
+    uint32_t *in_edges = rec_arena_alloc(ar, (f.ne + 1) * sizeof(uint32_t));
+    uint32_t *out_first = rec_arena_calloc(ar, (nb + 2) * sizeof(uint32_t));
+    uint32_t *fill = rec_arena_alloc(ar, ((nvars > nb ? nvars : nb) + 1) * sizeof(uint32_t));
+    if (!f.eqs || !f.terms || !in_first || !in_edges || !out_first || !fill) {
+        goto nomem;
     }
     for (uint32_t e = 0; e < f.ne; e++) {
         in_first[f.edst[e] + 1]++;
@@ -214,16 +180,9 @@ rec_flow_plan(rec_code *c, const rec_opinfo *op, const uint8_t *ops, const uint3
         in_first[b + 1] += in_first[b];
         out_first[b + 1] += out_first[b];
     }
-    {
-        uint32_t *fill = PyMem_RawMalloc((nb + 1) * sizeof(uint32_t));
-        if (fill == NULL) {
-            goto done;
-        }
-        memcpy(fill, in_first, (nb + 1) * sizeof(uint32_t));
-        for (uint32_t e = 0; e < f.ne; e++) {
-            in_edges[fill[f.edst[e]]++] = e;
-        }
-        PyMem_RawFree(fill);
+    memcpy(fill, in_first, (nb + 1) * sizeof(uint32_t));
+    for (uint32_t e = 0; e < f.ne; e++) {
+        in_edges[fill[f.edst[e]]++] = e;
     }
     for (uint32_t b = 0; b < nb; b++) {
         for (int side = 0; side < 2; side++) {
@@ -234,29 +193,25 @@ rec_flow_plan(rec_code *c, const rec_opinfo *op, const uint8_t *ops, const uint3
             q->first_term = f.n_terms;
             q->r_block = side ? (int32_t)b : -1;
             q->used = 0;
-            if (push_term(&f, b, 0) < 0) {
-                goto done;
-            }
+            f.terms[f.n_terms++] = (int32_t)(b * 2);
             uint32_t lo = side ? out_first[b] : in_first[b],
                      hi = side ? out_first[b + 1] : in_first[b + 1];
             for (uint32_t i = lo; i < hi; i++) { /* edges are sorted by source */
-                if (push_term(&f, nb + (side ? i : in_edges[i]), 1) < 0) {
-                    goto done;
-                }
+                f.terms[f.n_terms++] = (int32_t)((nb + (side ? i : in_edges[i])) * 2 + 1);
             }
             q->n_terms = f.n_terms - q->first_term;
             q->unknown = q->n_terms;
         }
     }
     /* var -> equations incidence */
-    var_first = PyMem_RawCalloc(nvars + 2, sizeof(uint32_t));
-    var_eqs = PyMem_RawMalloc((f.n_terms + 1) * sizeof(uint32_t));
-    known = PyMem_RawCalloc(nvars + 1, 1);
-    queue = PyMem_RawMalloc((f.n_eqs + 1) * sizeof(uint32_t));
-    order = PyMem_RawMalloc((nb + 1) * sizeof(uint32_t));
-    c->steps = PyMem_RawMalloc((f.n_eqs + 1) * sizeof(rec_step));
+    uint32_t *var_first = rec_arena_calloc(ar, (nvars + 2) * sizeof(uint32_t));
+    uint32_t *var_eqs = rec_arena_alloc(ar, (f.n_terms + 1) * sizeof(uint32_t));
+    uint8_t *known = rec_arena_calloc(ar, nvars + 1);
+    uint32_t *queue = rec_arena_alloc(ar, (f.n_eqs + 1) * sizeof(uint32_t));
+    uint32_t *order = rec_arena_alloc(ar, (nb + 1) * sizeof(uint32_t));
+    c->steps = rec_arena_alloc(ar, (f.n_eqs + 1) * sizeof(rec_step));
     if (!var_first || !var_eqs || !known || !queue || !order || !c->steps) {
-        goto done;
+        goto nomem;
     }
     for (uint32_t t = 0; t < f.n_terms; t++) {
         var_first[(f.terms[t] >> 1) + 1]++;
@@ -264,19 +219,12 @@ rec_flow_plan(rec_code *c, const rec_opinfo *op, const uint8_t *ops, const uint3
     for (uint32_t v = 0; v < nvars; v++) {
         var_first[v + 1] += var_first[v];
     }
-    {
-        uint32_t *fill = PyMem_RawMalloc((nvars + 1) * sizeof(uint32_t));
-        if (fill == NULL) {
-            goto done;
+    memcpy(fill, var_first, (nvars + 1) * sizeof(uint32_t));
+    for (uint32_t q = 0; q < f.n_eqs; q++) {
+        for (uint32_t t = 0; t < f.eqs[q].n_terms; t++) {
+            uint32_t v = (uint32_t)(f.terms[f.eqs[q].first_term + t] >> 1);
+            var_eqs[fill[v]++] = q;
         }
-        memcpy(fill, var_first, (nvars + 1) * sizeof(uint32_t));
-        for (uint32_t q = 0; q < f.n_eqs; q++) {
-            for (uint32_t t = 0; t < f.eqs[q].n_terms; t++) {
-                uint32_t v = (uint32_t)(f.terms[f.eqs[q].first_term + t] >> 1);
-                var_eqs[fill[v]++] = q;
-            }
-        }
-        PyMem_RawFree(fill);
     }
     /* coldest blocks first, then program order */
     { /* stable counting sort by loop depth */
@@ -285,9 +233,9 @@ rec_flow_plan(rec_code *c, const rec_opinfo *op, const uint8_t *ops, const uint3
             depth[b] = depth[b] < 0 ? 0 : depth[b];
             maxd = depth[b] > maxd ? depth[b] : maxd;
         }
-        uint32_t *start = PyMem_RawCalloc((size_t)maxd + 2, sizeof(uint32_t));
+        uint32_t *start = rec_arena_calloc(ar, ((size_t)maxd + 2) * sizeof(uint32_t));
         if (start == NULL) {
-            goto done;
+            goto nomem;
         }
         for (uint32_t b = 0; b < nb; b++) {
             start[depth[b] + 1]++;
@@ -298,7 +246,6 @@ rec_flow_plan(rec_code *c, const rec_opinfo *op, const uint8_t *ops, const uint3
         for (uint32_t b = 0; b < nb; b++) {
             order[start[depth[b]]++] = b;
         }
-        PyMem_RawFree(start);
     }
     memset(c->block_counted, 0, nb);
     c->n_steps = 0;
@@ -360,38 +307,22 @@ rec_flow_plan(rec_code *c, const rec_opinfo *op, const uint8_t *ops, const uint3
             }
         }
     }
-    /* Keep the terms; the steps point into them. */
-    c->terms = f.terms;
-    f.terms = NULL;
+    c->terms = f.terms; /* the steps point into them */
+    c->n_terms = f.n_terms;
     c->n_vals = nvars;
-    ret = 0;
-    goto done;
+    return 0;
 
 plan_all:
     memset(c->block_counted, 1, nb);
     c->n_steps = 0;
+    c->n_terms = 0;
+    c->steps = NULL;
+    c->terms = NULL;
     c->n_vals = nb;
-    ret = 0;
-done:
-    PyMem_RawFree(in_first);
-    PyMem_RawFree(in_edges);
-    PyMem_RawFree(out_first);
-    PyMem_RawFree(out_ok);
-    PyMem_RawFree(ext);
-    PyMem_RawFree(depth);
-    PyMem_RawFree(order);
-    PyMem_RawFree(var_first);
-    PyMem_RawFree(var_eqs);
-    PyMem_RawFree(known);
-    PyMem_RawFree(queue);
-    PyMem_RawFree(f.esrc);
-    PyMem_RawFree(f.edst);
-    PyMem_RawFree(f.eqs);
-    PyMem_RawFree(f.terms);
-    if (ret < 0) {
-        PyErr_NoMemory();
-    }
-    return ret;
+    return 0;
+nomem:
+    PyErr_NoMemory();
+    return -1;
 }
 
 /* Block counts of one window: measured ones from a, the rest derived.

@@ -29,6 +29,8 @@
 typedef struct inflight {
     int64_t *exits; /* Borrowed: the thread's exit counters of the code */
     uint32_t instr;
+    uint32_t slot;
+    rec_thread *t; /* Borrowed */
 } inflight;
 
 static rec_thread *
@@ -77,6 +79,8 @@ mark_inflight(rec_state *st, inflight **out, size_t *cap)
                     exits[k] += 1;
                     (*out)[n].exits = exits;
                     (*out)[n].instr = k;
+                    (*out)[n].slot = c->slot;
+                    (*out)[n].t = t;
                     n++;
                 }
             }
@@ -121,6 +125,29 @@ grow(int64_t **buf, size_t *cap, size_t need)
     return *buf;
 }
 
+static void
+check_failed(rec_state *st, const rec_code *c, uint32_t k, int64_t derived, int64_t counted)
+{
+    st->check_failures++;
+    const char *qn = c->code ? PyUnicode_AsUTF8(((PyCodeObject *)c->code)->co_qualname) : NULL;
+    fprintf(stderr, "heavyops: check: %s:%d offset %u: derived %lld, counted %lld\n",
+            qn ? qn : "<freed code>", c->code ? ((PyCodeObject *)c->code)->co_firstlineno : 0,
+            c->instr_unit[k] * 2, (long long)derived, (long long)counted);
+}
+
+/* Appends instruction k's count v to the scratch frame (reserved). */
+static inline void
+emit(rec_state *st, const rec_code *c, uint32_t k, int64_t v, size_t *n)
+{
+    if (v < 0) { /* impossible if the block model is right; never write it */
+        st->lost_events += (uint64_t)(-v);
+        return;
+    }
+    st->scratch[*n].site = c->first_site + (uint32_t)c->instr_site[k];
+    st->scratch[*n].count = (uint64_t)v;
+    (*n)++;
+}
+
 /* Appends code c's counts from a to the scratch frame and zeroes a. */
 static int
 collect(rec_state *st, const rec_code *c, int64_t *a, size_t *n)
@@ -129,49 +156,33 @@ collect(rec_state *st, const rec_code *c, int64_t *a, size_t *n)
         return -1;
     }
     const int64_t *exits = a + c->n_instr;
-    const int64_t *vals = NULL;
     if (c->derive) {
-        int64_t *v = grow(&st->vals, &st->vals_cap, (size_t)c->n_vals + 1);
+        int64_t *vals = grow(&st->vals, &st->vals_cap, (size_t)c->n_vals + 1);
         int64_t *r = grow(&st->rblk, &st->rblk_cap, (size_t)c->n_blocks + 1);
-        if (v == NULL || r == NULL) {
+        if (vals == NULL || r == NULL) {
             return -1;
         }
-        rec_flow_solve(c, a, v, r);
-        vals = v;
-    }
-    int64_t run = 0;
-    for (uint32_t k = 0; k < c->n_instr; k++) {
-        int64_t v;
-        if (c->derive) {
-            if (c->instr_blk[k] < 0) {
-                run = 0;
-            } else if (c->instr_block[k] == k) {
-                run = vals[c->instr_blk[k]];
+        rec_flow_solve(c, a, vals, r);
+        /* block by block: its count less the exits before each instruction */
+        for (uint32_t b = 0; b < c->n_blocks; b++) {
+            int64_t run = vals[b];
+            for (uint32_t k = c->block_first[b]; k < c->n_instr && c->instr_blk[k] == (int32_t)b;
+                 k++) {
+                int64_t v = run;
+                run -= exits[k];
+                if (st->check && v != a[2 * (size_t)c->n_instr + k]) {
+                    check_failed(st, c, k, v, a[2 * (size_t)c->n_instr + k]);
+                }
+                if (c->instr_site[k] >= 0 && v != 0) {
+                    emit(st, c, k, v, n);
+                }
             }
-            v = run;
-            run -= exits[k];
-            if (st->check && c->instr_blk[k] >= 0 && v != a[2 * (size_t)c->n_instr + k]) {
-                st->check_failures++;
-                const char *qn =
-                    c->code ? PyUnicode_AsUTF8(((PyCodeObject *)c->code)->co_qualname) : NULL;
-                fprintf(stderr, "heavyops: check: %s:%d offset %u: derived %lld, counted %lld\n",
-                        qn ? qn : "<freed code>",
-                        c->code ? ((PyCodeObject *)c->code)->co_firstlineno : 0,
-                        c->instr_unit[k] * 2, (long long)v,
-                        (long long)a[2 * (size_t)c->n_instr + k]);
-            }
-        } else {
-            v = a[k];
         }
-        int32_t s = c->instr_site[k];
-        if (s >= 0 && v != 0) {
-            if (v < 0) { /* impossible if the block model is right; never write it */
-                st->lost_events += (uint64_t)(-v);
-                continue;
+    } else {
+        for (uint32_t k = 0; k < c->n_instr; k++) {
+            if (c->instr_site[k] >= 0 && a[k] != 0) {
+                emit(st, c, k, a[k], n);
             }
-            st->scratch[*n].site = c->first_site + (uint32_t)s;
-            st->scratch[*n].count = (uint64_t)v;
-            (*n)++;
         }
     }
     memset(a, 0, REC_COUNTER_ROWS(st) * (size_t)c->n_instr * sizeof(int64_t));
@@ -229,17 +240,21 @@ rec_flush(rec_state *st)
     while (*link) {
         rec_thread *t = *link;
         size_t n = 0;
-        for (uint32_t slot = 0; slot < t->cap; slot++) {
+        uint32_t i = 0;
+        for (; i < t->n_dirty; i++) {
+            uint32_t slot = t->dirty_slots[i];
             int64_t *a = t->counters[slot];
             rec_code *c = slot < st->n_slots ? st->codes[slot] : NULL;
-            if (a == NULL || c == NULL) {
-                continue;
-            }
-            if (collect(st, c, a, &n) < 0) {
+            if (a != NULL && c != NULL && collect(st, c, a, &n) < 0) {
                 st->nomem = 1;
                 break;
             }
+            t->dirty[slot] = 0;
         }
+        if (i < t->n_dirty) { /* what could not be collected waits for the next flush */
+            memmove(t->dirty_slots, t->dirty_slots + i, (t->n_dirty - i) * sizeof(uint32_t));
+        }
+        t->n_dirty -= i;
         if (n > 0) {
             write_thread_name(st, t);
             note_error(st, hops_writer_add_frame(st->writer, t->tid, st->scratch, n));
@@ -254,6 +269,7 @@ rec_flush(rec_state *st)
     /* Carry the blocks in flight into the next window (see top of file). */
     for (Py_ssize_t i = 0; i < n_fl; i++) {
         fl[i].exits[fl[i].instr] -= 1;
+        rec_thread_mark_dirty(fl[i].t, fl[i].slot); /* to be collected once it moves on */
     }
     PyMem_RawFree(fl);
     /* Retired code objects: their counts are written, release their slots. */
@@ -288,6 +304,12 @@ before(const struct timespec *a, const struct timespec *b)
     return a->tv_sec < b->tv_sec || (a->tv_sec == b->tv_sec && a->tv_nsec < b->tv_nsec);
 }
 
+/* Builds for callgrind measurements raise it, so that the instructions counted
+ * do not depend on how slowly the program ran. */
+#ifndef REC_FLUSH_INTERVAL_MS
+#    define REC_FLUSH_INTERVAL_MS 1000
+#endif
+
 /* Flushes once a second, and soon (10 ms at most apart, so a thousand dying
  * threads cost a hundred flushes a second, not a thousand) after a thread
  * exits, so its last frame is written while the program runs on. */
@@ -302,7 +324,7 @@ flusher_main(void *arg)
     clock_gettime(CLOCK_REALTIME, &last);
     pthread_mutex_lock(&st->flush_lock);
     while (!st->flusher_stop) {
-        deadline_after(&deadline, &last, 1000);
+        deadline_after(&deadline, &last, REC_FLUSH_INTERVAL_MS);
         while (!st->flusher_stop && !st->flush_soon) {
             clock_gettime(CLOCK_REALTIME, &now);
             if (!before(&now, &deadline)) {

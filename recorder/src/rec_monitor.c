@@ -51,16 +51,26 @@ call_monitoring(const char *fn, const char *fmt, ...)
     return r;
 }
 
+/* sys.monitoring.set_local_events(our tool, code, events) */
 static int
-enable_code(rec_state *st, rec_code *c)
+set_local(rec_state *st, PyObject *code, long events)
 {
-    PyObject *r = PyObject_CallFunction(st->set_local_events, "iOl", st->tool_id, c->code,
-                                        st->ev_instruction);
+    PyObject *tool = PyLong_FromLong(st->tool_id), *ev = PyLong_FromLong(events);
+    PyObject *args[3] = {tool, code, ev};
+    PyObject *r = tool && ev ? PyObject_Vectorcall(st->set_local_events, args, 3, NULL) : NULL;
+    Py_XDECREF(tool);
+    Py_XDECREF(ev);
     if (r == NULL) {
         return -1;
     }
     Py_DECREF(r);
     return 0;
+}
+
+static int
+enable_code(rec_state *st, rec_code *c)
+{
+    return set_local(st, c->code, st->ev_instruction);
 }
 
 /* PY_START / PY_RESUME (code, offset). */
@@ -98,8 +108,8 @@ offset_of(PyObject *o)
     return PyLong_AsLong(o);
 }
 
-/* INSTRUCTION (code, offset), the slow way: first event of a code object in
- * this thread, the self-check, and offsets that are to be disabled. */
+/* INSTRUCTION (code, offset), the slow way: a code object that is not in
+ * this thread's cache, and the self-check. */
 #    if defined(__GNUC__)
 __attribute__((noinline)) /* keeps the hot path's prologue small */
 #    endif
@@ -114,11 +124,11 @@ instruction_slow(rec_state *st, PyObject *code, long off)
         Py_RETURN_NONE;
     }
     int32_t k = c->unit_ctr[off / 2];
-    if (k < 0 && !st->check) {
-        return Py_NewRef(st->disable); /* most slow-path calls: every offset fires once */
-    }
     rec_thread *t = rec_thread_current(st);
     if (t != NULL && t->paused) {
+        if (k < 0 && !st->check) {
+            return Py_NewRef(st->disable);
+        }
         Py_RETURN_NONE; /* keep the event: the pause ends */
     }
     int64_t *a = t ? rec_thread_counters(st, t, c) : NULL;
@@ -131,38 +141,45 @@ instruction_slow(rec_state *st, PyObject *code, long off)
         }
         Py_RETURN_NONE;
     }
-    if (k < 0) {
-        return Py_NewRef(st->disable);
-    }
     if (a == NULL) {
+        if (k < 0) {
+            return Py_NewRef(st->disable);
+        }
         st->lost_events++;
         st->nomem = 1;
         Py_RETURN_NONE;
     }
+    /* Most first events of a code object are offsets to disable: cache it
+     * for them too. */
+    rec_cache_entry *e = &t->cache[rec_cache_index(code)];
+    e->code = code;
+    e->unit_ctr = c->unit_ctr;
+    e->a = a;
+    e->n_units = c->n_units;
+    if (k < 0) {
+        return Py_NewRef(st->disable);
+    }
     a[k]++;
-    t->last_code = code;
-    t->last_c = c;
-    t->last_a = a;
     Py_RETURN_NONE;
 }
 
-/* INSTRUCTION (code, offset): the hot path.  Consecutive events of a thread
- * mostly come from one code object, so the thread keeps the last one's state
- * and counters (cleared at every flush and when a code object dies). */
+/* INSTRUCTION (code, offset): the hot path.  Each thread caches the code
+ * objects it counted lately (see rec_cache_entry). */
 static PyObject *
 on_instruction(PyObject *self, PyObject *const *args, size_t nargsf, PyObject *kwnames)
 {
     rec_state *st = ((rec_cb *)self)->st;
     rec_thread *t = rec_thread_cached();
     long off = offset_of(args[1]);
-    if (t != NULL && args[0] == t->last_code && t->st == st && st != NULL) {
-        const rec_code *c = t->last_c;
-        if (off >= 0 && (unsigned long)off / 2 < c->n_units) {
-            int32_t k = c->unit_ctr[off / 2];
+    if (t != NULL && t->st == st && !t->paused && st != NULL) {
+        const rec_cache_entry *e = &t->cache[rec_cache_index(args[0])];
+        if (e->code == args[0] && (unsigned long)off / 2 < e->n_units) {
+            int32_t k = e->unit_ctr[off / 2];
             if (k >= 0) {
-                t->last_a[k]++;
+                e->a[k]++;
                 Py_RETURN_NONE;
             }
+            return Py_NewRef(st->disable);
         }
     }
     if (st == NULL) {
@@ -383,9 +400,7 @@ rec_backend_stop(rec_state *st)
     /* set_events(tool, 0) leaves local events in place: clear them per code. */
     for (uint32_t s = 0; s < st->n_slots; s++) {
         rec_code *c = st->codes[s];
-        if (c && !c->dead && c->code) {
-            r = PyObject_CallFunction(st->set_local_events, "iOi", st->tool_id, c->code, 0);
-            Py_XDECREF(r);
+        if (c && !c->dead && c->code && set_local(st, c->code, 0) < 0) {
             PyErr_Clear();
         }
     }

@@ -23,6 +23,8 @@ rec_thread_free(rec_thread *t)
         PyMem_RawFree(t->counters[i]);
     }
     PyMem_RawFree(t->counters);
+    PyMem_RawFree(t->dirty);
+    PyMem_RawFree(t->dirty_slots);
     PyMem_RawFree(t->written_name);
     PyMem_RawFree(t->name);
     PyMem_RawFree(t);
@@ -92,12 +94,21 @@ rec_thread_counters(rec_state *st, rec_thread *t, rec_code *c)
             cap *= 2;
         }
         int64_t **tab = PyMem_RawRealloc(t->counters, cap * sizeof(*tab));
-        if (tab == NULL) {
+        if (tab != NULL) {
+            t->counters = tab;
+        }
+        uint8_t *dirty = tab ? PyMem_RawRealloc(t->dirty, cap) : NULL;
+        if (dirty != NULL) {
+            t->dirty = dirty;
+        }
+        uint32_t *ds = dirty ? PyMem_RawRealloc(t->dirty_slots, cap * sizeof(*ds)) : NULL;
+        if (ds == NULL) {
             st->nomem = 1;
             return NULL;
         }
+        t->dirty_slots = ds;
         memset(tab + t->cap, 0, (cap - t->cap) * sizeof(*tab));
-        t->counters = tab;
+        memset(dirty + t->cap, 0, cap - t->cap);
         t->cap = cap;
     }
     int64_t *a = t->counters[c->slot];
@@ -114,7 +125,17 @@ rec_thread_counters(rec_state *st, rec_thread *t, rec_code *c)
         }
         t->counters[c->slot] = a;
     }
+    rec_thread_mark_dirty(t, c->slot);
     return a;
+}
+
+void
+rec_thread_mark_dirty(rec_thread *t, uint32_t slot)
+{
+    if (slot < t->cap && !t->dirty[slot]) {
+        t->dirty[slot] = 1;
+        t->dirty_slots[t->n_dirty++] = slot;
+    }
 }
 
 /* At stop, after the final flush.  Threads still running keep their struct
@@ -142,20 +163,25 @@ rec_threads_free_all(rec_state *st)
     pthread_mutex_unlock(&rec_threads_lock);
 }
 
-/* threading._active[tid]._name: plain dict and attribute reads, so no Python
- * code runs (it would be counted, in whatever thread flushes). */
+/* threading._active[tid]._name, from sys.modules and the __dict__s without
+ * any call that could run Python code: that code would be counted, in
+ * whatever thread flushes, and the flusher holds rec_threads_lock, which its
+ * own first event would wait for (PyImport_GetModule runs importlib's
+ * _lock_unlock_module while threading is being imported). */
 void
 rec_thread_lookup_name(rec_thread *t)
 {
     PyObject *exc_type, *exc_value, *exc_tb;
     PyErr_Fetch(&exc_type, &exc_value, &exc_tb);
-    PyObject *modname = PyUnicode_FromString("threading");
-    PyObject *threading = modname ? PyImport_GetModule(modname) : NULL;
-    Py_XDECREF(modname);
-    PyObject *active = threading ? PyObject_GetAttrString(threading, "_active") : NULL;
-    PyObject *key = PyLong_FromUnsignedLongLong(t->tid);
+    PyObject *modules = PyImport_GetModuleDict(); /* Borrowed, like all but two below */
+    PyObject *threading =
+        modules && PyDict_Check(modules) ? PyDict_GetItemString(modules, "threading") : NULL;
+    PyObject *mdict = threading && PyModule_Check(threading) ? PyModule_GetDict(threading) : NULL;
+    PyObject *active = mdict ? PyDict_GetItemString(mdict, "_active") : NULL;
+    PyObject *key = PyLong_FromUnsignedLongLong(t->tid); /* Owned */
     PyObject *th = (active && key && PyDict_Check(active)) ? PyDict_GetItem(active, key) : NULL;
-    PyObject *name = th ? PyObject_GetAttrString(th, "_name") : NULL;
+    PyObject *tdict = th ? PyObject_GenericGetDict(th, NULL) : NULL; /* Owned */
+    PyObject *name = tdict && PyDict_Check(tdict) ? PyDict_GetItemString(tdict, "_name") : NULL;
     const char *s = (name && PyUnicode_Check(name)) ? PyUnicode_AsUTF8(name) : NULL;
     if (s && (t->name == NULL || strcmp(s, t->name) != 0)) {
         size_t n = strlen(s) + 1;
@@ -166,10 +192,8 @@ rec_thread_lookup_name(rec_thread *t)
             t->name = copy;
         }
     }
-    Py_XDECREF(name);
+    Py_XDECREF(tdict);
     Py_XDECREF(key);
-    Py_XDECREF(active);
-    Py_XDECREF(threading);
     PyErr_Restore(exc_type, exc_value, exc_tb);
 }
 
@@ -181,6 +205,14 @@ rec_threads_forget_cached(rec_state *st, const rec_code *c)
             t->last_code = NULL;
             t->last_c = NULL;
             t->last_a = NULL;
+        }
+        if (c == NULL) {
+            memset(t->cache, 0, sizeof(t->cache));
+        } else if (c->code != NULL) { /* only its own index can hold it */
+            rec_cache_entry *e = &t->cache[rec_cache_index(c->code)];
+            if (e->code == c->code) {
+                memset(e, 0, sizeof(*e));
+            }
         }
     }
 }

@@ -18,6 +18,8 @@ static const struct an_field_desc fields[] = {
     [AN_F_INSTRUCTION] = {"instruction", AN_FK_STR, 0},
     [AN_F_THREAD_ID] = {"thread_id", AN_FK_U64, 0},
     [AN_F_THREAD_NAME] = {"thread_name", AN_FK_STR, 0},
+    [AN_F_PID] = {"pid", AN_FK_U64, 0},
+    [AN_F_RECORDING] = {"recording", AN_FK_STR, 0},
 };
 
 static const struct an_view views[AN_BY_COUNT] = {
@@ -35,6 +37,7 @@ static const struct an_view views[AN_BY_COUNT] = {
                     7,
                     {AN_F_FILE, AN_F_FUNCTION, AN_F_FIRSTLINENO, AN_F_OFFSET, AN_F_LINE,
                      AN_F_COLUMN, AN_F_INSTRUCTION}},
+    [AN_BY_PROCESS] = {"process", "PROCESS", 2, {AN_F_PID, AN_F_RECORDING}},
     /* The location fields first, so a row projects onto AN_BY_LOCATION by
      * dropping the last field. */
     [AN_BY_LOCATION_FN] = {"location",
@@ -72,7 +75,7 @@ an_by_parse(const char *s, enum an_by *out)
 const char *
 an_by_names(void)
 {
-    return "instruction|location|line|function|file|thread|site";
+    return "instruction|location|line|function|file|thread|process|site";
 }
 
 void
@@ -92,15 +95,23 @@ static int
 view_uses_threads(const struct an_view *v)
 {
     for (unsigned i = 0; i < v->nfields; i++)
-        if (v->fields[i] == AN_F_THREAD_ID || v->fields[i] == AN_F_THREAD_NAME)
+        if (v->fields[i] == AN_F_THREAD_ID || v->fields[i] == AN_F_THREAD_NAME ||
+            v->fields[i] == AN_F_PID || v->fields[i] == AN_F_RECORDING)
             return 1;
     return 0;
 }
 
-/* Fills a row's fields from a key (key views) or a thread (thread views). */
+int
+an_needs_thread_counts(const struct an_filter *filter, enum an_by by)
+{
+    return filter->n_threads > 0 || view_uses_threads(&views[by]);
+}
+
+/* Fills a row's fields from a key (key views) or a thread and its file
+ * (thread and process views). */
 static void
 fill_row(const struct an_view *v, struct an_row *row, const struct an_key *k,
-         const struct an_thread *t)
+         const struct an_thread *t, const struct an_file *f)
 {
     memset(row->f, 0, sizeof row->f);
     for (unsigned i = 0; i < v->nfields; i++) {
@@ -131,6 +142,12 @@ fill_row(const struct an_view *v, struct an_row *row, const struct an_key *k,
             break;
         case AN_F_THREAD_NAME:
             row->f[i] = t->name;
+            break;
+        case AN_F_PID:
+            row->f[i] = (int64_t)f->pid;
+            break;
+        case AN_F_RECORDING:
+            row->f[i] = f->path_id;
             break;
         }
     }
@@ -199,7 +216,15 @@ void
 an_aggregate(const struct an_dataset *ds, const struct an_filter *filter, enum an_by by,
              struct an_rows *out)
 {
+    an_aggregate_top(ds, filter, by, 0, out);
+}
+
+void
+an_aggregate_top(const struct an_dataset *ds, const struct an_filter *filter, enum an_by by,
+                 size_t top, struct an_rows *out)
+{
     an_aggregate_files(ds, filter, by, 0, SIZE_MAX, out);
+    an_rows_sort_top(out, &ds->strs, top);
 }
 
 void
@@ -212,9 +237,14 @@ an_aggregate_files(const struct an_dataset *ds, const struct an_filter *filter, 
     out->tracked = 0;
     out->total = 0;
     out->total_known = 1;
-    for (size_t i = first_file; i < ds->nfiles && i - first_file < nfiles; i++)
+    for (size_t i = first_file; i < ds->nfiles && i - first_file < nfiles; i++) {
         if (!(ds->files[i].meta_flags & HOPS_META_ALL_INSTRUCTIONS))
             out->total_known = 0;
+        /* A file loaded without per-thread counts cannot answer this: the
+         * command should have set an_dataset.per_thread. */
+        if (!ds->files[i].per_thread && (filter->n_threads || view_uses_threads(v)))
+            abort();
+    }
 
     /* Which threads and keys pass the filters. */
     unsigned char *thread_ok = an_xcalloc(ds->nthreads, 1);
@@ -263,46 +293,113 @@ an_aggregate_files(const struct an_dataset *ds, const struct an_filter *filter, 
             out->tracked = an_add_sat(out->tracked, sum);
             if (!sum)
                 continue;
-            fill_row(v, &probe, NULL, th);
+            fill_row(v, &probe, NULL, th, &ds->files[th->file]);
             group_add(out, &index, v->nfields, &probe, sum);
         }
     } else {
-        uint64_t *per_key = an_xcalloc(ds->nkeys, sizeof *per_key);
-        for (size_t t = 0; t < ds->nthreads; t++) {
-            if (!thread_ok[t])
-                continue;
-            const struct an_thread *th = &ds->threads[t];
-            for (size_t k = 0; k < th->ncounts; k++)
-                if (key_ok[k])
-                    per_key[k] = an_add_sat(per_key[k], th->counts[k]);
+        /* Per key: the sum over the selected threads of per_thread files and
+         * over the per-file counts of the others (never filtered by thread).
+         * One file's counts are used as they are. */
+        const struct an_file *only = NULL;
+        size_t nsources = 0;
+        for (size_t t = 0; t < ds->nthreads; t++)
+            nsources += thread_ok[t] && ds->files[ds->threads[t].file].per_thread;
+        for (size_t i = first_file; i < ds->nfiles && i - first_file < nfiles; i++) {
+            if (!ds->files[i].per_thread) {
+                only = &ds->files[i];
+                nsources++;
+            }
+        }
+        const uint64_t *per_key;
+        size_t nper;
+        uint64_t *own = NULL;
+        if (nsources == 1 && only) {
+            per_key = only->counts;
+            nper = only->ncounts;
+        } else {
+            own = an_xcalloc(ds->nkeys, sizeof *own);
+            for (size_t t = 0; t < ds->nthreads; t++) {
+                if (!thread_ok[t] || !ds->files[ds->threads[t].file].per_thread)
+                    continue;
+                const struct an_thread *th = &ds->threads[t];
+                for (size_t k = 0; k < th->ncounts; k++)
+                    if (key_ok[k])
+                        own[k] = an_add_sat(own[k], th->counts[k]);
+            }
+            for (size_t i = first_file; i < ds->nfiles && i - first_file < nfiles; i++) {
+                const struct an_file *f = &ds->files[i];
+                if (f->per_thread)
+                    continue;
+                for (size_t k = 0; k < f->ncounts; k++)
+                    if (key_ok[k])
+                        own[k] = an_add_sat(own[k], f->counts[k]);
+            }
+            per_key = own;
+            nper = ds->nkeys;
         }
         uint32_t declared = 0; /* file_bits of the selected files */
         for (size_t i = first_file; i < ds->nfiles && i - first_file < nfiles; i++)
             declared |= 1u << (i < 31 ? i : 31);
-        /* Probes are built and hashed a batch at a time, their index slots
-         * prefetched, then added: with one group per key (location) the
-         * index is large and the lookups' cache misses overlap. */
-        struct an_row batch[ROW_BATCH];
-        uint64_t hs[ROW_BATCH];
-        unsigned nb = 0;
+        /* The keys that make or join a row, with their counts (0 for keys the
+         * filters drop): key_ok becomes 2 for them. */
+        size_t ncand = 0;
         for (uint32_t k = 0; k < ds->nkeys; k++) {
-            if (!per_key[k] &&
-                !(filter->keep_zero && key_ok[k] && (ds->keys[k].file_bits & declared)))
-                continue;
-            out->tracked = an_add_sat(out->tracked, per_key[k]);
-            fill_row(v, &batch[nb], &ds->keys[k], NULL);
-            batch[nb].count = per_key[k];
-            hs[nb] = row_hash(&batch[nb], v->nfields);
-            an_idmap_prefetch(&index, hs[nb]);
-            if (++nb == ROW_BATCH || k + 1 == ds->nkeys) {
-                for (unsigned i = 0; i < nb; i++)
-                    group_add_hashed(out, &index, v->nfields, &batch[i], hs[i], batch[i].count);
-                nb = 0;
+            uint64_t c = k < nper && key_ok[k] ? per_key[k] : 0;
+            if (c || (filter->keep_zero && key_ok[k] && (ds->keys[k].file_bits & declared))) {
+                key_ok[k] = 2;
+                ncand++;
+                out->tracked = an_add_sat(out->tracked, c);
             }
         }
-        for (unsigned i = 0; i < nb; i++)
-            group_add_hashed(out, &index, v->nfields, &batch[i], hs[i], batch[i].count);
-        free(per_key);
+        enum an_field f0 = v->fields[0];
+        if (v->nfields == 1 && fields[f0].kind == AN_FK_STR) {
+            /* One string field (instruction, file): rows indexed by its id. */
+            uint64_t *sum = an_xcalloc(nstr ? nstr : 1, sizeof *sum);
+            unsigned char *seen = an_xcalloc(nstr ? nstr : 1, 1);
+            for (uint32_t k = 0; k < ds->nkeys; k++) {
+                if (key_ok[k] != 2)
+                    continue;
+                uint32_t id = f0 == AN_F_FILE ? ds->keys[k].file : ds->keys[k].opname;
+                sum[id] = an_add_sat(sum[id], k < nper ? per_key[k] : 0);
+                seen[id] = 1;
+            }
+            for (size_t id = 0; id < nstr; id++) {
+                if (!seen[id])
+                    continue;
+                AN_GROW(out->rows, out->n + 1, out->cap);
+                struct an_row *row = &out->rows[out->n++];
+                memset(row, 0, sizeof *row);
+                row->count = sum[id];
+                row->f[0] = (int64_t)id;
+            }
+            free(sum);
+            free(seen);
+        } else {
+            /* Probes are built and hashed a batch at a time, their index
+             * slots prefetched, then added: with one group per key
+             * (location) the index is large and the lookups' cache misses
+             * overlap. */
+            an_idmap_reserve(&index, ncand);
+            struct an_row batch[ROW_BATCH];
+            uint64_t hs[ROW_BATCH];
+            unsigned nb = 0;
+            for (uint32_t k = 0; k < ds->nkeys; k++) {
+                if (key_ok[k] != 2)
+                    continue;
+                fill_row(v, &batch[nb], &ds->keys[k], NULL, NULL);
+                batch[nb].count = k < nper ? per_key[k] : 0;
+                hs[nb] = row_hash(&batch[nb], v->nfields);
+                an_idmap_prefetch(&index, hs[nb]);
+                if (++nb == ROW_BATCH) {
+                    for (unsigned i = 0; i < nb; i++)
+                        group_add_hashed(out, &index, v->nfields, &batch[i], hs[i], batch[i].count);
+                    nb = 0;
+                }
+            }
+            for (unsigned i = 0; i < nb; i++)
+                group_add_hashed(out, &index, v->nfields, &batch[i], hs[i], batch[i].count);
+        }
+        free(own);
     }
     an_idmap_release(&index);
     free(key_ok);
@@ -315,7 +412,6 @@ an_aggregate_files(const struct an_dataset *ds, const struct an_filter *filter, 
         if ((out->rows[i].count || filter->keep_zero) && out->rows[i].count >= filter->min_count)
             out->rows[kept++] = out->rows[i];
     out->n = kept;
-    an_rows_sort(out, &ds->strs);
 }
 
 static int
@@ -363,31 +459,25 @@ ent_before(const struct an_view *v, const struct an_strtab *strs, const struct a
     return c ? c < 0 : a.idx < b.idx;
 }
 
-void
-an_rows_sort(struct an_rows *r, const struct an_strtab *strs)
+/* Merge-sorts ents[0..n) by ent_before. */
+static void
+sort_ents(const struct an_view *v, const struct an_strtab *strs, const struct an_row *rows,
+          struct sort_ent **ents, size_t n)
 {
-    size_t n = r->n;
-    if (n < 2)
-        return;
-    if (n > UINT32_MAX)
-        an_die_nomem();
-    const struct an_view *v = &views[r->by];
-    struct sort_ent *src = an_xreallocarray(NULL, n, sizeof *src);
-    struct sort_ent *dst = an_xreallocarray(NULL, n, sizeof *dst);
-    for (size_t i = 0; i < n; i++)
-        src[i] = (struct sort_ent){r->rows[i].count, (uint32_t)i};
+    struct sort_ent *src = *ents;
+    struct sort_ent *dst = an_xreallocarray(NULL, n ? n : 1, sizeof *dst);
     for (size_t width = 1; width < n; width *= 2) {
         for (size_t lo = 0; lo < n; lo += 2 * width) {
             size_t mid = lo + width < n ? lo + width : n;
             size_t hi = lo + 2 * width < n ? lo + 2 * width : n;
             size_t i = lo, j = mid, k = lo;
-            if (mid < hi && !ent_before(v, strs, r->rows, src[mid], src[mid - 1])) {
+            if (mid < hi && !ent_before(v, strs, rows, src[mid], src[mid - 1])) {
                 /* already in order: copy the run */
                 memcpy(dst + lo, src + lo, (hi - lo) * sizeof *src);
                 continue;
             }
             while (i < mid && j < hi)
-                dst[k++] = ent_before(v, strs, r->rows, src[j], src[i]) ? src[j++] : src[i++];
+                dst[k++] = ent_before(v, strs, rows, src[j], src[i]) ? src[j++] : src[i++];
             while (i < mid)
                 dst[k++] = src[i++];
             while (j < hi)
@@ -398,11 +488,94 @@ an_rows_sort(struct an_rows *r, const struct an_strtab *strs)
         dst = t;
     }
     free(dst);
-    struct an_row *sorted = an_xreallocarray(NULL, n, sizeof *sorted);
-    for (size_t i = 0; i < n; i++)
-        sorted[i] = r->rows[src[i].idx];
-    free(src);
-    free(r->rows);
-    r->rows = sorted;
-    r->cap = n;
+    *ents = src;
+}
+
+void
+an_rows_sort(struct an_rows *r, const struct an_strtab *strs)
+{
+    an_rows_sort_top(r, strs, 0);
+}
+
+/* Max-heap on the order of ent_before: the root is the selected entry that
+ * sorts last, the one a better candidate replaces. */
+static void
+heap_sift_down(const struct an_view *v, const struct an_strtab *strs, const struct an_row *rows,
+               struct sort_ent *h, size_t n, size_t i)
+{
+    for (;;) {
+        size_t l = 2 * i + 1, worst = i;
+        if (l < n && ent_before(v, strs, rows, h[worst], h[l]))
+            worst = l;
+        if (l + 1 < n && ent_before(v, strs, rows, h[worst], h[l + 1]))
+            worst = l + 1;
+        if (worst == i)
+            return;
+        struct sort_ent t = h[i];
+        h[i] = h[worst];
+        h[worst] = t;
+        i = worst;
+    }
+}
+
+void
+an_rows_sort_top(struct an_rows *r, const struct an_strtab *strs, size_t top)
+{
+    size_t n = r->n;
+    if (n < 2)
+        return;
+    if (n > UINT32_MAX)
+        an_die_nomem();
+    if (top == 0 || top > n)
+        top = n;
+    const struct an_view *v = &views[r->by];
+    struct sort_ent *ents = an_xreallocarray(NULL, top, sizeof *ents);
+    if (top == n) {
+        for (size_t i = 0; i < n; i++)
+            ents[i] = (struct sort_ent){r->rows[i].count, (uint32_t)i};
+    } else {
+        /* Most rows lose to the heap's root on the count alone. */
+        for (size_t i = 0; i < top; i++)
+            ents[i] = (struct sort_ent){r->rows[i].count, (uint32_t)i};
+        for (size_t i = top / 2; i-- > 0;)
+            heap_sift_down(v, strs, r->rows, ents, top, i);
+        for (size_t i = top; i < n; i++) {
+            struct sort_ent e = {r->rows[i].count, (uint32_t)i};
+            if (e.count < ents[0].count || !ent_before(v, strs, r->rows, e, ents[0]))
+                continue;
+            ents[0] = e;
+            heap_sift_down(v, strs, r->rows, ents, top, 0);
+        }
+    }
+    sort_ents(v, strs, r->rows, &ents, top);
+    if (top == n) {
+        struct an_row *sorted = an_xreallocarray(NULL, n, sizeof *sorted);
+        for (size_t i = 0; i < n; i++)
+            sorted[i] = r->rows[ents[i].idx];
+        free(r->rows);
+        r->rows = sorted;
+        r->cap = n;
+    } else {
+        /* In place: the rows at the front that were not selected move to
+         * the places of selected rows further back, then the selected rows,
+         * kept aside, fill the front in order. */
+        struct an_row *keep = an_xreallocarray(NULL, top, sizeof *keep);
+        unsigned char *taken = an_xcalloc(n, 1);
+        for (size_t i = 0; i < top; i++) {
+            keep[i] = r->rows[ents[i].idx];
+            taken[ents[i].idx] = 1;
+        }
+        size_t hole = top;
+        for (size_t i = 0; i < top; i++) {
+            if (taken[i])
+                continue;
+            while (!taken[hole])
+                hole++;
+            r->rows[hole++] = r->rows[i];
+        }
+        memcpy(r->rows, keep, top * sizeof *keep);
+        free(taken);
+        free(keep);
+    }
+    free(ents);
 }

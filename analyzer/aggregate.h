@@ -25,6 +25,7 @@ enum an_by {
     AN_BY_FILE,
     AN_BY_THREAD,
     AN_BY_SITE,
+    AN_BY_PROCESS,
     AN_BY_PUBLIC_COUNT,                     /* values below are internal groupings used by diff */
     AN_BY_LOCATION_FN = AN_BY_PUBLIC_COUNT, /* location fields, then firstlineno */
     AN_BY_THREAD_NAME,
@@ -41,6 +42,8 @@ enum an_field {
     AN_F_INSTRUCTION,
     AN_F_THREAD_ID,
     AN_F_THREAD_NAME,
+    AN_F_PID,       /* the recorded process (its file's pid) */
+    AN_F_RECORDING, /* the path of the .hops file, as given */
 };
 
 enum an_field_kind {
@@ -90,20 +93,35 @@ void an_rows_release(struct an_rows *r);
 
 /* Fills out (which must be initialised and is reset) with the rows of view
  * `by`: rows with a zero count or below filter->min_count are dropped, the rest
- * sorted by count descending, then by key (an_row_cmp_keys). */
+ * sorted by count descending, then by key (an_row_cmp_keys).  Thread views and
+ * --thread filters need files loaded with per-thread counts
+ * (an_dataset.per_thread, an_needs_thread_counts()). */
 void an_aggregate(const struct an_dataset *ds, const struct an_filter *filter, enum an_by by,
                   struct an_rows *out);
-/* Same over the threads of files [first_file, first_file + nfiles) only (diff
- * loads both recordings into one dataset so that string ids agree). */
+/* Same, but only the first min(top, n) rows are sorted (top 0: all of them);
+ * the others follow in no particular order.  For tables that show top rows. */
+void an_aggregate_top(const struct an_dataset *ds, const struct an_filter *filter, enum an_by by,
+                      size_t top, struct an_rows *out);
+/* The rows of files [first_file, first_file + nfiles) only (diff loads both
+ * recordings into one dataset so that string ids agree), in no particular
+ * order. */
 void an_aggregate_files(const struct an_dataset *ds, const struct an_filter *filter, enum an_by by,
                         size_t first_file, size_t nfiles, struct an_rows *out);
+
+/* 1 if view `by` or the filter needs counts per thread and key. */
+int an_needs_thread_counts(const struct an_filter *filter, enum an_by by);
 
 /* Key order used to break ties: the view's fields in order, strings
  * byte-wise, numbers numerically (unknown line/column first). */
 int an_row_cmp_keys(const struct an_view *v, const struct an_strtab *strs, const struct an_row *a,
                     const struct an_row *b);
-/* Sorts rows by count descending, then by key. */
+/* Sorts rows by count descending, then by key, then by their current
+ * position (a stable sort). */
 void an_rows_sort(struct an_rows *r, const struct an_strtab *strs);
+/* Puts the rows that an_rows_sort() would put first, min(top, n) of them, at
+ * the start in that order (top 0: sorts all); the rest follow in no
+ * particular order.  A pass with a bounded heap, then a sort of top rows. */
+void an_rows_sort_top(struct an_rows *r, const struct an_strtab *strs, size_t top);
 
 /* a + b, stuck at UINT64_MAX instead of wrapping (sums across threads and
  * files can exceed what one counter held). */

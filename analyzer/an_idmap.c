@@ -18,7 +18,7 @@ an_idmap_init(struct an_idmap *m)
 void
 an_idmap_release(struct an_idmap *m)
 {
-    free(m->slots);
+    an_free_big(m->slots, m->cap * sizeof *m->slots);
     an_idmap_init(m);
 }
 
@@ -52,13 +52,16 @@ place(struct an_idmap_slot *slots, size_t mask, uint32_t h32, uint32_t id1)
 static void
 rehash(struct an_idmap *m, size_t ncap)
 {
-    struct an_idmap_slot *ns = an_xcalloc(ncap, sizeof *ns);
+    if (ncap > SIZE_MAX / sizeof(struct an_idmap_slot))
+        an_die_nomem();
+    /* Lookups land anywhere in the slots: huge pages when large. */
+    struct an_idmap_slot *ns = an_xcalloc_big(ncap * sizeof *ns);
     /* Probing starts from the stored 32 hash bits, so growing needs no
      * access to the records. */
     for (size_t i = 0; i < m->cap; i++)
         if (m->slots[i].id1)
             place(ns, ncap - 1, m->slots[i].hash, m->slots[i].id1);
-    free(m->slots);
+    an_free_big(m->slots, m->cap * sizeof *m->slots);
     m->slots = ns;
     m->cap = ncap;
 }

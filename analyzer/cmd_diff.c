@@ -37,9 +37,12 @@ struct side_key {
     size_t row;
 };
 
+#define NO_ROW UINT32_MAX
+
 struct joined {
     uint64_t before, after;
     struct an_row shown; /* fields of the row whose key is displayed */
+    uint32_t brow, arow; /* its row in before and after, or NO_ROW */
 };
 
 struct join {
@@ -95,6 +98,32 @@ cmp_nth(const void *pa, const void *pb, void *ctx)
     return 0;
 }
 
+struct hent {
+    uint32_t hash;
+    uint32_t row;
+};
+
+/* Sorts *h by hash: four stable passes of 8 bits. */
+static void
+radix_sort_hents(struct hent **h, size_t n)
+{
+    struct hent *src = *h, *dst = an_xreallocarray(NULL, n ? n : 1, sizeof *dst);
+    for (unsigned shift = 0; shift < 32; shift += 8) {
+        size_t count[257] = {0};
+        for (size_t i = 0; i < n; i++)
+            count[((src[i].hash >> shift) & 0xff) + 1]++;
+        for (int b = 0; b < 256; b++)
+            count[b + 1] += count[b];
+        for (size_t i = 0; i < n; i++)
+            dst[count[(src[i].hash >> shift) & 0xff]++] = src[i];
+        struct hent *t = src;
+        src = dst;
+        dst = t;
+    }
+    free(dst);
+    *h = src; /* an even number of passes: the original buffer */
+}
+
 /* Match keys for every row of one side, in row order. */
 static void
 side_keys(const struct an_rows *rows, struct side_key *sk)
@@ -134,18 +163,44 @@ side_keys(const struct an_rows *rows, struct side_key *sk)
             memcpy(it->order, o, sizeof o);
         }
     }
-    an_sort(items, n, sizeof *items, cmp_nth, NULL);
-    int64_t nth = 0;
+    /* Numbering needs the rows of each group in order, not the groups in
+     * order: sort by a hash of the group (a radix sort of 8-byte entries),
+     * then sort each run of equal hashes, almost always one row, by group
+     * and order. */
+    struct hent *h = an_xreallocarray(NULL, n ? n : 1, sizeof *h);
     for (size_t i = 0; i < n; i++) {
-        if (i && memcmp(items[i].group, items[i - 1].group, sizeof items[i].group) == 0)
-            nth++;
-        else
-            nth = 0;
-        struct side_key *s = &sk[items[i].row];
-        memcpy(s->k, items[i].group, sizeof items[i].group);
-        s->k[4] = nth;
-        s->row = items[i].row;
+        uint64_t x = 0;
+        for (int f = 0; f < 4; f++)
+            x = an_hash_mix(x, (uint64_t)items[i].group[f]);
+        h[i] = (struct hent){(uint32_t)x, (uint32_t)i};
     }
+    radix_sort_hents(&h, n);
+    struct nth_item *run = NULL;
+    size_t run_cap = 0;
+    for (size_t i = 0; i < n;) {
+        size_t e = i + 1;
+        while (e < n && h[e].hash == h[i].hash)
+            e++;
+        AN_GROW(run, e - i, run_cap);
+        for (size_t r = i; r < e; r++)
+            run[r - i] = items[h[r].row];
+        if (e - i > 1)
+            an_sort(run, e - i, sizeof *run, cmp_nth, NULL);
+        int64_t nth = 0;
+        for (size_t r = 0; r < e - i; r++) {
+            if (r && memcmp(run[r].group, run[r - 1].group, sizeof run[r].group) == 0)
+                nth++;
+            else
+                nth = 0;
+            struct side_key *sp = &sk[run[r].row];
+            memcpy(sp->k, run[r].group, sizeof run[r].group);
+            sp->k[4] = nth;
+            sp->row = run[r].row;
+        }
+        i = e;
+    }
+    free(run);
+    free(h);
     free(items);
 }
 
@@ -165,31 +220,49 @@ match_hash(const int64_t *k)
     return h;
 }
 
+#define JOIN_BATCH 32
+
+/* Within one side, match keys are distinct (a view's few fields, or a group
+ * and a number), so BEFORE's rows each start a joined row and AFTER's are
+ * looked up once each: in batches, with their index slots prefetched, since
+ * on a large index nearly every lookup misses the cache.  j has room for
+ * both sides. */
 static void
 join_side(struct join *j, const struct an_rows *rows, int after)
 {
+    if (rows->n >= NO_ROW)
+        an_die_nomem();
     struct side_key *sk = an_xcalloc(rows->n, sizeof *sk);
     side_keys(rows, sk);
-    for (size_t i = 0; i < rows->n; i++) {
-        const struct an_row *r = &rows->rows[sk[i].row];
-        uint64_t h = match_hash(sk[i].k);
-        uint32_t id = an_idmap_find(&j->index, h, join_eq, j, sk[i].k);
-        if (id == AN_ID_NONE) {
-            AN_GROW(j->rows, j->n + 1, j->cap);
-            AN_GROW(j->keys, j->n + 1, j->keys_cap);
-            id = (uint32_t)j->n++;
-            memset(&j->rows[id], 0, sizeof j->rows[id]);
-            memcpy(j->keys[id], sk[i].k, sizeof sk[i].k);
-            an_idmap_insert(&j->index, h, id);
+    uint64_t hs[JOIN_BATCH];
+    for (size_t b = 0; b < rows->n; b += JOIN_BATCH) {
+        size_t nb = rows->n - b < JOIN_BATCH ? rows->n - b : JOIN_BATCH;
+        for (size_t i = 0; i < nb; i++) {
+            hs[i] = match_hash(sk[b + i].k);
+            if (after)
+                an_idmap_prefetch(&j->index, hs[i]);
         }
-        struct joined *jr = &j->rows[id];
-        if (after) {
-            jr->after = an_add_sat(jr->after, r->count);
-            jr->shown = *r;
-        } else {
-            jr->before = an_add_sat(jr->before, r->count);
-            if (!jr->after)
+        for (size_t i = 0; i < nb; i++) {
+            const struct side_key *s = &sk[b + i];
+            const struct an_row *r = &rows->rows[s->row];
+            uint32_t id = after ? an_idmap_find(&j->index, hs[i], join_eq, j, s->k) : AN_ID_NONE;
+            if (id == AN_ID_NONE) {
+                id = (uint32_t)j->n++;
+                memset(&j->rows[id], 0, sizeof j->rows[id]);
+                j->rows[id].brow = j->rows[id].arow = NO_ROW;
+                memcpy(j->keys[id], s->k, sizeof s->k);
+                an_idmap_insert(&j->index, hs[i], id);
+            }
+            struct joined *jr = &j->rows[id];
+            if (after) {
+                jr->after = r->count;
                 jr->shown = *r;
+                jr->arow = (uint32_t)s->row;
+            } else {
+                jr->before = r->count;
+                jr->shown = *r;
+                jr->brow = (uint32_t)s->row;
+            }
         }
     }
     free(sk);
@@ -213,13 +286,29 @@ delta(const struct joined *r)
 struct sort_ctx {
     const struct an_view *view;
     const struct an_strtab *strs;
+    const struct joined *rows;
+    const struct an_rows *before, *after;
 };
 
+/* Rows of one side by count descending, then by key (unique within a side). */
+static int
+cmp_side_rows(const struct an_rows *side, const struct an_strtab *strs, uint32_t a, uint32_t b)
+{
+    const struct an_row *ra = &side->rows[a], *rb = &side->rows[b];
+    if (ra->count != rb->count)
+        return ra->count > rb->count ? -1 : 1;
+    return an_row_cmp_keys(an_view_get(side->by), strs, ra, rb);
+}
+
+/* Largest change first, then the shown key, then the larger before count.
+ * Rows equal so far (their shown keys differ only in fields the view does
+ * not show) come in the order in which the join met them: rows of BEFORE in
+ * its sorted order, then rows new in AFTER in its sorted order. */
 static int
 cmp_joined(const void *pa, const void *pb, void *ctx)
 {
     const struct sort_ctx *s = ctx;
-    const struct joined *a = pa, *b = pb;
+    const struct joined *a = &s->rows[*(const uint32_t *)pa], *b = &s->rows[*(const uint32_t *)pb];
     uint64_t ma = magnitude(a), mb = magnitude(b);
     if (ma != mb)
         return ma > mb ? -1 : 1;
@@ -228,7 +317,11 @@ cmp_joined(const void *pa, const void *pb, void *ctx)
         return c;
     if (a->before != b->before)
         return a->before > b->before ? -1 : 1;
-    return 0;
+    if ((a->brow == NO_ROW) != (b->brow == NO_ROW))
+        return a->brow == NO_ROW ? 1 : -1;
+    if (a->brow != NO_ROW)
+        return cmp_side_rows(s->before, s->strs, a->brow, b->brow);
+    return cmp_side_rows(s->after, s->strs, a->arow, b->arow);
 }
 
 /* "+12.5%", "-100.0%" is "gone", "new" when there was nothing before. */
@@ -287,6 +380,10 @@ an_diff_dataset(const struct analyze_opts *o, const struct an_dataset *ds, struc
     struct join j;
     memset(&j, 0, sizeof j);
     an_idmap_init(&j.index);
+    j.cap = j.keys_cap = before.n + after.n;
+    j.rows = an_xreallocarray(NULL, j.cap ? j.cap : 1, sizeof *j.rows);
+    j.keys = an_xreallocarray(NULL, j.cap ? j.cap : 1, sizeof *j.keys);
+    an_idmap_reserve(&j.index, j.cap);
     join_side(&j, &before, 0);
     join_side(&j, &after, 1);
     size_t kept = 0;
@@ -296,10 +393,13 @@ an_diff_dataset(const struct analyze_opts *o, const struct an_dataset *ds, struc
             j.rows[kept++] = j.rows[i];
     }
     j.n = kept;
-    struct sort_ctx sc = {an_view_get(shown), &ds->strs};
-    an_sort(j.rows, j.n, sizeof *j.rows, cmp_joined, &sc);
-
+    /* Only the rows shown need sorting. */
     size_t n = o->top && o->top < j.n ? (size_t)o->top : j.n;
+    uint32_t *order = an_xreallocarray(NULL, j.n ? j.n : 1, sizeof *order);
+    for (size_t i = 0; i < j.n; i++)
+        order[i] = (uint32_t)i;
+    struct sort_ctx sc = {an_view_get(shown), &ds->strs, j.rows, &before, &after};
+    an_sort_top_idx(order, j.n, n, cmp_joined, &sc);
     const struct an_view *v = an_view_get(shown);
     const char *names[AN_MAX_FIELDS + 4] = {"before", "after", "delta", "percent"};
     for (unsigned i = 0; i < v->nfields; i++)
@@ -318,7 +418,7 @@ an_diff_dataset(const struct analyze_opts *o, const struct an_dataset *ds, struc
         struct an_table t;
         an_table_init(&t, 5, headers, right);
         for (size_t i = 0; i < n; i++) {
-            const struct joined *r = &j.rows[i];
+            const struct joined *r = &j.rows[order[i]];
             an_strbuf_reset(&cell);
             an_strbuf_add_thousands(&cell, r->before);
             an_table_add_cell(&t, an_strbuf_str(&cell));
@@ -349,7 +449,7 @@ an_diff_dataset(const struct analyze_opts *o, const struct an_dataset *ds, struc
             an_strbuf_addstr(out, ",\n  \"rows\": [");
         }
         for (size_t i = 0; i < n; i++) {
-            const struct joined *r = &j.rows[i];
+            const struct joined *r = &j.rows[order[i]];
             vals[0] = (struct an_value){.kind = AN_V_U64, .u = r->before};
             vals[1] = (struct an_value){.kind = AN_V_U64, .u = r->after};
             vals[2] = (struct an_value){.kind = AN_V_I64, .i = delta(r)};
@@ -372,6 +472,7 @@ an_diff_dataset(const struct analyze_opts *o, const struct an_dataset *ds, struc
             an_strbuf_addstr(out, n ? "\n  ]\n}\n" : "]\n}\n");
     }
     an_strbuf_release(&cell);
+    free(order);
     free(j.rows);
     free(j.keys);
     an_idmap_release(&j.index);
@@ -384,6 +485,8 @@ an_cmd_diff(const struct analyze_opts *o, struct an_cmd_io *io)
 {
     struct an_dataset ds;
     an_dataset_init(&ds);
+    ds.per_thread =
+        an_needs_thread_counts(&o->filter, grouping_for(o->by_given ? o->by : AN_BY_LOCATION));
     int rc = an_dataset_load_paths(&ds, o->files, 2, &io->warn, &io->err);
     if (rc == AN_EXIT_OK)
         an_diff_dataset(o, &ds, &io->out);

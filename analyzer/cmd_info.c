@@ -34,6 +34,18 @@ add_iso_time(struct an_strbuf *sb, int64_t ns)
     an_strbuf_addf(sb, "%s.%03dZ", buf, (int)(rem / 1000000));
 }
 
+/* 1 with end - start in *ns if the recording has an end that is not before
+ * its start.  Both are any int64 the file holds, so the difference is taken
+ * unsigned: it can exceed INT64_MAX (found by the analyzer's fuzz target). */
+static int
+duration_ns(const struct an_file *f, uint64_t *ns)
+{
+    if (!f->has_end || f->end.end_ns < f->start_ns)
+        return 0;
+    *ns = (uint64_t)f->end.end_ns - (uint64_t)f->start_ns;
+    return 1;
+}
+
 /* argv as a shell would need it typed: words with odd characters quoted. */
 static void
 add_argv(struct an_strbuf *sb, const struct an_strtab *strs, const struct an_file *f)
@@ -47,16 +59,22 @@ add_argv(struct an_strbuf *sb, const struct an_strtab *strs, const struct an_fil
             an_strbuf_add_printable(sb, a);
             continue;
         }
+        /* Escaped a run between quotes at a time: a byte at a time, every byte
+         * of a UTF-8 character would look invalid and show as \xNN. */
+        struct an_strbuf run = AN_STRBUF_INIT;
         an_strbuf_addch(sb, '\'');
-        for (const char *p = a; *p; p++) {
-            if (*p == '\'') {
-                an_strbuf_addstr(sb, "'\\''");
-            } else {
-                char one[2] = {*p, 0};
-                an_strbuf_add_printable(sb, one);
-            }
+        for (const char *p = a;; p++) {
+            size_t n = strcspn(p, "'");
+            an_strbuf_reset(&run);
+            an_strbuf_add(&run, p, n);
+            an_strbuf_add_printable(sb, an_strbuf_str(&run));
+            p += n;
+            if (!*p)
+                break;
+            an_strbuf_addstr(sb, "'\\''");
         }
         an_strbuf_addch(sb, '\'');
+        an_strbuf_release(&run);
     }
 }
 
@@ -108,8 +126,9 @@ info_text(const struct an_dataset *ds, const struct an_file *f, struct an_strbuf
     add_iso_time(out, f->start_ns);
     an_strbuf_addch(out, '\n');
     field(out, "duration:");
-    if (f->has_end && f->end.end_ns >= f->start_ns)
-        an_strbuf_addf(out, "%.3f s\n", (double)(f->end.end_ns - f->start_ns) / 1e9);
+    uint64_t ns;
+    if (duration_ns(f, &ns))
+        an_strbuf_addf(out, "%.3f s\n", (double)ns / 1e9);
     else
         an_strbuf_addstr(out, "unknown\n");
     field(out, "mode:");
@@ -138,6 +157,10 @@ info_text(const struct an_dataset *ds, const struct an_file *f, struct an_strbuf
     if (f->has_end && (f->end.flags & HOPS_END_INTERFERENCE)) {
         field(out, "interference:");
         an_strbuf_addstr(out, "another tracer/profiler was active; counts may be low\n");
+    }
+    if (f->has_end && (f->end.flags & HOPS_END_INCOMPLETE)) {
+        field(out, "incomplete:");
+        an_strbuf_addstr(out, "the recorder ran out of memory; counts may be low\n");
     }
     field(out, "lost events:");
     if (f->has_end)
@@ -205,8 +228,9 @@ info_json(const struct an_dataset *ds, const struct an_file *f, struct an_strbuf
                    f->start_ns);
     add_iso_time(out, f->start_ns);
     an_strbuf_addstr(out, "\", \"duration_ns\": ");
-    if (f->has_end && f->end.end_ns >= f->start_ns)
-        an_strbuf_addf(out, "%" PRId64, f->end.end_ns - f->start_ns);
+    uint64_t ns;
+    if (duration_ns(f, &ns))
+        an_strbuf_addf(out, "%" PRIu64, ns);
     else
         an_strbuf_addstr(out, "null");
     an_strbuf_addf(out, ", \"all_instructions\": %s, \"tracked\": ",
@@ -220,6 +244,9 @@ info_json(const struct an_dataset *ds, const struct an_file *f, struct an_strbuf
         an_strbuf_addf(out, "%" PRId32, f->end.exit_status);
     else
         an_strbuf_addstr(out, "null");
+    an_strbuf_addf(out, ", \"interference\": %s, \"incomplete\": %s",
+                   f->has_end && (f->end.flags & HOPS_END_INTERFERENCE) ? "true" : "false",
+                   f->has_end && (f->end.flags & HOPS_END_INCOMPLETE) ? "true" : "false");
     an_strbuf_addstr(out, ", \"lost_events\": ");
     if (f->has_end)
         an_strbuf_addf(out, "%" PRIu64, f->end.lost_events);
@@ -268,6 +295,7 @@ an_cmd_info(const struct analyze_opts *o, struct an_cmd_io *io)
 {
     struct an_dataset ds;
     an_dataset_init(&ds);
+    ds.per_thread = 0; /* info shows only each thread's total */
     int rc = an_dataset_load_paths(&ds, o->files, o->nfiles, &io->warn, &io->err);
     if (rc == AN_EXIT_OK)
         an_info_dataset(o, &ds, &io->out);

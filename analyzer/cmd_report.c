@@ -107,16 +107,18 @@ an_report_dataset(const struct analyze_opts *o, const struct an_dataset *ds, str
     struct an_rows rows;
     an_rows_init(&rows);
     enum an_by by = o->by_given ? o->by : AN_BY_LOCATION;
+    /* Only the rows shown need sorting. */
+    size_t top = o->top > SIZE_MAX ? 0 : (size_t)o->top;
     if (o->format == AN_FORMAT_TABLE && !o->by_given) {
-        an_aggregate(ds, &o->filter, AN_BY_INSTRUCTION, &rows);
+        an_aggregate_top(ds, &o->filter, AN_BY_INSTRUCTION, top, &rows);
         totals_line(out, &rows);
         an_strbuf_addch(out, '\n');
         render_table(o, ds, &rows, out);
         an_strbuf_addch(out, '\n');
-        an_aggregate(ds, &o->filter, AN_BY_LOCATION, &rows);
+        an_aggregate_top(ds, &o->filter, AN_BY_LOCATION, top, &rows);
         render_table(o, ds, &rows, out);
     } else {
-        an_aggregate(ds, &o->filter, by, &rows);
+        an_aggregate_top(ds, &o->filter, by, top, &rows);
         switch (o->format) {
         case AN_FORMAT_TABLE:
             totals_line(out, &rows);
@@ -139,6 +141,7 @@ an_cmd_report(const struct analyze_opts *o, struct an_cmd_io *io)
 {
     struct an_dataset ds;
     an_dataset_init(&ds);
+    ds.per_thread = an_needs_thread_counts(&o->filter, o->by_given ? o->by : AN_BY_LOCATION);
     int rc = an_dataset_load_paths(&ds, o->files, o->nfiles, &io->warn, &io->err);
     if (rc == AN_EXIT_OK)
         an_report_dataset(o, &ds, &io->out);

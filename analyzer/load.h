@@ -9,9 +9,12 @@
  * A "key" is one instruction of the program: sites with the same file,
  * qualname, firstlineno and offset (and, to be safe against mixing recordings
  * of different program versions, the same line, column and opname) are one
- * key, whichever file or code object declared them.  Each thread of each file
- * holds a dense count array indexed by key id, so folding a frame record is one
- * array lookup (file site id -> key id) and one add.
+ * key, whichever file or code object declared them.  Folding a frame record
+ * is one array lookup (file site id -> key id) and one add into a dense
+ * count array indexed by key id: by default one array per file, the sum of
+ * its threads, since most views never look at threads; with
+ * an_dataset.per_thread set, one per thread of each file, which thread views
+ * and --thread filters need.  Either way each thread's total is kept.
  */
 #ifndef AN_LOAD_H
 #define AN_LOAD_H
@@ -38,17 +41,21 @@ struct an_key {
 
 struct an_thread {
     uint64_t tid, native_id;
-    uint32_t name;    /* an_strtab id; the last name the file gave this tid */
-    uint32_t file;    /* index in an_dataset.files */
-    uint64_t *counts; /* Owned; counts[key id], keys >= ncounts count 0 */
+    uint32_t name; /* an_strtab id; the last name the file gave this tid */
+    uint32_t file; /* index in an_dataset.files */
+    /* Owned; counts[key id], keys >= ncounts count 0.  Only when its file
+     * has per_thread set; otherwise NULL and the file holds the counts. */
+    uint64_t *counts;
     size_t ncounts, cap;
-    uint64_t total; /* sum of counts, filled in when its file is done */
+    uint64_t total; /* sum of its counts, stuck at UINT64_MAX if larger */
+    int counted;    /* a frame of it was folded while keys existed */
     int superseded; /* a later thread of its file reused its tid */
 };
 
 /* What info shows about one input file; strings are an_strtab ids. */
 struct an_file {
-    char *path; /* Owned */
+    char *path;       /* Owned */
+    uint32_t path_id; /* the same path as an an_strtab id */
     uint16_t major, minor;
     uint32_t python_version, mechanism;
     uint32_t argc;
@@ -65,6 +72,9 @@ struct an_file {
     uint64_t frames, codes, sites;
     uint64_t file_size, raw_bytes, compressed_bytes;
     size_t first_thread, n_threads; /* its range in an_dataset.threads */
+    int per_thread;                 /* 1: counts per key are in its threads; 0: in counts */
+    uint64_t *counts; /* Owned; per_thread 0: counts[key id], the sum of its threads */
+    size_t ncounts, cap;
 };
 
 struct an_dataset {
@@ -77,6 +87,9 @@ struct an_dataset {
     size_t nthreads, threads_cap;
     struct an_file *files; /* Owned */
     size_t nfiles, files_cap;
+    /* Set before loading: files loaded from then on keep counts per thread
+     * and key (an_thread.counts), not only per file.  1 after init. */
+    int per_thread;
 };
 
 void an_dataset_init(struct an_dataset *ds);
@@ -104,13 +117,15 @@ int an_dataset_load_paths(struct an_dataset *ds, const char *const *paths, size_
 uint32_t an_dataset_key(struct an_dataset *ds, const struct an_key *key);
 /* Appends a thread of file `file` and returns its index. */
 size_t an_dataset_add_thread(struct an_dataset *ds, uint32_t file, uint64_t tid, const char *name);
-/* Adds count to counts[key] of thread t (tests and slow paths; load's frame loop
- * is inlined).  Returns -1 if the sum overflows 64 bits. */
+/* Adds count to counts[key] of thread t, whose file must have per_thread set
+ * (tests and slow paths; load's frame loop is inlined).  Returns -1 if the sum
+ * overflows 64 bits. */
 int an_thread_add(struct an_dataset *ds, size_t t, uint32_t key, uint64_t count);
-/* Appends an an_file with defaults (all instructions, clean end) for
- * in-memory datasets; returns its index. */
+/* Appends an an_file with defaults (all instructions, clean end, counts per
+ * thread) for in-memory datasets; returns its index. */
 uint32_t an_dataset_add_file(struct an_dataset *ds, const char *path);
-/* Recomputes every thread's total (after building a dataset by hand). */
+/* Recomputes the total of every thread of a per_thread file (after building
+ * a dataset by hand). */
 void an_dataset_finish(struct an_dataset *ds);
 
 static inline uint64_t

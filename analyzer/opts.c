@@ -34,7 +34,8 @@ struct option_def {
  * it, and tests/unit/test_cli.c checks docs/heavyops-analyze.1.md against it. */
 static const struct option_def options[] = {
     {OPT_BY, 0, "by", "KEY",
-     "one table grouped by KEY: instruction, location, line, function, file, thread or site"},
+     "one table grouped by KEY: instruction, location, line, function, file, thread, process or "
+     "site"},
     {OPT_INSTRUCTION, 'i', "instruction", "OPNAME",
      "only these instructions (glob, case-insensitive, repeatable; '*' = all); default: "
      "MAKE_FUNCTION BUILD_TUPLE BUILD_LIST BUILD_SET BUILD_MAP LOAD_DEREF"},
@@ -221,6 +222,11 @@ an_opts_parse(struct analyze_opts *o, int argc, char **argv, struct an_strbuf *e
     }
     if (o->cmd == AN_CMD_DIFF && o->nfiles != 2) {
         an_strbuf_addf(err, "diff needs exactly two files, BEFORE and AFTER (got %zu)", o->nfiles);
+        return AN_EXIT_USAGE;
+    }
+    if (o->cmd == AN_CMD_DIFF && o->by_given && o->by == AN_BY_PROCESS) {
+        /* pids differ from run to run: there is nothing to match rows on */
+        an_strbuf_addstr(err, "diff cannot match processes across recordings; use --by thread");
         return AN_EXIT_USAGE;
     }
     if (o->nfiles == 0) {

@@ -180,6 +180,10 @@ an_render_key_text(struct an_strbuf *sb, enum an_by by, const struct an_strtab *
             add_str(sb, strs, f[1]);
         }
         break;
+    case AN_BY_PROCESS: /* pid recording */
+        an_strbuf_addf(sb, "%" PRIu64 " ", (uint64_t)f[0]);
+        add_str(sb, strs, f[1]);
+        break;
     case AN_BY_SITE: /* file:line:col qualname@firstlineno+offset OPNAME */
         add_str(sb, strs, f[0]);
         add_line_col(sb, f[4], f[5]);

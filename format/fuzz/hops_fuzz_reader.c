@@ -9,7 +9,10 @@
  *     each frame's sites are below it;
  *   - every string handed out is NUL-terminated within readable memory
  *     (touched with strlen, which ASan checks);
- *   - errors are sticky and end of file is stable.
+ *   - errors are sticky and end of file is stable;
+ *   - every frame knows the sites declared before it; decoded frames hold
+ *     only sites below that and agree with their raw records
+ *     (HOPS_READ_RAW_RECORDS, on for inputs of odd size, checks nothing).
  *
  * Build: clang -fsanitize=fuzzer,address,undefined (format/meson.build does
  * it when the compiler supports it); hops_fuzz_replay.c runs the same entry
@@ -51,6 +54,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const hops_file_meta *fm;
     hops_event ev;
     uint64_t sites = 0;
+    int raw = (int)(size & 1);
     int got;
 
     got = hops_reader_open_mem(&r, data, size);
@@ -59,6 +63,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         CHECK(hops_strerror(got) != NULL);
         return 0;
     }
+    if (raw)
+        CHECK(hops_reader_set_flags(r, HOPS_READ_RAW_RECORDS) == HOPS_OK);
     fm = hops_reader_meta(r);
     CHECK(fm->major == HOPS_FORMAT_MAJOR);
     touch(fm->meta.python_version);
@@ -85,8 +91,17 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         case HOPS_EV_FRAME:
             CHECK(ev.u.frame.raw_size == 12 * (uint64_t)ev.u.frame.n);
             CHECK(ev.u.frame.compressed_size <= size);
-            for (size_t i = 0; i < ev.u.frame.n; i++)
-                CHECK(ev.u.frame.counts[i].site < sites);
+            CHECK(ev.u.frame.records != NULL);
+            CHECK(ev.u.frame.n_sites == sites);
+            CHECK(raw == (ev.u.frame.counts == NULL));
+            for (size_t i = 0; i < ev.u.frame.n; i++) {
+                const uint8_t *rec = ev.u.frame.records + i * HOPS_RECORD_SIZE;
+                (void)hops_record_count(rec); /* readable */
+                if (!raw)
+                    CHECK(hops_record_site(rec) < sites &&
+                          ev.u.frame.counts[i].site == hops_record_site(rec) &&
+                          ev.u.frame.counts[i].count == hops_record_count(rec));
+            }
             break;
         case HOPS_EV_END:
             break;

@@ -143,7 +143,7 @@ enum hops_meta_tag {
 #define HOPS_THRD_FIXED_SIZE   16
 #define HOPS_FRAM_FIXED_SIZE   16 /* tid, n_counts, raw_size */
 #define HOPS_END_SIZE          24
-#define HOPS_RECORD_SIZE       12 /* site u32 + count u64 */
+/* HOPS_RECORD_SIZE (site u32 + count u64) is public: hops.h. */
 
 /* Writers keep a frame's raw records at most this big; readers accept up to
  * HOPS_FRAME_RAW_MAX_READ so a later writer may raise the split size without a

@@ -44,6 +44,7 @@ struct hops_reader {
     uint64_t pos;      /* offset of the next chunk */
     uint64_t last_off; /* offset of the chunk of the last event or error */
     int err;           /* sticky */
+    unsigned flags;    /* HOPS_READ_* */
     enum reader_state state;
     uint32_t n_sites; /* sites declared so far */
 
@@ -466,15 +467,24 @@ parse_frame(hops_reader *r, const uint8_t *payload, uint64_t len, hops_frame *f)
     RETURN_ERROR_IF(raw_size > csize * HOPS_LZ4_MAX_RATIO, HOPS_E_CORRUPT);
 
     FORWARD_IF_ERROR(ensure_cap((void **)&r->raw, &r->raw_cap, raw_size));
-    FORWARD_IF_ERROR(
-        ensure_cap((void **)&r->counts, &r->counts_cap, (uint64_t)n * sizeof(hops_count)));
     got = LZ4_decompress_safe((const char *)payload + HOPS_FRAM_FIXED_SIZE, (char *)r->raw,
                               (int)csize, (int)raw_size);
     RETURN_ERROR_IF(got < 0, HOPS_E_LZ4);
     RETURN_ERROR_IF((uint32_t)got != raw_size, HOPS_E_CORRUPT);
-    RETURN_ERROR_IF(decode_records(r->raw, r->counts, n, r->n_sites) != 0, HOPS_E_CORRUPT);
+    if (r->flags & HOPS_READ_RAW_RECORDS) {
+        /* The caller checks the sites as it reads them (hops.h): a pass here
+         * would cost as much as its own loop. */
+        f->counts = NULL;
+    } else {
+        FORWARD_IF_ERROR(
+            ensure_cap((void **)&r->counts, &r->counts_cap, (uint64_t)n * sizeof(hops_count)));
+        RETURN_ERROR_IF(decode_records(r->raw, r->counts, n, r->n_sites) != 0, HOPS_E_CORRUPT);
+        f->counts = r->counts;
+    }
+    /* An empty frame before any allocation still gets a valid pointer. */
+    f->records = r->raw ? r->raw : (const uint8_t *)"";
+    f->n_sites = r->n_sites;
     f->n = n;
-    f->counts = r->counts;
     f->compressed_size = len;
     f->raw_size = raw_size;
     return HOPS_OK;
@@ -550,6 +560,14 @@ hops_reader_next(hops_reader *r, hops_event *ev)
     if (got < 0)
         r->err = got;
     return got;
+}
+
+int
+hops_reader_set_flags(hops_reader *r, unsigned flags)
+{
+    RETURN_ERROR_IF(r == NULL || (flags & ~HOPS_READ_RAW_RECORDS) != 0, HOPS_E_API);
+    r->flags = flags;
+    return HOPS_OK;
 }
 
 /* ---- public: open / close ---------------------------------------------------------- */

@@ -25,8 +25,8 @@ RECORD_OPTIONS = [
      "record only code in files matching GLOB (full path, or basename for a "
      "pattern without '/'; repeatable)"),
     (None, "--follow-fork", None, "follow_fork", False,
-     "also record processes the program forks (os.fork, multiprocessing's fork "
-     "start method), each into FILE.<pid>"),
+     "also record child processes (os.fork; multiprocessing's fork, spawn and "
+     "forkserver start methods), each into FILE.<pid>"),
     ("-m", None, "MODULE", "module", False, "run library module MODULE as a script (ends options)"),
     ("-v", "--verbose", None, "verbose", False, "say where the recording went"),
     ("-h", "--help", None, "help", False, "show this help and exit"),

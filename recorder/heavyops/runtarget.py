@@ -5,15 +5,15 @@ The target is compiled (or its module found) before recording starts and
 executed with exec() straight from here, so neither runpy's machinery nor the
 launcher is recorded; heavyops' frames are cut from tracebacks.
 """
+import _signal
 import atexit
 import builtins
-import functools
 import os
 import signal
 import sys
 import types
 
-from heavyops import _recorder
+from heavyops import _recorder, children
 
 # exactly as our code objects name their files (co_filename is __file__)
 PACKAGE_DIR = os.path.dirname(__file__) + os.sep
@@ -103,6 +103,7 @@ class _Stopper:
 
     def __init__(self, verbose, out):
         self.exit_status = -1
+        self.clean = True  # False: killed by a signal
         self.verbose = verbose
         self.out = out
         self.done = False
@@ -111,20 +112,21 @@ class _Stopper:
         if self.done:
             return
         self.done = True
-        res = _recorder.stop(self.exit_status)
+        res = _recorder.stop(self.exit_status, clean=self.clean)
         if res is None:
             return
         if res.get("error"):
             print(f"heavyops: warning: writing {self.out} failed: {res['error']}; "
                   "the recording is incomplete", file=sys.stderr)
-        if res.get("lost_events"):
-            print(f"heavyops: warning: {res['lost_events']} events were lost "
-                  "(out of memory)", file=sys.stderr)
+        if res.get("lost_events") or res.get("nomem"):
+            lost = f" ({res['lost_events']:,} events known lost)" if res.get("lost_events") else ""
+            print(f"heavyops: warning: the recorder ran out of memory and could not count "
+                  f"everything{lost}; {self.out} is marked incomplete", file=sys.stderr)
         if res.get("interference"):
             print("heavyops: warning: the program ran its own tracer or profiler (sys.settrace, "
-                  "sys.setprofile, a debugger, coverage) while recording; CPython drops events "
-                  "when two tools instrument the same code, so some counts may be low",
-                  file=sys.stderr)
+                  "sys.setprofile, sys.monitoring, a debugger, coverage) or removed heavyops' "
+                  "tracer while recording; CPython drops events when two tools instrument the "
+                  "same code, so some counts may be low", file=sys.stderr)
         elif res.get("other_tool"):
             print("heavyops: warning: another sys.monitoring tool also used INSTRUCTION events; "
                   "CPython may have lost events for both", file=sys.stderr)
@@ -135,6 +137,12 @@ class _Stopper:
             print(f"heavyops: wrote {self.out} ({res['bytes']:,} bytes)", file=sys.stderr)
 
 
+def _file_argv():
+    """sys.argv as the file stores it (UTF-8): bytes that are not UTF-8 (kept by
+    Python as surrogate escapes) are written as \\xNN."""
+    return [os.fsencode(a).decode("utf-8", "backslashreplace") for a in sys.argv]
+
+
 def child_output(out, pid):
     """OUT.PID, or OUT.PID.N if a file of a reused pid is already there."""
     path = f"{out}.{pid}"
@@ -143,6 +151,146 @@ def child_output(out, pid):
         n += 1
         path = f"{out}.{pid}.{n}"
     return path
+
+
+def _carry_on(stopper, out, options, follower):
+    """Runs while recording (so it calls nothing that runs Python code outside
+    this package) after a successful start: write the file at exit (atexit, os._exit),
+    keep forks off it, and with a follower (children.Follower) record children
+    into OUT.<pid>."""
+    real_exit = os._exit
+
+    # os._exit skips atexit: write the last counts first (multiprocessing's
+    # children always leave this way).
+    def exit_after_stop(status):
+        if not stopper.done:
+            stopper.exit_status = status
+            stopper()
+        real_exit(status)
+
+    # functools.wraps would be counted: this runs while recording
+    for attr in ("__module__", "__name__", "__qualname__", "__doc__"):
+        setattr(exit_after_stop, attr, getattr(real_exit, attr))
+    exit_after_stop.__wrapped__ = real_exit
+
+    def after_fork_in_child():
+        # The parent's file is the parent's: never written from here.
+        os._exit = real_exit
+        if not _recorder.forget_in_child() or follower is None:
+            stopper.done = True
+            return
+        path = _start_child_recording(out, options)
+        if path is None:
+            stopper.done = True
+            return
+        stopper.out, stopper.done, stopper.exit_status = path, False, -1
+        os._exit = exit_after_stop
+
+    os._exit = exit_after_stop
+    _watch_monitoring()
+    _write_on_sigterm(stopper)
+    os.register_at_fork(before=_recorder.pause_flusher,
+                        after_in_parent=_recorder.resume_flusher,
+                        after_in_child=after_fork_in_child)
+    atexit.register(stopper)
+    if follower is not None:
+        follower.install()
+
+
+def _write_on_sigterm(stopper):
+    """SIGTERM with its default action kills the program before the last
+    counts are written.  Where the program has no handler of its own, ours
+    writes the file (marked as not ended cleanly) and then dies of SIGTERM,
+    as the plain run would; signal.getsignal() and signal.signal() still
+    report SIG_DFL, and a handler the program installs replaces ours."""
+    if _signal.getsignal(signal.SIGTERM) != _signal.SIG_DFL:
+        return
+
+    def on_sigterm(signum, frame):
+        if not stopper.done:
+            stopper.exit_status = 128 + signum
+            stopper.clean = False
+            stopper()
+        _signal.signal(signum, _signal.SIG_DFL)
+        os.kill(os.getpid(), signum)
+
+    try:
+        _signal.signal(signal.SIGTERM, on_sigterm)  # not signal.signal: that would be counted
+    except ValueError:  # not the main thread (a fork from another thread): keep the default
+        return
+    try:
+        _recorder.arm_sigterm()
+    except OSError:
+        pass  # no timer: a SIGTERM waits for the main thread to run Python code
+    real_getsignal, real_signal = signal.getsignal, signal.signal
+
+    def getsignal(signalnum):
+        handler = real_getsignal(signalnum)
+        return signal.SIG_DFL if handler is on_sigterm else handler
+
+    def signal_(signalnum, handler):
+        old = real_signal(signalnum, handler)
+        return signal.SIG_DFL if old is on_sigterm else old
+
+    for wrapper, real in ((getsignal, real_getsignal), (signal_, real_signal)):
+        for attr in ("__module__", "__name__", "__qualname__", "__doc__"):
+            setattr(wrapper, attr, getattr(real, attr))
+        wrapper.__wrapped__ = real
+    signal.getsignal, signal.signal = getsignal, signal_
+
+
+def _watch_monitoring():
+    """Another sys.monitoring tool that turns events on makes CPython drop
+    events of ours: set_events and set_local_events tell the recorder, even
+    when the tool is gone again before the next flush could see it."""
+    mon = getattr(sys, "monitoring", None)
+    if mon is None or getattr(mon.set_events, "_heavyops", False):
+        return
+
+    def watch(real):
+        def wrapper(tool_id, *args):
+            result = real(tool_id, *args)
+            if args and args[-1]:  # a non-empty event set
+                _recorder.note_monitoring(tool_id)
+            return result
+
+        for attr in ("__module__", "__name__", "__qualname__", "__doc__"):
+            setattr(wrapper, attr, getattr(real, attr))
+        wrapper.__wrapped__ = real
+        wrapper._heavyops = True
+        return wrapper
+
+    mon.set_events = watch(mon.set_events)
+    mon.set_local_events = watch(mon.set_local_events)
+
+
+def _start_child_recording(out, options):
+    """Starts recording a child process into OUT.<pid>; returns the path, or
+    None (with a warning) if it cannot."""
+    for _ in range(100):  # another process may take the same name first
+        path = child_output(out, os.getpid())
+        try:
+            _recorder.start(path, argv=_file_argv(), force=False, **options)
+        except FileExistsError:
+            continue
+        except OSError as e:
+            print(f"heavyops: warning: cannot record child {os.getpid()}: {e}", file=sys.stderr)
+            return None
+        return path
+    print(f"heavyops: warning: cannot record child {os.getpid()}: no free file name",
+          file=sys.stderr)
+    return None
+
+
+def record_spawned_child(out, options, verbose):
+    """Entry point of an interpreter that multiprocessing started (spawn,
+    forkserver) under record --follow-fork: record this whole process."""
+    options = dict(options, exclude_prefix=PACKAGE_DIR)
+    follower = children.Follower(out, options, verbose)
+    path = _start_child_recording(out, options)
+    if path is None:
+        return
+    _carry_on(_Stopper(verbose, path), out, options, follower)
 
 
 def run(prepared, args, out, *, tracked, patterns, file_globs, force, verbose, follow_fork=False):
@@ -164,41 +312,10 @@ def run(prepared, args, out, *, tracked, patterns, file_globs, force, verbose, f
     stopper = _Stopper(verbose, out)
     options = dict(tracked=tracked, patterns=patterns, file_globs=file_globs,
                    exclude_prefix=PACKAGE_DIR)
-
-    def after_fork_in_child():
-        # The parent's file is the parent's: never written from here.
-        os._exit = real_exit
-        if not _recorder.forget_in_child() or not follow_fork:
-            stopper.done = True
-            return
-        for _ in range(100):  # another process may take the same name first
-            path = child_output(out, os.getpid())
-            try:
-                _recorder.start(path, argv=sys.argv, force=False, **options)
-            except FileExistsError:
-                continue
-            except OSError as e:
-                print(f"heavyops: warning: cannot record child {os.getpid()}: {e}", file=sys.stderr)
-                stopper.done = True
-                return
-            stopper.out, stopper.done, stopper.exit_status = path, False, -1
-            os._exit = exit_after_stop
-            return
-
-    # os._exit skips atexit: write the last counts first (multiprocessing's
-    # children always leave this way).
-    real_exit = os._exit
-
-    @functools.wraps(real_exit)
-    def exit_after_stop(status):
-        if not stopper.done:
-            stopper.exit_status = status
-            stopper()
-        real_exit(status)
-
-    # Everything above runs before recording starts, so none of it is counted.
+    follower = children.Follower(out, options, verbose) if follow_fork else None
+    # Everything before exec() runs before recording starts, so none of it is counted.
     try:
-        _recorder.start(out, argv=sys.argv, force=force, **options)
+        _recorder.start(out, argv=_file_argv(), force=force, **options)
     except FileExistsError:
         raise
     except OSError as e:
@@ -206,11 +323,8 @@ def run(prepared, args, out, *, tracked, patterns, file_globs, force, verbose, f
         print(f"heavyops: cannot record to {out}: {e.strerror or e}; "
               "running the program without recording", file=sys.stderr)
     else:
-        os._exit = exit_after_stop
-        os.register_at_fork(before=_recorder.pause_flusher,
-                            after_in_parent=_recorder.resume_flusher,
-                            after_in_child=after_fork_in_child)
-        atexit.register(stopper)
+        _carry_on(stopper, out, options, follower)
+
     def pause_until_atexit():
         # Between the end of the main module and the target's atexit handlers the
         # interpreter waits for threads (threading._shutdown): not the target's code.

@@ -198,7 +198,8 @@ struct rec_state {
     int write_err;       /* first writer error, 0 if none */
     uint64_t lost_events;
     int nomem;
-    int check; /* HEAVYOPS_CHECK: also count every instruction and compare */
+    int check;             /* HEAVYOPS_CHECK: also count every instruction and compare */
+    long fault_codes_left; /* HEAVYOPS_FAULT_NOMEM_AFTER (tests); -1 = off */
     uint64_t check_failures;
     int64_t *vals, *rblk; /* Owned scratch for rec_flow_solve */
     size_t vals_cap, rblk_cap;
@@ -207,6 +208,7 @@ struct rec_state {
     /* periodic flusher */
     pthread_t flusher;
     int flusher_running;
+    volatile long flusher_tid; /* kernel tid, 0 until the thread runs (Linux) */
     pthread_mutex_t flush_lock;
     pthread_cond_t flush_cond;
     int flusher_stop;
@@ -319,6 +321,16 @@ void rec_thread_lookup_name(rec_thread *t);
 int rec_flush(rec_state *st);
 int rec_flusher_start(rec_state *st);
 void rec_flusher_stop(rec_state *st);
+/* rec_flusher_stop, then wait (a few ms at most) until the kernel has let go
+ * of the thread: a fork right after pthread_join may still count it, and
+ * CPython 3.12+ then warns that the process is multi-threaded. */
+void rec_flusher_stop_for_fork(rec_state *st);
+
+/* rec_signal.c: wrap the SIGTERM handler the launcher has just installed
+ * (CPython's C handler) so that a SIGTERM also arms a timer that kills the
+ * process a few seconds later if the Python handler cannot run.  Once per
+ * process; returns 0 or -1 (errno set). */
+int rec_term_arm(void);
 /* Asks the flusher to flush soon; callable without the GIL. */
 void rec_flusher_request(rec_state *st);
 

@@ -881,6 +881,11 @@ rec_code_get(rec_state *st, PyObject *code)
     if (c != NULL) {
         return c;
     }
+    if (st->fault_codes_left >= 0 && st->fault_codes_left-- == 0) {
+        st->fault_codes_left = 0; /* from now on, every first sight fails */
+        PyErr_NoMemory();
+        return NULL;
+    }
     rec_code tmp;
     memset(&tmp, 0, sizeof(tmp));
     tmp.st = st;

@@ -14,6 +14,11 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
+#if defined(__linux__)
+#    include <sys/stat.h>
+#    include <sys/syscall.h>
+#endif
 
 #if PY_VERSION_HEX >= 0x030D0000
 #    define REC_IS_FINALIZING() Py_IsFinalizing()
@@ -313,6 +318,9 @@ flusher_main(void *arg)
 {
     rec_state *st = arg;
     struct timespec last, deadline, now;
+#if defined(__linux__)
+    st->flusher_tid = (long)syscall(SYS_gettid);
+#endif
     clock_gettime(CLOCK_REALTIME, &last);
     pthread_mutex_lock(&st->flush_lock);
     while (!st->flusher_stop) {
@@ -384,6 +392,28 @@ rec_flusher_stop(rec_state *st)
     Py_END_ALLOW_THREADS st->flusher_running = 0;
     /* flush_lock and flush_cond live on until state_free: exiting threads
      * may still signal them (rec_threads.c). */
+}
+
+void
+rec_flusher_stop_for_fork(rec_state *st)
+{
+    long tid = st->flusher_tid;
+    rec_flusher_stop(st);
+    st->flusher_tid = 0;
+#if defined(__linux__)
+    if (tid <= 0) {
+        return;
+    }
+    /* pthread_join returns when the thread clears its tid, before the kernel
+     * drops it from the thread group: poll its /proc entry, 20 ms at most. */
+    char path[64];
+    snprintf(path, sizeof path, "/proc/self/task/%ld", tid);
+    struct stat sb;
+    for (int i = 0; i < 400 && stat(path, &sb) == 0; i++) {
+        struct timespec ts = {0, 50000};
+        nanosleep(&ts, NULL);
+    }
+#endif
 }
 
 void

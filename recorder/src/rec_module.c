@@ -5,6 +5,7 @@
 #include "rec.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -234,6 +235,10 @@ rec_start(PyObject *module, PyObject *args, PyObject *kwargs)
     {
         const char *chk = getenv("HEAVYOPS_CHECK"); /* developers' self-check of derived counts */
         st->check = chk != NULL && chk[0] != '\0' && chk[0] != '0';
+        /* Tests' fault injection: the first-sight setup of every code object
+         * after the first N fails as if out of memory. */
+        const char *fault = getenv("HEAVYOPS_FAULT_NOMEM_AFTER");
+        st->fault_codes_left = fault != NULL && fault[0] ? strtol(fault, NULL, 10) : -1;
     }
     if (rec_opinfo_init(&st->op, &st->opname_list) < 0) {
         goto done;
@@ -338,8 +343,9 @@ done:
 }
 
 PyDoc_STRVAR(stop_doc,
-             "stop(exit_status=-1)\n--\n\n"
-             "Stop recording, write the last frames and close the file.  Returns a dict:\n"
+             "stop(exit_status=-1, clean=True)\n--\n\n"
+             "Stop recording, write the last frames and close the file; clean=False marks\n"
+             "a run that did not end normally (killed by a signal).  Returns a dict:\n"
              "bytes, lost_events, error (str or None), other_tool (bool).  A no-op\n"
              "returning None when not recording, and in a forked child (the file is the\n"
              "parent's).");
@@ -347,9 +353,9 @@ PyDoc_STRVAR(stop_doc,
 static PyObject *
 rec_stop(PyObject *module, PyObject *args, PyObject *kwargs)
 {
-    static char *kwlist[] = {"exit_status", NULL};
-    int exit_status = -1;
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "|i:stop", kwlist, &exit_status)) {
+    static char *kwlist[] = {"exit_status", "clean", NULL};
+    int exit_status = -1, clean = 1;
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "|ip:stop", kwlist, &exit_status, &clean)) {
         return NULL;
     }
     rec_state *st = active;
@@ -371,7 +377,8 @@ rec_stop(PyObject *module, PyObject *args, PyObject *kwargs)
     hops_end end = {
         .end_ns = now_ns(),
         .exit_status = exit_status,
-        .flags = HOPS_END_CLEAN | (st->interference ? HOPS_END_INTERFERENCE : 0),
+        .flags = (clean ? HOPS_END_CLEAN : 0) | (st->interference ? HOPS_END_INTERFERENCE : 0) |
+                 (st->nomem || st->lost_events ? HOPS_END_INCOMPLETE : 0),
         .lost_events = st->lost_events,
     };
     int err = hops_writer_finish(st->writer, &end);
@@ -426,18 +433,59 @@ static PyObject *
 rec_pause_flusher(PyObject *module, PyObject *unused)
 {
     if (active != NULL && getpid() == active_pid && active->flusher_running) {
-        rec_flusher_stop(active);
+        rec_flusher_stop_for_fork(active);
+    }
+    Py_RETURN_NONE;
+}
+
+static int
+resume_pending(void *unused)
+{
+    (void)unused;
+    if (active != NULL && getpid() == active_pid && !active->flusher_running &&
+        rec_flusher_start(active) < 0) {
+        /* the recording goes on; its counts are written at exit */
+        fprintf(stderr, "heavyops: warning: cannot restart the flusher thread after fork\n");
+    }
+    return 0;
+}
+
+/* After fork, in the parent.  CPython 3.13 checks for threads after the
+ * at-fork hooks have run, so the flusher is started from a pending call,
+ * once os.fork() has returned. */
+static PyObject *
+rec_resume_flusher(PyObject *module, PyObject *unused)
+{
+    if (Py_AddPendingCall(resume_pending, NULL) < 0) {
+        resume_pending(NULL);
+    }
+    Py_RETURN_NONE;
+}
+
+PyDoc_STRVAR(note_monitoring_doc,
+             "note_monitoring(tool_id)\n--\n\n"
+             "The program turned on sys.monitoring events for tool_id (the launcher's\n"
+             "wrappers of set_events and set_local_events say so): unless that tool is\n"
+             "ours, the recording is marked as interfered with.");
+
+static PyObject *
+rec_arm_sigterm(PyObject *module, PyObject *unused)
+{
+    if (rec_term_arm() < 0) {
+        return PyErr_SetFromErrno(PyExc_OSError);
     }
     Py_RETURN_NONE;
 }
 
 static PyObject *
-rec_resume_flusher(PyObject *module, PyObject *unused)
+rec_note_monitoring(PyObject *module, PyObject *arg)
 {
-    if (active != NULL && getpid() == active_pid && !active->flusher_running &&
-        rec_flusher_start(active) < 0) {
-        PyErr_SetString(PyExc_RuntimeError, "heavyops: cannot restart the flusher thread");
+    long tool = PyLong_AsLong(arg);
+    if (tool == -1 && PyErr_Occurred()) {
         return NULL;
+    }
+    if (active != NULL && getpid() == active_pid && tool != active->tool_id) {
+        active->interference = 1;
     }
     Py_RETURN_NONE;
 }
@@ -479,6 +527,10 @@ static PyMethodDef rec_methods[] = {
     {"is_recording", rec_is_recording, METH_NOARGS, "True while a recording is running."},
     {"pause_thread", rec_pause_thread, METH_O, pause_doc},
     {"forget_in_child", rec_forget_in_child, METH_NOARGS, forget_doc},
+    {"note_monitoring", rec_note_monitoring, METH_O, note_monitoring_doc},
+    {"arm_sigterm", rec_arm_sigterm, METH_NOARGS,
+     "After the launcher's SIGTERM handler is installed: make SIGTERM kill the process\n"
+     "a few seconds later even if that handler cannot run (rec_signal.c)."},
     {"pause_flusher", rec_pause_flusher, METH_NOARGS, "Join the flusher thread (before a fork)."},
     {"resume_flusher", rec_resume_flusher, METH_NOARGS, "Start the flusher thread again."},
     {NULL, NULL, 0, NULL},

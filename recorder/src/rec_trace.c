@@ -214,16 +214,35 @@ rec_backend_start(rec_state *st)
     return 0;
 }
 
+/* 1 if a live thread with this ident has counted something: it ran under
+ * our tracer. */
+static int
+thread_was_traced(rec_state *st, unsigned long ident)
+{
+    int found = 0;
+    pthread_mutex_lock(&rec_threads_lock);
+    for (rec_thread *t = st->threads; t && !found; t = t->next) {
+        found = !t->dead && t->tid == (uint64_t)ident;
+    }
+    pthread_mutex_unlock(&rec_threads_lock);
+    return found;
+}
+
 /* A thread whose tracer is not ours (sys.settrace, a debugger) or that also
- * has a profiler no longer reports opcode events to us. */
+ * has a profiler no longer reports opcode events to us; nor does a thread
+ * that ran under our tracer and has none now (sys.settrace(None): one slot
+ * per thread on 3.11, so the program's "stop tracing" stops us too). */
 void
 rec_backend_check_interference(rec_state *st)
 {
     PyThreadState *self = PyThreadState_Get();
+    /* after rec_backend_stop, no thread has our tracer, rightly */
+    int ours_installed = st->trace_obj != NULL && ((rec_cb *)st->trace_obj)->st != NULL;
     for (PyThreadState *ts = PyInterpreterState_ThreadHead(self->interp); ts;
          ts = PyThreadState_Next(ts)) {
         if ((ts->c_tracefunc != NULL && ts->c_tracefunc != trace_func) ||
-            ts->c_profilefunc != NULL) {
+            ts->c_profilefunc != NULL ||
+            (ours_installed && ts->c_tracefunc == NULL && thread_was_traced(st, ts->thread_id))) {
             st->interference = 1;
         }
     }

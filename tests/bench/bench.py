@@ -602,7 +602,9 @@ def targets(results, an):
     names = []
     for r in results.values():
         names += [n for n in r["workloads"] if n not in names]
-    heads = ["target", "interpreter"] + [f"{n} ×wall (×cpu)" for n in names] + ["verdict"]
+    ncols = max(len(names), 1)  # --analyzer-only has no workload columns
+    heads = (["target", "interpreter"] + ([f"{n} ×wall (×cpu)" for n in names] or ["measured"])
+             + ["verdict"])
     rows = []
     for mode, label in (("default", "default mode ≤ 1.25× (imports ≤ 1.3×)"),
                         ("selected", "-i of the default set ≤ 1.05×")):
@@ -632,14 +634,14 @@ def targets(results, an):
         bps = a["frame_bytes"] / an["report"]["wall"]
         rows.append(["analyzer ≥ 1000 MB/s (report on A)", "-",
                      f"{bps / 1e6:,.0f} MB/s on {fsize(a['frame_bytes'])}"]
-                    + ["" for _ in names[1:]]
+                    + ["" for _ in range(ncols - 1)]
                     + ["met" if bps >= TARGET_ANALYZER_BPS else
                        f"missed by {(TARGET_ANALYZER_BPS - bps) / 1e6:,.0f} MB/s"])
         d = an["diff"]["wall"]
         rows.append(["diff A B < 3 s", "-", f"{d:.2f} s on 2 × {fsize(a['frame_bytes'])}"]
-                    + ["" for _ in names[1:]]
+                    + ["" for _ in range(ncols - 1)]
                     + ["met" if d < TARGET_DIFF_S else f"missed by {d - TARGET_DIFF_S:.2f} s"])
-    return table(heads, rows, [False, False] + [True] * len(names) + [False])
+    return table(heads, rows, [False, False] + [True] * ncols + [False])
 
 
 def machine():
@@ -691,6 +693,9 @@ def main():
                     help="callgrind on every interpreter (default: the newest of each 3.x; "
                          "quick: the newest one)")
     ap.add_argument("--no-analyzer", action="store_true", help="skip the analyzer benchmark")
+    ap.add_argument("--analyzer-only", action="store_true",
+                    help="only the analyzer benchmark (one build, no workloads); writes no "
+                         "RESULTS.md unless --results is given")
     ap.add_argument("--no-build", action="store_true", help="use the build-bench-* dirs as they are")
     ap.add_argument("--results", metavar="FILE",
                     help="write the Markdown here (default: tests/bench/RESULTS.md on full runs)")
@@ -700,7 +705,8 @@ def main():
     opts = ap.parse_args()
     opts.reps = opts.reps or (3 if opts.quick else 5)
     opts.naive_reps = min(opts.naive_reps or (1 if opts.quick else 3), opts.reps)
-    results_path = opts.results or (None if opts.quick else os.path.join(HERE, "RESULTS.md"))
+    results_path = opts.results or (None if opts.quick or opts.analyzer_only
+                                    else os.path.join(HERE, "RESULTS.md"))
 
     t_start = time.perf_counter()
     load0 = os.getloadavg()
@@ -710,6 +716,8 @@ def main():
         raise SystemExit("bench: no CPython >= 3.11 found (scripts/find-pythons)")
     wls = [w for w in all_workloads() if not opts.workload or w.name in opts.workload
            or (w.name == "nbody" and "numeric" in opts.workload)]
+    if opts.analyzer_only:
+        pythons, wls = pythons[:1], []  # the analyzer does not depend on the interpreter
     env = dict(os.environ, PYTHONHASHSEED="0")
     env.pop("PYTHONPATH", None)
     tmp = tempfile.mkdtemp(prefix="heavyops-bench-", dir=opts.tmpdir)
@@ -729,6 +737,8 @@ def main():
         if opts.quick and newest:
             newest = {"": max(newest.values(), key=lambda v: tuple(map(int, v.split("."))))}
         for version, (py, d) in builds.items():
+            if opts.analyzer_only:
+                break
             log(f"bench: Python {version}: {len(wls)} workloads × {opts.reps} rounds")
             r = {"python": py, "workloads": measure(py, version, d, wls, opts, tmp, env)}
             t1, t2 = render_interp(version, py, r["workloads"], opts)
@@ -779,7 +789,8 @@ def main():
     elapsed = time.perf_counter() - t_start
     head = ["# heavyops overhead benchmark: results", "",
             f"Measured {datetime.datetime.now().strftime('%Y-%m-%d %H:%M')} with "
-            f"`python3 tests/bench/bench.py{' --quick' if opts.quick else ''}`, built from "
+            f"`python3 tests/bench/bench.py{' --quick' if opts.quick else ''}"
+            f"{' --analyzer-only' if opts.analyzer_only else ''}`, built from "
             f"commit {built_from}, in {elapsed / 60:.0f} min.", "",
             f"Machine: {mach['nproc']} CPUs (nproc), {mach['cpu']}, Linux {mach['kernel']}; "
             f"load average {load0[0]:.1f} at the start, {os.getloadavg()[0]:.1f} at the end.",

@@ -109,8 +109,29 @@ def default_name(args, scratch):
     return problems
 
 
+def odd_argv(args, scratch):
+    """Arguments that are not UTF-8 (any bytes are allowed in argv) reach the program as
+    python gives them, and info shows them escaped."""
+    problems = []
+    script = os.path.join(scratch, "show.py")
+    with open(script, "w") as f:
+        f.write("import sys\nprint(ascii(sys.argv[1:]))\n")
+    odd = [os.fsdecode(b"\xff\xfe"), "caf\u00e9", ""]
+    plain = lib.run([args.python, script] + odd, cwd=scratch)
+    out = os.path.join(scratch, "odd.hops")
+    cmd, cp = lib.record(args, [script] + odd, out, cwd=scratch)
+    if (cp.returncode, cp.stdout, cp.stderr) != (plain.returncode, plain.stdout, plain.stderr):
+        problems.append("the recorded run differs from the plain one:\n" + lib.explain(cp, cmd))
+        return problems
+    argv = lib.analyze_json(args, out, "info")["files"][0]["argv"]
+    want = [script, "\\xff\\xfe", "caf\u00e9", ""]
+    if argv != want:
+        problems.append("info's argv is %r, expected %r" % (argv, want))
+    return problems
+
+
 CASES = {"missing-script": missing_script, "unknown-op": unknown_op,
-         "no-overwrite": no_overwrite, "default-name": default_name}
+         "no-overwrite": no_overwrite, "default-name": default_name, "odd-argv": odd_argv}
 
 
 def check(args):

@@ -5,6 +5,7 @@
 #include "an_testutil.h"
 
 #include "aggregate.h"
+#include "an_sort.h"
 #include "filter.h"
 #include "load.h"
 
@@ -183,6 +184,35 @@ Test(aggregate, merges_the_same_site_across_files)
     an_rows_release(&r);
 }
 
+Test(aggregate, process_rows_split_the_files_again)
+{
+    write_basic("a.hops", 1);
+    write_basic("b.hops", 1);
+    load("a.hops");
+    load("b.hops");
+    struct an_filter tuples;
+    an_filter_init(&tuples);
+    const char *pat[] = {"BUILD_TUPLE"};
+    tuples.instructions = pat;
+    tuples.n_instructions = 1;
+    struct an_rows r;
+    an_rows_init(&r);
+    an_aggregate(&ds, &all, AN_BY_PROCESS, &r);
+    cr_assert_eq(r.n, 2, "one row per file, though both say pid 4242");
+    for (size_t i = 0; i < 2; i++) {
+        cr_expect_eq((uint64_t)r.rows[i].f[0], 4242);
+        cr_expect_eq(r.rows[i].count, 1331);
+    }
+    /* equal counts: ordered by the key, pid then recording path */
+    cr_expect_str_eq(S(r.rows[0].f[1]), tu_path("a.hops"));
+    cr_expect_str_eq(S(r.rows[1].f[1]), tu_path("b.hops"));
+    an_aggregate(&ds, &tuples, AN_BY_PROCESS, &r);
+    cr_assert_eq(r.n, 2);
+    cr_expect_eq(r.rows[0].count, 150, "filters apply per process");
+    cr_expect_eq(r.tracked, 300);
+    an_rows_release(&r);
+}
+
 Test(aggregate, sorts_by_count_then_key_fields)
 {
     /* Equal counts: file name, then line numerically (9 before 10), then
@@ -357,6 +387,7 @@ Test(aggregate, keys_are_what_the_by_values_name)
                  {"function", AN_BY_FUNCTION, 3},
                  {"file", AN_BY_FILE, 1},
                  {"thread", AN_BY_THREAD, 2},
+                 {"process", AN_BY_PROCESS, 2},
                  {"site", AN_BY_SITE, 7}};
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
         enum an_by by;
@@ -367,4 +398,312 @@ Test(aggregate, keys_are_what_the_by_values_name)
     enum an_by by;
     cr_expect_eq(an_by_parse("location_fn", &by), -1, "internal views are not --by values");
     cr_expect_eq(an_by_parse("Instruction", &by), -1);
+}
+
+/* ---- counts per file (an_dataset.per_thread = 0) ------------------------------ */
+
+static int
+load_into(struct an_dataset *d, int per_thread, const char *name, char *err, size_t errlen)
+{
+    d->per_thread = per_thread;
+    return an_dataset_load(d, tu_path(name), err, errlen);
+}
+
+Test(aggregate, counts_per_file_give_the_rows_and_totals_of_counts_per_thread)
+{
+    write_basic("a.hops", 1);
+    write_basic("b.hops", 1);
+    struct an_dataset pf;
+    an_dataset_init(&pf);
+    char err[256] = "";
+    cr_assert_eq(load_into(&ds, 1, "a.hops", err, sizeof err), 0, "%s", err);
+    cr_assert_eq(load_into(&ds, 1, "b.hops", err, sizeof err), 0, "%s", err);
+    cr_assert_eq(load_into(&pf, 0, "a.hops", err, sizeof err), 0, "%s", err);
+    cr_assert_eq(load_into(&pf, 0, "b.hops", err, sizeof err), 0, "%s", err);
+    cr_expect_not(pf.files[0].per_thread);
+    cr_expect_null(pf.threads[0].counts);
+    cr_assert_eq(pf.nthreads, ds.nthreads);
+    for (size_t t = 0; t < ds.nthreads; t++)
+        cr_expect_eq(pf.threads[t].total, ds.threads[t].total);
+    struct an_filter dflt;
+    an_filter_init(&dflt);
+    const struct an_filter *filters[] = {&all, &dflt};
+    const enum an_by bys[] = {AN_BY_INSTRUCTION, AN_BY_LOCATION, AN_BY_LINE,
+                              AN_BY_FUNCTION,    AN_BY_FILE,     AN_BY_SITE};
+    for (size_t fi = 0; fi < 2; fi++) {
+        for (size_t b = 0; b < sizeof bys / sizeof *bys; b++) {
+            for (size_t first = 0; first < 2; first++) {
+                struct an_rows r1, r2;
+                an_rows_init(&r1);
+                an_rows_init(&r2);
+                an_aggregate_files(&ds, filters[fi], bys[b], first, 1, &r1);
+                an_aggregate_files(&pf, filters[fi], bys[b], first, 1, &r2);
+                an_rows_sort(&r1, &ds.strs);
+                an_rows_sort(&r2, &pf.strs);
+                cr_assert_eq(r1.n, r2.n);
+                cr_expect_eq(r1.tracked, r2.tracked);
+                cr_expect_eq(r1.total, r2.total);
+                for (size_t i = 0; i < r1.n; i++) {
+                    cr_expect_eq(r1.rows[i].count, r2.rows[i].count);
+                    const struct an_view *v = an_view_get(bys[b]);
+                    for (unsigned f = 0; f < v->nfields; f++) {
+                        int64_t x = r1.rows[i].f[f], y = r2.rows[i].f[f];
+                        if (an_field_get(v->fields[f])->kind == AN_FK_STR)
+                            cr_expect_str_eq(an_strtab_get(&ds.strs, (uint32_t)x),
+                                             an_strtab_get(&pf.strs, (uint32_t)y));
+                        else
+                            cr_expect_eq(x, y);
+                    }
+                }
+                an_rows_release(&r1);
+                an_rows_release(&r2);
+            }
+        }
+    }
+    an_filter_release(&dflt);
+    an_dataset_release(&pf);
+}
+
+Test(aggregate, counts_per_file_still_detect_one_thread_overflowing)
+{
+    hops_writer *w = tu_open(tu_path("o.hops"), 1);
+    uint32_t a = tu_site(w, "a.py", "f", 1, 2, 0, "BUILD_LIST");
+    tu_count(w, 1, a, UINT64_MAX);
+    tu_count(w, 1, a, 2);
+    tu_finish(w);
+    char err[256] = "";
+    cr_expect_eq(load_into(&ds, 0, "o.hops", err, sizeof err), -1);
+    cr_expect_str_eq(err, "corrupt data");
+}
+
+Test(aggregate, counts_per_file_saturate_a_sum_over_threads)
+{
+    /* The file's sum overflows, no thread's does: loaded again per thread. */
+    hops_writer *w = tu_open(tu_path("s.hops"), 1);
+    uint32_t a = tu_site(w, "a.py", "f", 1, 2, 0, "BUILD_LIST");
+    tu_count(w, 1, a, UINT64_MAX - 1);
+    tu_count(w, 2, a, 5);
+    tu_finish(w);
+    char err[256] = "";
+    cr_assert_eq(load_into(&ds, 0, "s.hops", err, sizeof err), 0, "%s", err);
+    cr_expect_eq(ds.nfiles, 1);
+    cr_expect_eq(ds.nthreads, 2);
+    cr_expect(ds.files[0].per_thread);
+    cr_expect_eq(ds.threads[0].total, UINT64_MAX - 1);
+    cr_expect_eq(ds.threads[1].total, 5);
+    struct an_rows r;
+    an_rows_init(&r);
+    an_aggregate(&ds, &all, AN_BY_INSTRUCTION, &r);
+    cr_assert_eq(r.n, 1);
+    cr_expect_eq(r.rows[0].count, UINT64_MAX);
+    cr_expect_eq(r.total, UINT64_MAX);
+    an_rows_release(&r);
+}
+
+Test(aggregate, a_thread_total_saturates)
+{
+    hops_writer *w = tu_open(tu_path("t.hops"), 1);
+    uint32_t a = tu_site(w, "a.py", "f", 1, 2, 0, "BUILD_LIST");
+    uint32_t b = tu_site(w, "a.py", "g", 5, 6, 0, "BUILD_LIST");
+    tu_count(w, 1, a, UINT64_MAX - 1);
+    tu_count(w, 1, b, 5);
+    tu_count(w, 1, b, 0);
+    tu_finish(w);
+    for (int per_thread = 0; per_thread < 2; per_thread++) {
+        char err[256] = "";
+        an_dataset_release(&ds);
+        cr_assert_eq(load_into(&ds, per_thread, "t.hops", err, sizeof err), 0, "%s", err);
+        cr_expect_eq(ds.threads[0].total, UINT64_MAX);
+    }
+}
+
+Test(aggregate, a_reused_thread_id_with_another_native_id_is_another_thread)
+{
+    hops_writer *w = tu_open(tu_path("u.hops"), 1);
+    uint32_t a = tu_site(w, "a.py", "f", 1, 2, 0, "BUILD_LIST");
+    hops_thread t1 = {5, 100, "first"}, t2 = {5, 200, "second"};
+    cr_assert_eq(hops_writer_add_thread(w, &t1), 0);
+    tu_count(w, 5, a, 3);
+    cr_assert_eq(hops_writer_add_thread(w, &t2), 0);
+    tu_count(w, 5, a, 4);
+    tu_finish(w);
+    for (int per_thread = 0; per_thread < 2; per_thread++) {
+        char err[256] = "";
+        an_dataset_release(&ds);
+        cr_assert_eq(load_into(&ds, per_thread, "u.hops", err, sizeof err), 0, "%s", err);
+        cr_assert_eq(ds.nthreads, 2);
+        cr_expect_str_eq(S(ds.threads[0].name), "first");
+        cr_expect_eq(ds.threads[0].total, 3);
+        cr_expect_str_eq(S(ds.threads[1].name), "second");
+        cr_expect_eq(ds.threads[1].total, 4);
+    }
+}
+
+Test(aggregate, a_pipe_is_loaded_with_counts_per_thread)
+{
+    /* A pipe cannot be read a second time, should a count overflow. */
+    write_basic("a.hops", 1);
+    size_t len;
+    char *data = tu_slurp(tu_path("a.hops"), &len);
+    cr_assert_not_null(data);
+    cr_assert_leq(len, 65536, "fits the pipe buffer");
+    int pfd[2];
+    cr_assert_eq(pipe(pfd), 0);
+    cr_assert_eq(write(pfd[1], data, len), (ssize_t)len);
+    close(pfd[1]);
+    char dev[64], err[256] = "";
+    snprintf(dev, sizeof dev, "/dev/fd/%d", pfd[0]);
+    ds.per_thread = 0;
+    cr_assert_eq(an_dataset_load(&ds, dev, err, sizeof err), 0, "%s", err);
+    cr_expect(ds.files[0].per_thread);
+    cr_expect_eq(ds.threads[0].total, 1151);
+    close(pfd[0]);
+    free(data);
+}
+
+/* ---- sorting only the rows shown -------------------------------------------- */
+
+Test(aggregate, sort_top_puts_first_the_rows_a_full_sort_puts_first)
+{
+    const char *files[] = {"b.py", "a.py", "c.py"};
+    uint32_t ids[3];
+    for (int i = 0; i < 3; i++)
+        ids[i] = an_strtab_intern(&ds.strs, files[i]);
+    uint64_t x = 12345;
+    for (int round = 0; round < 20; round++) {
+        struct an_rows full;
+        an_rows_init(&full);
+        full.by = AN_BY_LINE;
+        full.n = (size_t)(round * 7 % 40);
+        full.rows = calloc(full.n ? full.n : 1, sizeof *full.rows);
+        full.cap = full.n;
+        for (size_t i = 0; i < full.n; i++) {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            /* Few values: equal counts, and equal keys too (ties by position). */
+            full.rows[i].count = x % 4;
+            full.rows[i].f[0] = ids[(x >> 8) % 3];
+            full.rows[i].f[1] = (int64_t)((x >> 16) % 3) - 1;
+            full.rows[i].f[2] = (int64_t)i; /* not a key field: tells rows apart */
+        }
+        for (size_t top = 0; top <= full.n + 1; top++) {
+            struct an_rows part = full;
+            part.rows = malloc((full.n ? full.n : 1) * sizeof *part.rows);
+            memcpy(part.rows, full.rows, full.n * sizeof *part.rows);
+            struct an_rows sorted = full;
+            sorted.rows = malloc((full.n ? full.n : 1) * sizeof *sorted.rows);
+            memcpy(sorted.rows, full.rows, full.n * sizeof *sorted.rows);
+            an_rows_sort(&sorted, &ds.strs);
+            an_rows_sort_top(&part, &ds.strs, top);
+            size_t shown = top && top < full.n ? top : full.n;
+            cr_assert_eq(part.n, full.n);
+            for (size_t i = 0; i < shown; i++)
+                cr_assert_eq(part.rows[i].f[2], sorted.rows[i].f[2], "round %d top %zu row %zu",
+                             round, top, i);
+            uint64_t seen = 0; /* the rest: the other rows, each once */
+            for (size_t i = 0; i < full.n; i++)
+                seen += (uint64_t)part.rows[i].f[2];
+            cr_assert_eq(seen, full.n * (full.n - (full.n > 0)) / 2);
+            free(part.rows);
+            free(sorted.rows);
+        }
+        free(full.rows);
+    }
+}
+
+static int
+cmp_u32_mod(const void *a, const void *b, void *ctx)
+{
+    const uint32_t *keys = ctx;
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    if (keys[x] != keys[y])
+        return keys[x] < keys[y] ? -1 : 1;
+    return x < y ? -1 : x > y; /* a total order */
+}
+
+Test(aggregate, sort_top_idx_selects_the_first_indices_in_order)
+{
+    uint32_t keys[50], idx[50];
+    for (uint32_t i = 0; i < 50; i++)
+        keys[i] = (i * 37) % 11;
+    for (size_t top = 0; top <= 51; top++) {
+        for (uint32_t i = 0; i < 50; i++)
+            idx[i] = 49 - i;
+        an_sort_top_idx(idx, 50, top, cmp_u32_mod, keys);
+        size_t shown = top && top < 50 ? top : 50;
+        uint32_t prev_key = 0, prev = 0;
+        for (size_t i = 0; i < shown; i++) {
+            if (i)
+                cr_assert(keys[idx[i]] > prev_key || (keys[idx[i]] == prev_key && idx[i] > prev));
+            prev_key = keys[idx[i]];
+            prev = idx[i];
+        }
+        /* Nothing left out sorts before the last one shown. */
+        for (size_t i = shown; i < 50; i++)
+            cr_assert(cmp_u32_mod(&idx[i], &idx[shown - 1], keys) > 0);
+    }
+}
+
+Test(aggregate, counts_past_32_bits_add_up_exactly)
+{
+    /* Loading keeps 32 bits per count and carries the rest: carries, large
+     * counts, and keys declared after the first carry. */
+    hops_writer *w = tu_open(tu_path("c.hops"), 1);
+    uint32_t a = tu_site(w, "a.py", "f", 1, 2, 0, "BUILD_LIST");
+    tu_count(w, 1, a, 0xFFFFFFFFull);
+    tu_count(w, 1, a, 1);
+    tu_count(w, 2, a, 0xFFFFFFFFull);
+    uint32_t b = tu_site(w, "a.py", "g", 5, 6, 0, "BUILD_TUPLE");
+    tu_count(w, 1, b, (1ull << 33) + 7);
+    tu_count(w, 2, a, 3ull << 32);
+    tu_count(w, 2, b, UINT64_MAX - (1ull << 33) - 7);
+    tu_finish(w);
+    for (int per_thread = 0; per_thread < 2; per_thread++) {
+        char err[256] = "";
+        an_dataset_release(&ds);
+        cr_assert_eq(load_into(&ds, per_thread, "c.hops", err, sizeof err), 0, "%s", err);
+        struct an_rows r;
+        an_rows_init(&r);
+        an_aggregate(&ds, &all, AN_BY_INSTRUCTION, &r);
+        cr_assert_eq(r.n, 2);
+        cr_expect_str_eq(S(r.rows[0].f[0]), "BUILD_TUPLE");
+        cr_expect_eq(r.rows[0].count, UINT64_MAX);
+        cr_expect_eq(r.rows[1].count, (1ull << 32) + 0xFFFFFFFFull + (3ull << 32));
+        cr_expect_eq(ds.threads[0].total, (1ull << 32) + (1ull << 33) + 7);
+        an_rows_release(&r);
+    }
+}
+
+Test(aggregate, a_frame_naming_an_undeclared_site_is_corrupt)
+{
+    /* The reader leaves raw records to the loader, which must check them:
+     * declare 3 sites, count the third, then edit CODE to declare 2. */
+    hops_writer *w = tu_open(tu_path("u.hops"), 1);
+    const char *ops[] = {"BUILD_LIST", "BUILD_LIST", "BUILD_LIST"};
+    int lines[] = {2, 3, 4};
+    uint32_t s = tu_code(w, "a.py", "f", 1, 3, ops, lines, NULL, NULL);
+    tu_count(w, 1, s + 2, 5);
+    tu_finish(w);
+    size_t len;
+    char *data = tu_slurp(tu_path("u.hops"), &len);
+    cr_assert_not_null(data);
+    uint8_t *b = (uint8_t *)data;
+    size_t off = 16; /* file header; then chunks of id, crc, length, payload */
+    while (off + 16 <= len && memcmp(b + off, "CODE", 4) != 0)
+        off += 16 + (size_t)hops_read_le64(b + off + 8);
+    cr_assert_leq(off + 16, len);
+    hops_write_le32(b + off + 16 + 4, 2); /* n_sites */
+    uint32_t crc = hops_crc32c(0, b + off, 4);
+    crc = hops_crc32c(crc, b + off + 8, 8);
+    crc = hops_crc32c(crc, b + off + 16, (size_t)hops_read_le64(b + off + 8));
+    hops_write_le32(b + off + 4, crc);
+    for (int per_thread = 0; per_thread < 2; per_thread++) {
+        char err[256] = "";
+        an_dataset_release(&ds);
+        ds.per_thread = per_thread;
+        cr_expect_eq(an_dataset_load_mem(&ds, "u.hops", data, len, err, sizeof err), -1);
+        cr_expect_str_eq(err, "corrupt data");
+    }
+    free(data);
 }

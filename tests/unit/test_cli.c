@@ -5,6 +5,7 @@
  */
 #include "an_testutil.h"
 
+#include "cmd.h"
 #include "opts.h"
 
 #include <ctype.h>
@@ -330,6 +331,57 @@ Test(cli, info_describes_the_recording)
     tu_run_free(&r);
 }
 
+Test(cli, info_quotes_argv_and_keeps_its_utf8)
+{
+    /* Found while seeding the analyzer's fuzz target: quoted words were
+     * escaped a byte at a time, so 'café' showed as 'caf\xc3\xa9'. */
+    struct an_dataset ds;
+    an_dataset_init(&ds);
+    uint32_t fi = an_dataset_add_file(&ds, "x.hops");
+    const char *args[] = {"app.py", "caf\xc3\xa9", "it's \xc3\xa9t\xc3\xa9'", "a\x01\xff", ""};
+    struct an_file *f = &ds.files[fi];
+    f->argc = 5;
+    f->argv = calloc(5, sizeof *f->argv);
+    for (uint32_t i = 0; i < 5; i++)
+        f->argv[i] = an_strtab_intern(&ds.strs, args[i]);
+    struct analyze_opts o;
+    an_opts_init(&o);
+    struct an_strbuf out = AN_STRBUF_INIT;
+    an_info_dataset(&o, &ds, &out);
+    const char *want =
+        "  argv:              app.py 'caf\xc3\xa9' 'it'\\''s \xc3\xa9t\xc3\xa9'\\''' "
+        "'a\\x01\\xff' ''\n";
+    cr_expect(strstr(an_strbuf_str(&out), want), "%s", an_strbuf_str(&out));
+    an_strbuf_release(&out);
+    an_opts_release(&o);
+    an_dataset_release(&ds);
+}
+
+Test(cli, info_duration_spans_the_whole_int64_range)
+{
+    /* Found by the analyzer's fuzz target (tests/golden-errors/
+     * info-duration-overflow.bin): end_ns - start_ns overflowed int64. */
+    struct an_dataset ds;
+    an_dataset_init(&ds);
+    uint32_t fi = an_dataset_add_file(&ds, "x.hops");
+    ds.files[fi].start_ns = INT64_MIN;
+    ds.files[fi].end.end_ns = INT64_MAX;
+    struct analyze_opts o;
+    an_opts_init(&o);
+    struct an_strbuf out = AN_STRBUF_INIT;
+    an_info_dataset(&o, &ds, &out);
+    cr_expect(strstr(an_strbuf_str(&out), "  duration:          18446744073.710 s\n"), "%s",
+              an_strbuf_str(&out));
+    an_strbuf_reset(&out);
+    o.format = AN_FORMAT_JSON;
+    an_info_dataset(&o, &ds, &out);
+    cr_expect(strstr(an_strbuf_str(&out), "\"duration_ns\": 18446744073709551615,"), "%s",
+              an_strbuf_str(&out));
+    an_strbuf_release(&out);
+    an_opts_release(&o);
+    an_dataset_release(&ds);
+}
+
 /* ---- usage ------------------------------------------------------------------- */
 
 Test(cli, usage_errors_exit_2_with_a_short_usage)
@@ -353,6 +405,7 @@ Test(cli, usage_errors_exit_2_with_a_short_usage)
         {"--top", "3"},
         {"info", "--format", "csv", f},
         {"diff"},
+        {"diff", "--by", "process", f, f},
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
         const char *args[8] = {0};
@@ -372,8 +425,8 @@ Test(cli, usage_messages_name_the_problem)
     struct tu_run r = tu_run("--by", "colour", "x.hops");
     cr_expect(strncmp(r.err,
                       "heavyops-analyze: invalid --by value 'colour' (expected "
-                      "instruction|location|line|function|file|thread|site)\n",
-                      100) == 0,
+                      "instruction|location|line|function|file|thread|process|site)\n",
+                      108) == 0,
               "%s", r.err);
     tu_run_free(&r);
     r = tu_run("x.hops", "--frobnicate");

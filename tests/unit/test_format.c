@@ -339,6 +339,27 @@ Test(hops_crc32c, agrees_with_the_portable_fallback)
                          start, len);
 }
 
+Test(hops_crc32c, agrees_with_the_portable_fallback_on_long_buffers)
+{
+    /* Long enough for the three-block paths (3 x 8192 and 3 x 256 bytes). */
+    size_t size = 3 * 8192 * 2 + 3 * 256 * 3 + 100;
+    uint8_t *data = malloc(size);
+    uint64_t s = 7;
+
+    cr_assert_not_null(data);
+    for (size_t i = 0; i < size; i++) {
+        s = s * 6364136223846793005ull + 1442695040888963407ull;
+        data[i] = (uint8_t)(s >> 56);
+    }
+    for (size_t start = 0; start < 9; start++)
+        for (size_t len = 0; len + start <= size; len += 1 + len / 5 + (len > 20000 ? 997 : 0))
+            cr_assert_eq(hops_crc32c(0xCAFEF00Du, data + start, len),
+                         hops_crc32c_portable(0xCAFEF00Du, data + start, len), "start %zu len %zu",
+                         start, len);
+    cr_assert_eq(hops_crc32c(0, data, size), hops_crc32c_portable(0, data, size));
+    free(data);
+}
+
 Test(hops_le, reads_and_writes_little_endian)
 {
     uint8_t b[8];
@@ -601,6 +622,61 @@ Test(hops_roundtrip, splits_frames_larger_than_4_mib)
     }
     cr_assert_eq(seen, n);
     cr_assert_eq(frames, 3);
+    hops_reader_close(r);
+    free(b.data);
+    free(counts);
+}
+
+Test(hops_roundtrip, raw_records_are_the_counts_undecoded)
+{
+    const size_t n = 500000; /* two frames */
+    hops_count *counts = malloc(n * sizeof(*counts));
+    int fd;
+    char *path;
+    hops_writer *w = writer_to_fd(&fd, &path);
+    hops_reader *r = NULL;
+    hops_event ev;
+    size_t seen = 0, frames = 0;
+    buf b;
+
+    cr_assert_not_null(counts);
+    add_simple_code(w, 5000, "big");
+    for (size_t i = 0; i < n; i++) {
+        counts[i].site = (uint32_t)((i * 7919) % 5000);
+        counts[i].count = (i * 0x9E3779B97F4A7C15ull) ^ (i << 40);
+    }
+    cr_assert_eq(hops_writer_add_frame(w, 1, counts, n), HOPS_OK);
+    b = finish_to_buf(w, fd, path);
+
+    cr_assert_eq(hops_reader_open_mem(&r, b.data, b.size), HOPS_OK);
+    cr_assert_eq(hops_reader_set_flags(r, HOPS_READ_RAW_RECORDS), HOPS_OK);
+    while (hops_reader_next(r, &ev) == 1) {
+        if (ev.kind != HOPS_EV_FRAME)
+            continue;
+        cr_assert_null(ev.u.frame.counts);
+        cr_assert_eq(ev.u.frame.n_sites, 5000);
+        cr_assert_eq(ev.u.frame.raw_size, HOPS_RECORD_SIZE * ev.u.frame.n);
+        for (size_t i = 0; i < ev.u.frame.n; i++) {
+            const uint8_t *rec = ev.u.frame.records + i * HOPS_RECORD_SIZE;
+            cr_assert_eq(hops_record_site(rec), counts[seen + i].site);
+            cr_assert_eq(hops_record_count(rec), counts[seen + i].count);
+        }
+        seen += ev.u.frame.n;
+        frames++;
+    }
+    cr_assert_eq(seen, n);
+    cr_assert_eq(frames, 2);
+    hops_reader_close(r);
+
+    /* Decoded frames carry the raw records too. */
+    cr_assert_eq(hops_reader_open_mem(&r, b.data, b.size), HOPS_OK);
+    while (hops_reader_next(r, &ev) == 1) {
+        if (ev.kind != HOPS_EV_FRAME)
+            continue;
+        cr_assert_not_null(ev.u.frame.counts);
+        cr_assert_eq(hops_record_site(ev.u.frame.records), ev.u.frame.counts[0].site);
+        cr_assert_eq(hops_record_count(ev.u.frame.records), ev.u.frame.counts[0].count);
+    }
     hops_reader_close(r);
     free(b.data);
     free(counts);
@@ -1312,6 +1388,21 @@ Test(hops_reader, rejects_a_frame_naming_an_undeclared_site)
     fix_crc(&b, off);
     cr_assert_eq(open_and_drain(&b, &n_events, &saw_end), HOPS_E_CORRUPT);
     cr_assert_eq(n_events, 1);
+
+    /* Raw records are left to the caller, with the bound to check. */
+    {
+        hops_reader *r = NULL;
+        hops_event ev;
+        cr_assert_eq(hops_reader_open_mem(&r, b.data, b.size), HOPS_OK);
+        cr_assert_eq(hops_reader_set_flags(r, HOPS_READ_RAW_RECORDS), HOPS_OK);
+        cr_assert_eq(hops_reader_next(r, &ev), 1);
+        cr_assert_eq(hops_reader_next(r, &ev), 1);
+        cr_assert_eq(ev.kind, HOPS_EV_FRAME);
+        cr_assert_eq(ev.u.frame.n_sites, 2);
+        cr_assert_geq(hops_record_site(ev.u.frame.records + 2 * HOPS_RECORD_SIZE),
+                      ev.u.frame.n_sites);
+        hops_reader_close(r);
+    }
     free(b.data);
 }
 
@@ -1434,6 +1525,9 @@ Test(hops_reader, rejects_misuse)
     cr_assert_eq(hops_reader_open_mem(&r, b.data, b.size), HOPS_OK);
     cr_assert_eq(hops_reader_next(r, NULL), HOPS_E_API);
     cr_assert_eq(hops_reader_next(r, &ev), 1, "misuse is not sticky");
+    cr_assert_eq(hops_reader_set_flags(NULL, 0), HOPS_E_API);
+    cr_assert_eq(hops_reader_set_flags(r, 0x80u), HOPS_E_API);
+    cr_assert_eq(hops_reader_next(r, &ev), 1, "a refused flag changes nothing");
     hops_reader_close(r);
     hops_reader_close(NULL);
     cr_assert_null(hops_reader_meta(NULL));

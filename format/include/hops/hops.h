@@ -126,6 +126,10 @@ typedef struct hops_count {
  * CPython drops events when two tools instrument one code object, so counts
  * may be low. */
 #define HOPS_END_INTERFERENCE 0x2u
+/* The recorder could not count everything (out of memory): some code objects
+ * or events are missing, so counts may be low.  lost_events counts the events
+ * it knows it dropped; code it could not set up is not in that number. */
+#define HOPS_END_INCOMPLETE 0x4u
 
 typedef struct hops_end {
     int64_t end_ns;       /* wall clock, ns since the Unix epoch */
@@ -198,12 +202,40 @@ typedef enum hops_event_kind {
     HOPS_EV_END = 4,
 } hops_event_kind;
 
+/* A frame's records as stored, once decompressed: n records of
+ * HOPS_RECORD_SIZE bytes each, a little-endian u32 site id followed by a
+ * little-endian u64 count (docs/format.md, FRAM).  hops_record_site() and
+ * hops_record_count() decode one; they compile to single loads on
+ * little-endian hosts.  Since 0.2. */
+#define HOPS_RECORD_SIZE 12
+
+static inline uint32_t
+hops_record_site(const uint8_t *rec)
+{
+    return (uint32_t)rec[0] | (uint32_t)rec[1] << 8 | (uint32_t)rec[2] << 16 |
+           (uint32_t)rec[3] << 24;
+}
+
+static inline uint64_t
+hops_record_count(const uint8_t *rec)
+{
+    return (uint64_t)hops_record_site(rec + 4) | (uint64_t)hops_record_site(rec + 8) << 32;
+}
+
 typedef struct hops_frame {
     uint64_t tid;
     size_t n;
-    const hops_count *counts; /* Borrowed */
+    /* Borrowed; NULL when the reader has HOPS_READ_RAW_RECORDS set. */
+    const hops_count *counts;
     uint64_t compressed_size; /* bytes of this frame's chunk payload on disk */
     uint64_t raw_size;        /* bytes after decompression */
+    /* Borrowed: the same n records undecoded, n * HOPS_RECORD_SIZE bytes.
+     * Since 0.2. */
+    const uint8_t *records;
+    /* Sites declared before this frame: every record's site must be below
+     * it.  The reader checks that itself only when it decodes the frame
+     * (not with HOPS_READ_RAW_RECORDS).  Since 0.2. */
+    uint32_t n_sites;
 } hops_frame;
 
 typedef struct hops_event {
@@ -231,8 +263,23 @@ HOPS_API const hops_file_meta *hops_reader_meta(const hops_reader *r);
 
 /* Returns 1 and fills ev, 0 at the end of the file, or a negative error.
  * Chunks of unknown id are skipped.  A frame naming an undeclared site is
- * HOPS_E_CORRUPT.  After an error, further calls return the same error. */
+ * HOPS_E_CORRUPT (with HOPS_READ_RAW_RECORDS, the caller's check to make).
+ * After an error, further calls return the same error. */
 HOPS_API int hops_reader_next(hops_reader *r, hops_event *ev);
+
+/* hops_reader_set_flags() flags. */
+/* Frames are not decoded into hops_count arrays: hops_frame.counts is NULL
+ * and callers read hops_frame.records.  For callers that fold records
+ * straight into their own counters: the reader makes no pass over the records
+ * at all, so the caller MUST check each site against hops_frame.n_sites and
+ * treat a frame with a site not below it as corrupt (HOPS_E_CORRUPT), as
+ * docs/format.md requires of a reader. */
+#define HOPS_READ_RAW_RECORDS 0x1u
+
+/* Sets the HOPS_READ_* flags for the events that follow (0 by default).
+ * Returns HOPS_E_API, changing nothing, for a NULL reader or an unknown flag.
+ * Since 0.2. */
+HOPS_API int hops_reader_set_flags(hops_reader *r, unsigned flags);
 
 /* Byte offset of the chunk the last event (or error) came from. */
 HOPS_API uint64_t hops_reader_offset(const hops_reader *r);

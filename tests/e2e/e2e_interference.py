@@ -1,0 +1,81 @@
+"""Programs that trace or profile themselves while recorded: exact counts, or a clear warning.
+
+    e2e_interference.py --python PY --heavyops H --analyze A --scratch DIR CASE
+
+CASE is one of:
+  none           no tracer: no warning, and work()'s BUILD_TUPLE counts are exact
+  settrace       a sys.settrace tracer for a moment (less than a flush apart): warned
+  setprofile     a sys.setprofile profiler for a moment: warned
+  settrace-none  sys.settrace(None): on 3.11 that removes heavyops' own tracer (one slot per
+                 thread), so it is warned; on 3.12+ it touches nothing of ours, so no warning
+                 and exact counts
+  monitoring     3.12+: another sys.monitoring tool turns events on and off again within a
+                 moment: warned (skipped on 3.11, which has no sys.monitoring)
+Each time the program's output and exit status are those of the plain run, heavyops says why
+on stderr, `heavyops-analyze` warns and `info` marks the file.
+"""
+
+import os
+import sys
+
+import e2e_lib as lib
+
+HEAD = """import sys
+def work(n):
+    return [(i,) for i in range(n)]
+work(10)
+"""
+TAIL = "work(100)\nprint('done', flush=True)\n"
+SCRIPTS = {
+    "none": HEAD + TAIL,
+    "settrace": HEAD + "sys.settrace(lambda *a: None)\nwork(1)\nsys.settrace(None)\n" + TAIL,
+    "setprofile": HEAD + "sys.setprofile(lambda *a: None)\nwork(1)\nsys.setprofile(None)\n" + TAIL,
+    "settrace-none": HEAD + "sys.settrace(None)\n" + TAIL,
+    "monitoring": HEAD + """mon = sys.monitoring
+mon.use_tool_id(5, "other")
+mon.register_callback(5, mon.events.PY_START, lambda *a: None)
+mon.set_events(5, mon.events.PY_START)
+work(1)
+mon.set_events(5, 0)
+mon.free_tool_id(5)
+""" + TAIL,
+}
+
+
+def main(args):
+    version = tuple(int(x) for x in lib.interpreter_tag(args.python).split("."))
+    if args.case == "monitoring" and version < (3, 12):
+        lib.skip("no sys.monitoring before 3.12")
+    warned = args.case != "none" and not (args.case == "settrace-none" and version >= (3, 12))
+    d = lib.scratch_dir(args, "interference-" + args.case)
+    script = os.path.join(d, "prog.py")
+    with open(script, "w") as f:
+        f.write(SCRIPTS[args.case])
+    plain = lib.run([args.python, script], cwd=d)
+    out = os.path.join(d, "run.hops")
+    cmd, rec = lib.record(args, [script], out, cwd=d)
+    if (rec.returncode, rec.stdout) != (plain.returncode, plain.stdout):
+        raise lib.Failure("the recorded run differs from the plain one:\n" + lib.explain(rec, cmd))
+    said = b"tracer or profiler" in rec.stderr
+    acmd = [args.analyze, "-f", "prog.py", "-i", "BUILD_TUPLE", "--by", "instruction",
+            "--format", "csv", out]
+    cp = lib.run(acmd)
+    if cp.returncode != 0:
+        raise lib.Failure("the analyzer failed:\n" + lib.explain(cp, acmd))
+    analyzer_said = b"another tracer or profiler" in cp.stderr
+    info = lib.analyze_json(args, out, "info")["files"][0]
+    if (said, analyzer_said, info["interference"]) != (warned, warned, warned):
+        raise lib.Failure("expected %s warning; heavyops: %s, analyzer: %s, info: %s\n%s\n%s"
+                          % ("a" if warned else "no", said, analyzer_said, info["interference"],
+                             lib.explain(rec, cmd), lib.explain(cp, acmd)))
+    if not warned:
+        rows = cp.stdout.decode().splitlines()[1:]
+        n = sum(int(r.split(",")[0]) for r in rows)
+        if n != 110:
+            raise lib.Failure("expected exactly 110 BUILD_TUPLE in work(), got %d" % n)
+
+
+if __name__ == "__main__":
+    p = lib.parser(__doc__)
+    p.add_argument("case", choices=sorted(SCRIPTS))
+    lib.main(main, p.parse_args())

@@ -245,8 +245,12 @@ on_raise(PyObject *self, PyObject *const *args, size_t nargsf, PyObject *kwnames
     if (c == NULL) {
         /* 3.13's RESUME checks the eval breaker before it reports PY_START:
          * an exception from a signal handler there comes before the code
-         * object's first sight, and the code's own handler may run next. */
-        c = first_sight(st, args[0]);
+         * object's first sight, and the code's own handler may run next.
+         * Either way the frame began before we saw its code (or in a frame
+         * running when recording started): nothing was counted in it, so
+         * there is no exit to record. */
+        first_sight(st, args[0]);
+        Py_RETURN_NONE;
     }
     if (c == NULL || !c->counted || !c->derive) {
         Py_RETURN_NONE;

@@ -521,7 +521,30 @@ rec_is_recording(PyObject *module, PyObject *unused)
     return PyBool_FromLong(active != NULL);
 }
 
+PyDoc_STRVAR(stats_doc, "stats() -> dict or None\n\n"
+                        "The recorder's bookkeeping, for tests: threads (per-thread states held,\n"
+                        "whose OS thread may have ended since the last flush) and codes (code\n"
+                        "objects with counters).  None when not recording.");
+
+static PyObject *
+rec_stats(PyObject *module, PyObject *unused)
+{
+    rec_state *st = active;
+    if (st == NULL) {
+        Py_RETURN_NONE;
+    }
+    unsigned long long threads = 0;
+    pthread_mutex_lock(&rec_threads_lock);
+    for (rec_thread *t = st->threads; t != NULL; t = t->next) {
+        threads++;
+    }
+    pthread_mutex_unlock(&rec_threads_lock);
+    return Py_BuildValue("{s:K,s:K}", "threads", threads, "codes",
+                         (unsigned long long)(st->n_slots - st->n_free));
+}
+
 static PyMethodDef rec_methods[] = {
+    {"stats", rec_stats, METH_NOARGS, stats_doc},
     {"start", (PyCFunction)(void (*)(void))rec_start, METH_VARARGS | METH_KEYWORDS, start_doc},
     {"stop", (PyCFunction)(void (*)(void))rec_stop, METH_VARARGS | METH_KEYWORDS, stop_doc},
     {"is_recording", rec_is_recording, METH_NOARGS, "True while a recording is running."},

@@ -1,0 +1,67 @@
+"""The recorder's memory does not grow with the number of dead threads.
+
+    e2e_thread_memory.py --python P --analyze A --heavyops H --scratch DIR
+
+A recorded program runs 3,000 short-lived threads in 6 batches of 500. After each batch it
+waits past a flush and asks the recorder (`_recorder.stats()`) how many per-thread states it
+still holds: at most a few (the main thread's, and a thread that ended after the flush),
+never one per thread that ever ran. The recording must also hold every thread's work:
+each of the 3,000 threads built one list in `work`.
+"""
+
+import json
+import os
+
+import e2e_lib as lib
+
+BATCHES = 6
+PER_BATCH = 500
+MAX_HELD = 8  # the main thread, plus threads that ended after the last flush
+
+PROGRAM = """\
+import json, sys, threading, time
+from heavyops import _recorder
+
+def work(i):
+    return [i, i]
+
+held = []
+for batch in range(%(batches)d):
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(%(per_batch)d)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    time.sleep(1.5)  # a flush (at least once a second) frees the states of ended threads
+    held.append(_recorder.stats()["threads"])
+print(json.dumps(held))
+"""
+
+
+def main(args):
+    d = lib.scratch_dir(args, "thread-memory")
+    prog = os.path.join(d, "prog.py")
+    with open(prog, "w") as f:
+        f.write(PROGRAM % {"batches": BATCHES, "per_batch": PER_BATCH})
+    hops = os.path.join(d, "run.hops")
+    cmd, cp = lib.record(args, [prog], hops, cwd=d)
+    if cp.returncode != 0 or not os.path.exists(hops):
+        raise lib.Failure("recording failed:\n" + lib.explain(cp, cmd))
+    try:
+        held = json.loads(cp.stdout.decode().strip().splitlines()[-1])
+    except (ValueError, IndexError):
+        raise lib.Failure("the program printed no list of counts:\n" + lib.explain(cp, cmd))
+    print("per-thread states held after each batch of %d threads: %s" % (PER_BATCH, held))
+    if len(held) != BATCHES or max(held) > MAX_HELD:
+        raise lib.Failure("the recorder held %s per-thread states after batches of %d threads "
+                          "(at most %d expected): it keeps the state of dead threads"
+                          % (held, PER_BATCH, MAX_HELD))
+    built = sum(r["count"] for r in lib.site_rows(args, hops, "--function", "work")["rows"]
+                if r["instruction"] == "BUILD_LIST" and lib.same_file(r["file"], prog, d))
+    if built != BATCHES * PER_BATCH:
+        raise lib.Failure("work() built %d lists in %d threads, the recording says %d"
+                          % (BATCHES * PER_BATCH, BATCHES * PER_BATCH, built))
+
+
+if __name__ == "__main__":
+    lib.main(main, lib.parser(__doc__.split("\n")[0]).parse_args())

@@ -3,8 +3,6 @@
 One option table drives both parsing and --help.  Parsing stops at the
 target: everything after the script (or -m module) belongs to it.
 """
-import difflib
-import fnmatch
 import os
 import sys
 
@@ -116,26 +114,33 @@ def parse_record(argv):
 
 def valid_opnames():
     """Instruction names the running interpreter's compiler emits."""
-    import dis
+    import opcode  # not dis, nor fnmatch or difflib below: the launcher's start-up is overhead
 
-    return sorted(name for name, op in dis.opmap.items()
+    return sorted(name for name, op in opcode.opmap.items()
                   if op < 256 and not name.startswith(("INSTRUMENTED_", "<")) and name != "CACHE")
 
 
 def resolve_instructions(patterns):
     """Opcode numbers for names or globs; UsageError naming the closest names."""
-    import dis
+    import opcode
 
     names = valid_opnames()
     chosen = set()
     for p in patterns:
-        hits = [n for n in names if fnmatch.fnmatchcase(n, p.upper())]
+        if any(c in p for c in "*?["):
+            import fnmatch
+
+            hits = [n for n in names if fnmatch.fnmatchcase(n, p.upper())]
+        else:
+            hits = [p.upper()] if p.upper() in names else []
         if not hits:
+            import difflib
+
             close = difflib.get_close_matches(p.upper(), names, n=3, cutoff=0.5)
             hint = f"; did you mean {', '.join(close)}?" if close else ""
             raise UsageError(f"unknown instruction '{p}' for Python "
                              f"{sys.version_info.major}.{sys.version_info.minor}{hint}")
-        chosen.update(dis.opmap[n] for n in hits)
+        chosen.update(opcode.opmap[n] for n in hits)
     return sorted(chosen)
 
 

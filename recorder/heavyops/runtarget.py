@@ -9,7 +9,6 @@ import _signal
 import atexit
 import builtins
 import os
-import signal
 import sys
 import types
 
@@ -202,8 +201,11 @@ def _write_on_sigterm(stopper):
     counts are written.  Where the program has no handler of its own, ours
     writes the file (marked as not ended cleanly) and then dies of SIGTERM,
     as the plain run would; signal.getsignal() and signal.signal() still
-    report SIG_DFL, and a handler the program installs replaces ours."""
-    if _signal.getsignal(signal.SIGTERM) != _signal.SIG_DFL:
+    report SIG_DFL, and a handler the program installs replaces ours.  (The
+    signal module calls _signal's functions, which we wrap: importing it would
+    cost the launcher enum's import.)"""
+    real_getsignal, real_signal = _signal.getsignal, _signal.signal
+    if real_getsignal(_signal.SIGTERM) != _signal.SIG_DFL:
         return
 
     def on_sigterm(signum, frame):
@@ -211,32 +213,31 @@ def _write_on_sigterm(stopper):
             stopper.exit_status = 128 + signum
             stopper.clean = False
             stopper()
-        _signal.signal(signum, _signal.SIG_DFL)
+        real_signal(signum, _signal.SIG_DFL)
         os.kill(os.getpid(), signum)
 
     try:
-        _signal.signal(signal.SIGTERM, on_sigterm)  # not signal.signal: that would be counted
+        real_signal(_signal.SIGTERM, on_sigterm)
     except ValueError:  # not the main thread (a fork from another thread): keep the default
         return
     try:
         _recorder.arm_sigterm()
     except OSError:
         pass  # no timer: a SIGTERM waits for the main thread to run Python code
-    real_getsignal, real_signal = signal.getsignal, signal.signal
 
     def getsignal(signalnum):
         handler = real_getsignal(signalnum)
-        return signal.SIG_DFL if handler is on_sigterm else handler
+        return _signal.SIG_DFL if handler is on_sigterm else handler
 
     def signal_(signalnum, handler):
         old = real_signal(signalnum, handler)
-        return signal.SIG_DFL if old is on_sigterm else old
+        return _signal.SIG_DFL if old is on_sigterm else old
 
     for wrapper, real in ((getsignal, real_getsignal), (signal_, real_signal)):
         for attr in ("__module__", "__name__", "__qualname__", "__doc__"):
             setattr(wrapper, attr, getattr(real, attr))
         wrapper.__wrapped__ = real
-    signal.getsignal, signal.signal = getsignal, signal_
+    _signal.getsignal, _signal.signal = getsignal, signal_
 
 
 def _watch_monitoring():
@@ -340,15 +341,15 @@ def run(prepared, args, out, *, tracked, patterns, file_globs, force, verbose, f
         pause_until_atexit()
         raise
     except KeyboardInterrupt as e:
-        stopper.exit_status = 128 + signal.SIGINT
+        stopper.exit_status = 128 + _signal.SIGINT
         _report(e)
         # python ends an interrupted program by dying of SIGINT after cleanup
         atexit._run_exitfuncs()
         sys.stdout.flush()
         sys.stderr.flush()
-        signal.signal(signal.SIGINT, signal.SIG_DFL)
-        os.kill(os.getpid(), signal.SIGINT)
-        return 128 + signal.SIGINT
+        _signal.signal(_signal.SIGINT, _signal.SIG_DFL)
+        os.kill(os.getpid(), _signal.SIGINT)
+        return 128 + _signal.SIGINT
     except BaseException as e:
         stopper.exit_status = 1
         _report(e)

@@ -521,10 +521,10 @@ rec_is_recording(PyObject *module, PyObject *unused)
     return PyBool_FromLong(active != NULL);
 }
 
-PyDoc_STRVAR(stats_doc, "stats() -> dict or None\n\n"
-                        "The recorder's bookkeeping, for tests: threads (per-thread states held,\n"
-                        "whose OS thread may have ended since the last flush) and codes (code\n"
-                        "objects with counters).  None when not recording.");
+PyDoc_STRVAR(stats_doc, "stats()\n--\n\n"
+                        "The recorder's bookkeeping, for tests: a dict of threads (per-thread\n"
+                        "states held, whose OS thread may have ended since the last flush) and\n"
+                        "codes (code objects with counters); None when not recording.");
 
 static PyObject *
 rec_stats(PyObject *module, PyObject *unused)

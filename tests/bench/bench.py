@@ -709,6 +709,7 @@ def main():
                                     else os.path.join(HERE, "RESULTS.md"))
 
     t_start = time.perf_counter()
+    started = datetime.datetime.now()
     load0 = os.getloadavg()
     built_from = git_state()  # what the builds below compile: the working tree, now
     pythons = find_pythons(opts.python)
@@ -788,7 +789,8 @@ def main():
     mach = machine()
     elapsed = time.perf_counter() - t_start
     head = ["# heavyops overhead benchmark: results", "",
-            f"Measured {datetime.datetime.now().strftime('%Y-%m-%d %H:%M')} with "
+            f"Measured {started.strftime('%Y-%m-%d %H:%M')}–"
+            f"{datetime.datetime.now().strftime('%H:%M')} with "
             f"`python3 tests/bench/bench.py{' --quick' if opts.quick else ''}"
             f"{' --analyzer-only' if opts.analyzer_only else ''}`, built from "
             f"commit {built_from}, in {elapsed / 60:.0f} min.", "",

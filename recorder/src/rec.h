@@ -262,6 +262,16 @@ rec_code_instr_of_unit(const rec_code *c, uint32_t u)
     }
     return lo;
 }
+/* The first instruction at or after k that fires events; n if none does. */
+static inline uint32_t
+rec_next_firing(const uint8_t *fires, uint32_t n, uint32_t k)
+{
+    while (k < n && !fires[k]) {
+        k++;
+    }
+    return k;
+}
+
 /* 16-byte aligned scratch until the next rec_arena_reset; NULL if no memory. */
 void *rec_arena_alloc(rec_arena *ar, size_t n);
 void *rec_arena_calloc(rec_arena *ar, size_t n);

@@ -745,10 +745,7 @@ analyse(rec_state *st, PyObject *code, rec_code *c)
             /* Entered from outside: the first instruction, and where a
              * generator resumes after a yield (past the RESUME). */
             if (op->yields[o] || k == first) {
-                uint32_t r = op->yields[o] ? k + 1 : k;
-                while (r < n && !fires[r]) {
-                    r++;
-                }
+                uint32_t r = rec_next_firing(fires, n, op->yields[o] ? k + 1 : k);
                 external[r] = 1;
                 leader[r] = 1;
             }

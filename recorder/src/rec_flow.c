@@ -140,15 +140,14 @@ rec_flow_plan(rec_code *c, rec_arena *ar, const rec_opinfo *op, const uint8_t *o
     if (!out_ok || !ext || !depth || !f.esrc || !f.edst) {
         goto nomem;
     }
+    /* where a frame starts, past its RESUME */
+    const uint32_t first_fires = rec_next_firing(fires, n, resume);
     if (nb == 1) { /* most code objects: entered only at the start, PY_START counts it */
-        uint32_t last = n - 1, lead = c->block_first[0], k = resume;
+        uint32_t last = n - 1, lead = c->block_first[0];
         while (!fires[last]) {
             last--;
         }
-        while (k < n && !fires[k]) {
-            k++;
-        }
-        if (k == lead && !(external[lead] & 2) && !op->jrel[ops[last]]) {
+        if (first_fires == lead && !(external[lead] & 2) && !op->jrel[ops[last]]) {
             c->block_counted[0] = 1;
             c->block_ctr[0] = resume;
             c->start_counted = 1;
@@ -252,10 +251,6 @@ rec_flow_plan(rec_code *c, rec_arena *ar, const rec_opinfo *op, const uint8_t *o
         in_edges[fill[f.edst[e]]++] = e;
     }
     /* The block a frame starts in, if nothing else enters it. */
-    uint32_t first_fires = resume;
-    while (first_fires < n && !fires[first_fires]) {
-        first_fires++;
-    }
     int32_t entry = first_fires < n ? c->instr_blk[first_fires] : -1;
     if (entry >= 0 && (c->block_first[entry] != first_fires || (external[first_fires] & 2) ||
                        in_first[entry + 1] != in_first[entry])) {

@@ -73,6 +73,14 @@ enable_code(rec_state *st, rec_code *c)
     return set_local(st, c->code, st->ev_instruction);
 }
 
+/* Whether c gets INSTRUCTION events: a counted code object, unless PY_START
+ * alone counts it (the self-check counts every instruction directly). */
+static inline int
+wants_instructions(const rec_state *st, const rec_code *c)
+{
+    return c->counted && (!c->start_counted || st->check);
+}
+
 /* INSTRUCTION (code, offset), the slow way: a code object that is not in
  * this thread's cache, and the self-check. */
 #    if defined(__GNUC__)
@@ -192,7 +200,7 @@ first_sight(rec_state *st, PyObject *code)
         st->nomem = 1;
         return NULL;
     }
-    if (c->counted && (!c->start_counted || st->check) && enable_code(st, c) < 0) {
+    if (wants_instructions(st, c) && enable_code(st, c) < 0) {
         PyErr_Clear();
         st->nomem = 1;
     }
@@ -252,7 +260,7 @@ on_raise(PyObject *self, PyObject *const *args, size_t nargsf, PyObject *kwnames
         first_sight(st, args[0]);
         Py_RETURN_NONE;
     }
-    if (c == NULL || !c->counted || !c->derive) {
+    if (!c->counted || !c->derive) {
         Py_RETURN_NONE;
     }
     long off = PyLong_AsLong(args[1]);
@@ -447,7 +455,7 @@ rec_backend_stop(rec_state *st)
     /* set_events(tool, 0) leaves local events in place: clear them per code. */
     for (uint32_t s = 0; s < st->n_slots; s++) {
         rec_code *c = st->codes[s];
-        if (c && !c->dead && c->code && (!c->start_counted || st->check) &&
+        if (c && !c->dead && c->code && wants_instructions(st, c) &&
             set_local(st, c->code, 0) < 0) {
             PyErr_Clear();
         }

@@ -152,6 +152,15 @@ def child_output(out, pid):
     return path
 
 
+def _dress_as(wrapper, real):
+    """What functools.wraps does, here because this runs while recording and
+    functools' code would be counted: WRAPPER takes REAL's names and doc."""
+    for attr in ("__module__", "__name__", "__qualname__", "__doc__"):
+        setattr(wrapper, attr, getattr(real, attr))
+    wrapper.__wrapped__ = real
+    return wrapper
+
+
 def _carry_on(stopper, out, options, follower):
     """Runs while recording (so it calls nothing that runs Python code outside
     this package) after a successful start: write the file at exit (atexit, os._exit),
@@ -167,10 +176,7 @@ def _carry_on(stopper, out, options, follower):
             stopper()
         real_exit(status)
 
-    # functools.wraps would be counted: this runs while recording
-    for attr in ("__module__", "__name__", "__qualname__", "__doc__"):
-        setattr(exit_after_stop, attr, getattr(real_exit, attr))
-    exit_after_stop.__wrapped__ = real_exit
+    _dress_as(exit_after_stop, real_exit)
 
     def after_fork_in_child():
         # The parent's file is the parent's: never written from here.
@@ -233,11 +239,8 @@ def _write_on_sigterm(stopper):
         old = real_signal(signalnum, handler)
         return _signal.SIG_DFL if old is on_sigterm else old
 
-    for wrapper, real in ((getsignal, real_getsignal), (signal_, real_signal)):
-        for attr in ("__module__", "__name__", "__qualname__", "__doc__"):
-            setattr(wrapper, attr, getattr(real, attr))
-        wrapper.__wrapped__ = real
-    _signal.getsignal, _signal.signal = getsignal, signal_
+    _signal.getsignal = _dress_as(getsignal, real_getsignal)
+    _signal.signal = _dress_as(signal_, real_signal)
 
 
 def _watch_monitoring():
@@ -255,11 +258,8 @@ def _watch_monitoring():
                 _recorder.note_monitoring(tool_id)
             return result
 
-        for attr in ("__module__", "__name__", "__qualname__", "__doc__"):
-            setattr(wrapper, attr, getattr(real, attr))
-        wrapper.__wrapped__ = real
         wrapper._heavyops = True
-        return wrapper
+        return _dress_as(wrapper, real)
 
     mon.set_events = watch(mon.set_events)
     mon.set_local_events = watch(mon.set_local_events)

@@ -109,6 +109,12 @@ typedef struct rec_code {
     uint32_t n_terms;
     rec_step *steps;
     int32_t *terms;
+    /* rec_replan.c: block counts seen so far (Owned, n_blocks), NULL once
+     * re-planned; the re-plan's steps and terms (Owned, one allocation) */
+    int64_t *seen;
+    void *plan_owned;
+    int replanned;                    /* re-planned, or tried to */
+    int64_t stat_events, stat_instrs; /* HEAVYOPS_STATS=2: per code object */
     struct rec_code *next_dead;
     /* the arrays above follow the struct in its one allocation */
 } rec_code;
@@ -203,7 +209,15 @@ struct rec_state {
     uint64_t check_failures;
     int64_t *vals, *rblk; /* Owned scratch for rec_flow_solve */
     size_t vals_cap, rblk_cap;
-    rec_arena arena; /* first-sight scratch, freed by rec_code_release_all */
+    rec_arena arena;        /* first-sight scratch, freed by rec_code_release_all */
+    long long replan_after; /* rec_replan.c: events before a re-plan, 0: never */
+    int replan_always;      /* tests: adopt every re-plan that differs */
+    int stats;              /* HEAVYOPS_STATS: print counter statistics at stop */
+    uint64_t stat_replans, stat_adopted;
+    int64_t stat_events_saved;        /* in the windows the re-plans looked at */
+    int64_t stat_events, stat_instrs; /* counter events and instructions written */
+    int64_t stat_start_events;        /* those of stat_events that PY_START counted */
+    long flush_ms;                    /* flush interval (HEAVYOPS_FLUSH_MS for tests) */
 
     /* periodic flusher */
     pthread_t flusher;
@@ -238,6 +252,11 @@ int rec_opinfo_init(rec_opinfo *op, PyObject **opname_list_out);
  * is not to be recorded. */
 rec_code *rec_code_get(rec_state *st, PyObject *code);
 rec_code *rec_code_lookup(rec_state *st, PyObject *code);
+/* A new counter plan for c (derive, code alive), placed by the block counts
+ * it measured (weight, n_blocks entries) instead of loop depth: fills *out
+ * with c's fields but block_counted, block_ctr, steps and terms in st->arena
+ * (the caller resets it).  0, or -1 with an exception set. */
+int rec_code_plan_measured(rec_state *st, const rec_code *c, const int64_t *weight, rec_code *out);
 void rec_code_free_extra(void *p);
 void rec_code_release_all(rec_state *st);
 /* Frees codes retired since the last flush (call right after a flush). */
@@ -280,10 +299,12 @@ void rec_arena_free(rec_arena *ar);
 
 /* rec_flow.c */
 /* Fills c->block_counted and block_ctr (allocated by the caller), steps and
- * terms (these two in ar), and start_counted.  resume: the first RESUME. */
+ * terms (these two in ar), and start_counted.  resume: the first RESUME.
+ * weight: NULL at first sight (blocks are picked by loop depth), else the
+ * block counts measured so far (a re-plan, which never sets start_counted). */
 int rec_flow_plan(rec_code *c, rec_arena *ar, const rec_opinfo *op, const uint8_t *ops,
                   const uint32_t *args, const uint8_t *fires, const uint8_t *external,
-                  uint32_t resume);
+                  uint32_t resume, const int64_t *weight);
 void rec_flow_solve(const rec_code *c, const int64_t *a, int64_t *vals, int64_t *r);
 
 /* 3.12's RESUME reports PY_START before it looks at the eval breaker, 3.13's
@@ -298,6 +319,14 @@ void rec_flow_solve(const rec_code *c, const int64_t *a, int64_t *vals, int64_t 
 /* Counters per instruction per thread: executions, exits, and in check mode
  * direct counts of every instruction. */
 #define REC_COUNTER_ROWS(st) ((st)->check ? 3 : 2)
+
+/* rec_replan.c (3.12+): counters moved to the coldest blocks measured */
+void rec_replan_init(rec_state *st);
+/* Whether the flush is to pass c's block counts to rec_replan_observe. */
+int rec_replan_wanted(const rec_state *st, const rec_code *c);
+void rec_replan_observe(rec_state *st, rec_code *c, const int64_t *vals);
+/* Right after a flush (all counters collected), GIL held. */
+void rec_replan_run(rec_state *st);
 
 /* rec_threads.c */
 /* This OS thread's counters, possibly of a stopped recorder: check t->st. */
@@ -355,6 +384,9 @@ PyObject *rec_cb_new(rec_state *st, vectorcallfunc fn);
 /* rec_monitor.c / rec_trace.c */
 int rec_backend_start(rec_state *st);
 int rec_backend_stop(rec_state *st);
+/* 3.12+: c's INSTRUCTION events off and on, so that every offset fires (and
+ * finds its counter or disables itself) once more. */
+int rec_backend_rearm(rec_state *st, rec_code *c);
 /* Sets st->interference if another trace/profile function or monitoring tool
  * is active: CPython then drops events of one of the tools.  GIL held. */
 void rec_backend_check_interference(rec_state *st);

@@ -245,7 +245,9 @@ file_is_recorded(const rec_state *st, const char *filename)
 static void
 code_free(rec_code *c)
 {
-    PyMem_RawFree(c); /* its arrays are in the same allocation */
+    PyMem_RawFree(c->seen);
+    PyMem_RawFree(c->plan_owned);
+    PyMem_RawFree(c); /* its other arrays are in the same allocation */
 }
 
 /* The arena keeps at most this much between two code objects. */
@@ -604,6 +606,89 @@ pack(const rec_code *c)
     return p;
 }
 
+/* c's blocks (instr_block, instr_blk, block_first, n_blocks; block_ctr and
+ * block_counted allocated) from its decoded instructions; the arrays in ar.
+ * Returns the external-entry table (1: a frame's start or resumption, 2: an
+ * exception handler), or NULL if out of memory (no exception set). */
+static uint8_t *
+find_blocks(const rec_opinfo *op, rec_arena *ar, PyObject *code, rec_code *c, const uint8_t *ops,
+            const uint32_t *args, const uint8_t *fires, uint32_t first)
+{
+    const uint32_t n = c->n_instr, n_units = c->n_units;
+    const size_t n1 = (size_t)n_units + 1;
+    uint8_t *leader = rec_arena_calloc(ar, n1);
+    uint8_t *external = rec_arena_calloc(ar, n1);
+    c->instr_block = rec_arena_alloc(ar, n1 * sizeof(uint32_t));
+    c->instr_blk = rec_arena_alloc(ar, n1 * sizeof(int32_t));
+    c->block_first = rec_arena_alloc(ar, n1 * sizeof(uint32_t));
+    c->block_ctr = rec_arena_alloc(ar, n1 * sizeof(uint32_t));
+    c->block_counted = rec_arena_alloc(ar, n1);
+    if (!leader || !external || !c->instr_block || !c->instr_blk || !c->block_first ||
+        !c->block_ctr || !c->block_counted) {
+        return NULL;
+    }
+    for (uint32_t k = 0; k < n; k++) {
+        uint8_t o = ops[k];
+        if (op->jrel[o]) {
+            int64_t after = (int64_t)c->instr_unit[k] + 1 + op->caches[o];
+            int64_t target = op->backward[o] ? after - (int64_t)args[k] : after + (int64_t)args[k];
+            /* FOR_ITER's exit skips END_FOR (3.12) or END_FOR + POP_TOP
+             * (3.13): extra leaders are harmless, missing ones are not. */
+            if (target >= 0 && target < (int64_t)n_units) {
+                uint32_t ti = rec_code_instr_of_unit(c, (uint32_t)target);
+                leader[ti] = 1;
+                leader[ti + 1 <= n ? ti + 1 : n] = 1;
+                leader[ti + 2 <= n ? ti + 2 : n] = 1;
+            }
+            leader[k + 1] = 1;
+        } else if (op->ends_block[o] || op->yields[o] || !fires[k] || o == op->end_for) {
+            leader[k + 1] = 1;
+        }
+        /* Entered from outside: the first instruction, and where a
+         * generator resumes after a yield (past the RESUME). */
+        if (op->yields[o] || k == first) {
+            uint32_t r = rec_next_firing(fires, n, op->yields[o] ? k + 1 : k);
+            external[r] = 1;
+            leader[r] = 1;
+        }
+    }
+    /* Exception handlers: leaders, and entered from outside the flow. */
+    PyObject *et = ((PyCodeObject *)code)->co_exceptiontable;
+    if (et && PyBytes_Check(et)) {
+        const unsigned char *p = (const unsigned char *)PyBytes_AS_STRING(et);
+        Py_ssize_t len = PyBytes_GET_SIZE(et), pos = 0;
+        uint32_t start, size, target, dl;
+        while (pos < len) {
+            if (read_varint(p, len, &pos, &start) || read_varint(p, len, &pos, &size) ||
+                read_varint(p, len, &pos, &target) || read_varint(p, len, &pos, &dl)) {
+                break;
+            }
+            if (target < n_units) {
+                uint32_t ti = rec_code_instr_of_unit(c, target);
+                leader[ti] = 1;
+                external[ti] |= 2; /* 1: a frame's start or resumption, 2: a handler */
+            }
+        }
+    }
+    uint32_t cur = UINT32_MAX;
+    c->n_blocks = 0;
+    for (uint32_t k = 0; k < n; k++) {
+        if (!fires[k]) {
+            c->instr_block[k] = k;
+            c->instr_blk[k] = -1;
+            cur = UINT32_MAX;
+            continue;
+        }
+        if (leader[k] || cur == UINT32_MAX) {
+            cur = k;
+            c->block_first[c->n_blocks++] = k;
+        }
+        c->instr_block[k] = cur;
+        c->instr_blk[k] = (int32_t)c->n_blocks - 1;
+    }
+    return external;
+}
+
 /* Decodes code into c (arrays in st->arena) and declares its sites to the
  * writer. */
 static int
@@ -712,79 +797,12 @@ analyse(rec_state *st, PyObject *code, rec_code *c)
         /* Blocks and the flow plan, in -i mode too: there a code object
          * that PY_START alone counts needs no INSTRUCTION event either. */
         c->derive = 1;
-        uint8_t *leader = rec_arena_calloc(ar, n1);
-        uint8_t *external = rec_arena_calloc(ar, n1);
-        c->instr_block = rec_arena_alloc(ar, n1 * sizeof(uint32_t));
-        c->instr_blk = rec_arena_alloc(ar, n1 * sizeof(int32_t));
-        c->block_first = rec_arena_alloc(ar, n1 * sizeof(uint32_t));
-        c->block_ctr = rec_arena_alloc(ar, n1 * sizeof(uint32_t));
-        c->block_counted = rec_arena_alloc(ar, n1);
-        if (!leader || !external || !c->instr_block || !c->instr_blk || !c->block_first ||
-            !c->block_ctr || !c->block_counted) {
+        uint8_t *external = find_blocks(op, ar, code, c, ops, args, fires, (uint32_t)first);
+        if (external == NULL) {
             PyErr_NoMemory();
             goto done;
         }
-        for (uint32_t k = 0; k < n; k++) {
-            uint8_t o = ops[k];
-            if (op->jrel[o]) {
-                int64_t after = (int64_t)c->instr_unit[k] + 1 + op->caches[o];
-                int64_t target =
-                    op->backward[o] ? after - (int64_t)args[k] : after + (int64_t)args[k];
-                /* FOR_ITER's exit skips END_FOR (3.12) or END_FOR + POP_TOP
-                 * (3.13): extra leaders are harmless, missing ones are not. */
-                if (target >= 0 && target < (int64_t)n_units) {
-                    uint32_t ti = rec_code_instr_of_unit(c, (uint32_t)target);
-                    leader[ti] = 1;
-                    leader[ti + 1 <= n ? ti + 1 : n] = 1;
-                    leader[ti + 2 <= n ? ti + 2 : n] = 1;
-                }
-                leader[k + 1] = 1;
-            } else if (op->ends_block[o] || op->yields[o] || !fires[k] || o == op->end_for) {
-                leader[k + 1] = 1;
-            }
-            /* Entered from outside: the first instruction, and where a
-             * generator resumes after a yield (past the RESUME). */
-            if (op->yields[o] || k == first) {
-                uint32_t r = rec_next_firing(fires, n, op->yields[o] ? k + 1 : k);
-                external[r] = 1;
-                leader[r] = 1;
-            }
-        }
-        /* Exception handlers: leaders, and entered from outside the flow. */
-        PyObject *et = co->co_exceptiontable;
-        if (et && PyBytes_Check(et)) {
-            const unsigned char *p = (const unsigned char *)PyBytes_AS_STRING(et);
-            Py_ssize_t len = PyBytes_GET_SIZE(et), pos = 0;
-            uint32_t start, size, target, dl;
-            while (pos < len) {
-                if (read_varint(p, len, &pos, &start) || read_varint(p, len, &pos, &size) ||
-                    read_varint(p, len, &pos, &target) || read_varint(p, len, &pos, &dl)) {
-                    break;
-                }
-                if (target < n_units) {
-                    uint32_t ti = rec_code_instr_of_unit(c, target);
-                    leader[ti] = 1;
-                    external[ti] |= 2; /* 1: a frame's start or resumption, 2: a handler */
-                }
-            }
-        }
-        uint32_t cur = UINT32_MAX;
-        c->n_blocks = 0;
-        for (uint32_t k = 0; k < n; k++) {
-            if (!fires[k]) {
-                c->instr_block[k] = k;
-                c->instr_blk[k] = -1;
-                cur = UINT32_MAX;
-                continue;
-            }
-            if (leader[k] || cur == UINT32_MAX) {
-                cur = k;
-                c->block_first[c->n_blocks++] = k;
-            }
-            c->instr_block[k] = cur;
-            c->instr_blk[k] = (int32_t)c->n_blocks - 1;
-        }
-        if (rec_flow_plan(c, ar, op, ops, args, fires, external, (uint32_t)first) < 0) {
+        if (rec_flow_plan(c, ar, op, ops, args, fires, external, (uint32_t)first, NULL) < 0) {
             goto done;
         }
         if (st->mode == REC_MODE_SELECTED && !c->start_counted) {
@@ -857,6 +875,61 @@ analyse(rec_state *st, PyObject *code, rec_code *c)
     ret = 0;
 done:
     Py_XDECREF(bytes);
+    return ret;
+}
+
+int
+rec_code_plan_measured(rec_state *st, const rec_code *c, const int64_t *weight, rec_code *out)
+{
+    const rec_opinfo *op = &st->op;
+    rec_arena *ar = &st->arena;
+    PyObject *bytes = PyCode_GetCode((PyCodeObject *)c->code);
+    if (bytes == NULL) {
+        return -1;
+    }
+    const size_t n1 = (size_t)c->n_units + 1;
+    rec_code tmp = *c;
+    tmp.instr_unit = rec_arena_alloc(ar, n1 * sizeof(uint32_t));
+    uint8_t *ops = rec_arena_alloc(ar, n1);
+    uint32_t *args = rec_arena_alloc(ar, n1 * sizeof(uint32_t));
+    uint8_t *fires = rec_arena_alloc(ar, n1);
+    int ret = -1;
+    if (!tmp.instr_unit || !ops || !args || !fires) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    if ((uint32_t)(PyBytes_GET_SIZE(bytes) / 2) != c->n_units) {
+        PyErr_SetString(PyExc_SystemError, "heavyops: co_code size");
+        goto done;
+    }
+    int64_t first =
+        decode(op, (const uint8_t *)PyBytes_AS_STRING(bytes), c->n_units, 0, &tmp, ops, args);
+    if (first < 0 || tmp.n_instr != c->n_instr) {
+        PyErr_SetString(PyExc_SystemError, "heavyops: code decodes differently");
+        goto done;
+    }
+    for (uint32_t k = 0; k < tmp.n_instr; k++) {
+        fires[k] = k >= first && !op->no_event[ops[k]];
+    }
+    uint8_t *external = find_blocks(op, ar, c->code, &tmp, ops, args, fires, (uint32_t)first);
+    if (external == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    /* the same blocks, or the measured counts mean nothing */
+    if (tmp.n_blocks != c->n_blocks ||
+        memcmp(tmp.block_first, c->block_first, c->n_blocks * sizeof(uint32_t)) != 0 ||
+        memcmp(tmp.instr_blk, c->instr_blk, c->n_instr * sizeof(int32_t)) != 0) {
+        PyErr_SetString(PyExc_SystemError, "heavyops: blocks differ from first sight");
+        goto done;
+    }
+    if (rec_flow_plan(&tmp, ar, op, ops, args, fires, external, (uint32_t)first, weight) < 0) {
+        goto done;
+    }
+    *out = tmp;
+    ret = 0;
+done:
+    Py_DECREF(bytes);
     return ret;
 }
 

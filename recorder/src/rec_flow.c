@@ -124,10 +124,32 @@ determines_all(const flow *f, uint32_t nvars, uint32_t b, const uint32_t *var_fi
     }
 }
 
+/* Orders blocks by (weight, static key, block): the measured counts of a
+ * re-plan first, loop depth after them. */
+typedef struct pick_key {
+    int64_t w;
+    int32_t key;
+    uint32_t b;
+} pick_key;
+
+static int
+pick_cmp(const void *x, const void *y)
+{
+    const pick_key *a = x, *b = y;
+    if (a->w != b->w) {
+        return a->w < b->w ? -1 : 1;
+    }
+    if (a->key != b->key) {
+        return a->key < b->key ? -1 : 1;
+    }
+    return a->b < b->b ? -1 : a->b > b->b;
+}
+
 /* On any inconsistency every block gets a counter, which is always right. */
 int
 rec_flow_plan(rec_code *c, rec_arena *ar, const rec_opinfo *op, const uint8_t *ops,
-              const uint32_t *args, const uint8_t *fires, const uint8_t *external, uint32_t resume)
+              const uint32_t *args, const uint8_t *fires, const uint8_t *external, uint32_t resume,
+              const int64_t *weight)
 {
     const uint32_t n = c->n_instr, nb = c->n_blocks;
     flow f = {0};
@@ -142,7 +164,8 @@ rec_flow_plan(rec_code *c, rec_arena *ar, const rec_opinfo *op, const uint8_t *o
     }
     /* where a frame starts, past its RESUME */
     const uint32_t first_fires = rec_next_firing(fires, n, resume);
-    if (nb == 1) { /* most code objects: entered only at the start, PY_START counts it */
+    if (nb == 1 &&
+        weight == NULL) { /* most code objects: entered only at the start, PY_START counts it */
         uint32_t last = n - 1, lead = c->block_first[0];
         while (!fires[last]) {
             last--;
@@ -298,11 +321,27 @@ rec_flow_plan(rec_code *c, rec_arena *ar, const rec_opinfo *op, const uint8_t *o
             var_eqs[fill[v]++] = q;
         }
     }
-    /* coldest blocks first, then program order */
-    { /* stable counting sort by loop depth, blocks with a cheap counter first */
+    /* coldest blocks first: by loop depth, a cheap counter before one that
+     * keeps its instruction unspecialized, then program order; a re-plan
+     * puts the counts it measured before all that */
+    for (uint32_t b = 0; b < nb; b++) {
+        depth[b] = 2 * (depth[b] < 0 ? 0 : depth[b]) + (op->caches[ops[c->block_ctr[b]]] > 0);
+    }
+    if (weight != NULL) {
+        pick_key *keys = rec_arena_alloc(ar, (nb + 1) * sizeof(pick_key));
+        if (keys == NULL) {
+            goto nomem;
+        }
+        for (uint32_t b = 0; b < nb; b++) {
+            keys[b] = (pick_key){.w = weight[b], .key = depth[b], .b = b};
+        }
+        qsort(keys, nb, sizeof(pick_key), pick_cmp);
+        for (uint32_t b = 0; b < nb; b++) {
+            order[b] = keys[b].b;
+        }
+    } else { /* first sight, for every code object: a stable counting sort */
         int32_t maxd = 0;
         for (uint32_t b = 0; b < nb; b++) {
-            depth[b] = 2 * (depth[b] < 0 ? 0 : depth[b]) + (op->caches[ops[c->block_ctr[b]]] > 0);
             maxd = depth[b] > maxd ? depth[b] : maxd;
         }
         uint32_t *start = rec_arena_calloc(ar, ((size_t)maxd + 2) * sizeof(uint32_t));
@@ -326,7 +365,7 @@ rec_flow_plan(rec_code *c, rec_arena *ar, const rec_opinfo *op, const uint8_t *o
     if (unk == NULL) {
         goto nomem;
     }
-    if (entry >= 0 &&
+    if (entry >= 0 && weight == NULL &&
         determines_all(&f, nvars, (uint32_t)entry, var_first, var_eqs, known, unk, queue)) {
         uint32_t i = 0;
         while (order[i] != (uint32_t)entry) {

@@ -150,7 +150,7 @@ emit(rec_state *st, const rec_code *c, uint32_t k, int64_t v, size_t *n)
 
 /* Appends code c's counts from a to the scratch frame and zeroes a. */
 static int
-collect(rec_state *st, const rec_code *c, int64_t *a, size_t *n)
+collect(rec_state *st, rec_code *c, int64_t *a, size_t *n)
 {
     if (scratch_reserve(st, *n + c->n_sites) < 0) {
         return -1;
@@ -163,6 +163,19 @@ collect(rec_state *st, const rec_code *c, int64_t *a, size_t *n)
             return -1;
         }
         rec_flow_solve(c, a, vals, r);
+        if (st->stats) {
+            for (uint32_t b = 0; b < c->n_blocks; b++) {
+                int64_t ev = c->block_counted[b] ? a[c->block_ctr[b]] : 0;
+                st->stat_events += ev;
+                st->stat_start_events += c->start_counted ? ev : 0;
+                c->stat_events += ev;
+            }
+        }
+#if REC_HAVE_MONITORING
+        if (rec_replan_wanted(st, c)) {
+            rec_replan_observe(st, c, vals);
+        }
+#endif
         /* block by block: its count less the exits before each instruction */
         for (uint32_t b = 0; b < c->n_blocks; b++) {
             int64_t run = vals[b];
@@ -175,6 +188,8 @@ collect(rec_state *st, const rec_code *c, int64_t *a, size_t *n)
                 }
                 if (c->instr_site[k] >= 0 && v != 0) {
                     emit(st, c, k, v, n);
+                    st->stat_instrs += v;
+                    c->stat_instrs += v;
                 }
             }
         }
@@ -182,6 +197,8 @@ collect(rec_state *st, const rec_code *c, int64_t *a, size_t *n)
         for (uint32_t k = 0; k < c->n_instr; k++) {
             if (c->instr_site[k] >= 0 && a[k] != 0) {
                 emit(st, c, k, a[k], n);
+                st->stat_instrs += a[k];
+                st->stat_events += a[k];
             }
         }
     }
@@ -310,21 +327,27 @@ before(const struct timespec *a, const struct timespec *b)
 #    define REC_FLUSH_INTERVAL_MS 1000
 #endif
 
-/* Flushes once a second, and soon (10 ms at most apart, so a thousand dying
- * threads cost a hundred flushes a second, not a thousand) after a thread
- * exits, so its last frame is written while the program runs on. */
+/* Flushes once a second (more often in the first second), and soon (10 ms at most apart, so a
+ * thousand dying threads cost a hundred flushes a second, not a thousand) after a thread exits, so
+ * its last frame is written while the program runs on. */
 static void *
 flusher_main(void *arg)
 {
     rec_state *st = arg;
     struct timespec last, deadline, now;
+    unsigned n_flushes = 0;
 #if defined(__linux__)
     st->flusher_tid = (long)syscall(SYS_gettid);
 #endif
     clock_gettime(CLOCK_REALTIME, &last);
     pthread_mutex_lock(&st->flush_lock);
     while (!st->flusher_stop) {
-        deadline_after(&deadline, &last, REC_FLUSH_INTERVAL_MS);
+        /* The first flushes come early, 50, 150, 350, 750 ms in: the
+         * re-plans (rec_replan.c) run at flushes, and pay off sooner. */
+        long ms = st->flush_ms > 0 ? st->flush_ms
+                  : n_flushes < 4  ? 50L << n_flushes
+                                   : REC_FLUSH_INTERVAL_MS;
+        deadline_after(&deadline, &last, ms);
         while (!st->flusher_stop && !st->flush_soon) {
             clock_gettime(CLOCK_REALTIME, &now);
             if (!before(&now, &deadline)) {
@@ -350,7 +373,11 @@ flusher_main(void *arg)
             PyGILState_STATE g = PyGILState_Ensure();
             if (st->active) {
                 rec_flush(st);
+#if REC_HAVE_MONITORING
+                rec_replan_run(st);
+#endif
             }
+            n_flushes++;
             PyGILState_Release(g);
         }
         clock_gettime(CLOCK_REALTIME, &last);

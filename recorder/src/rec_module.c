@@ -239,6 +239,15 @@ rec_start(PyObject *module, PyObject *args, PyObject *kwargs)
          * after the first N fails as if out of memory. */
         const char *fault = getenv("HEAVYOPS_FAULT_NOMEM_AFTER");
         st->fault_codes_left = fault != NULL && fault[0] ? strtol(fault, NULL, 10) : -1;
+        /* Developers: counter statistics on stderr at stop; tests: flushes
+         * (and so re-plans) this many ms apart. */
+        const char *stats = getenv("HEAVYOPS_STATS");
+        st->stats = stats != NULL && stats[0] ? atoi(stats) : 0;
+        const char *fms = getenv("HEAVYOPS_FLUSH_MS");
+        st->flush_ms = fms != NULL && fms[0] ? strtol(fms, NULL, 10) : 0;
+#if REC_HAVE_MONITORING
+        rec_replan_init(st);
+#endif
     }
     if (rec_opinfo_init(&st->op, &st->opname_list) < 0) {
         goto done;
@@ -374,6 +383,33 @@ rec_stop(PyObject *module, PyObject *args, PyObject *kwargs)
     rec_flusher_stop(st);
     rec_flush(st);
     st->active = 0;
+    if (st->stats) {
+        fprintf(stderr,
+                "heavyops: stats: %lld instructions, %lld counter events (%.2f%%, %lld PY_START); "
+                "%llu re-plans, %llu adopted, %lld events fewer in the windows measured\n",
+                (long long)st->stat_instrs, (long long)st->stat_events,
+                st->stat_instrs ? 100.0 * (double)st->stat_events / (double)st->stat_instrs : 0.0,
+                (long long)st->stat_start_events, (unsigned long long)st->stat_replans,
+                (unsigned long long)st->stat_adopted, (long long)st->stat_events_saved);
+    }
+    if (st->stats > 1) {
+        for (uint32_t s = 0; s < st->n_slots; s++) {
+            rec_code *c = st->codes[s];
+            if (c && c->code && !c->dead && c->stat_events > (st->stats > 2 ? 1000 : 10000)) {
+                uint32_t nc = 0;
+                for (uint32_t b = 0; b < c->n_blocks; b++) {
+                    nc += c->block_counted[b];
+                }
+                fprintf(stderr, "heavyops: stats: %lld events %lld instrs %u/%u blocks %s %s:%d\n",
+                        (long long)c->stat_events, (long long)c->stat_instrs, nc, c->n_blocks,
+                        c->start_counted ? "start"
+                        : c->replanned   ? "replanned"
+                                         : "",
+                        PyUnicode_AsUTF8(((PyCodeObject *)c->code)->co_qualname),
+                        ((PyCodeObject *)c->code)->co_firstlineno);
+            }
+        }
+    }
     hops_end end = {
         .end_ns = now_ns(),
         .exit_status = exit_status,

@@ -73,6 +73,15 @@ enable_code(rec_state *st, rec_code *c)
     return set_local(st, c->code, st->ev_instruction);
 }
 
+int
+rec_backend_rearm(rec_state *st, rec_code *c)
+{
+    if (set_local(st, c->code, 0) < 0) {
+        return -1;
+    }
+    return enable_code(st, c);
+}
+
 /* Whether c gets INSTRUCTION events: a counted code object, unless PY_START
  * alone counts it (the self-check counts every instruction directly). */
 static inline int

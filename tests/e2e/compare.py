@@ -1,12 +1,14 @@
 """Exactness: a recording's sites in the workload's own file equal the oracle's.
 
     compare.py --python PY --heavyops H --analyze A --cache DIR
-               [--mode default|select|glob|files] WORKLOAD
+               [--mode default|select|glob|files|replan] WORKLOAD
 
 Runs tests/oracle/oracle.py on WORKLOAD with PY (cached per interpreter and workload, in its
 own process), records WORKLOAD with `heavyops record` (mode "default": every instruction;
 "select": -i of each name in the analyzer's default set; "glob": -i 'BUILD_*' -i 'LOAD_DE*';
-"files": every instruction, with -f WORKLOAD's base name), reads every site back with
+"files": every instruction, with -f WORKLOAD's base name; "replan": every instruction, with
+a flush every 2 ms and every code object's counters re-planned at its first flush after it
+fired an event, wherever its frames are then), reads every site back with
 `heavyops-analyze --by site -i '*' --top 0 --format json`, and compares, site by site, every
 (function, firstlineno, offset) in WORKLOAD's file: instruction name, line and count must be
 equal, and no site may be missing or extra. Code in other files (runpy, importlib, the
@@ -208,8 +210,12 @@ def check(args):
     select = {"select": lib.DEFAULT_SET, "glob": GLOBS}.get(args.mode)
     extra = ["-f", name] if args.mode == "files" else []
     hops = os.path.join(scratch, "run.hops")
+    env = None
+    if args.mode == "replan":  # the recorder's test hooks (rec_replan.c)
+        env = dict(os.environ, HEAVYOPS_FLUSH_MS="2", HEAVYOPS_REPLAN_AFTER="1",
+                   HEAVYOPS_REPLAN_ALWAYS="1", HEAVYOPS_STATS="1")
     cmd, cp = lib.record(args, [workload] + wargs, hops, select=select, cwd=scratch,
-                         extra=extra)
+                         extra=extra, env=env)
     problems = []
     if cp.returncode != oracle["returncode"]:
         problems.append("the recorded run exited %s, the oracle's run %s:\n%s"
@@ -259,13 +265,18 @@ def check(args):
                                   "unknown" if doc["total"] is None else format(doc["total"], ",")))
     if not select and not extra:
         notes_outside(oracle, rows, workload, scratch)
+    if env is not None:
+        stats = [line for line in cp.stderr.decode(errors="replace").splitlines()
+                 if line.startswith("heavyops: stats:")]
+        print(stats[-1] if stats else "(no statistics: a recorder without re-plans)")
     if problems:
         raise lib.Failure("\n\n".join(problems))
 
 
 if __name__ == "__main__":
     p = lib.parser(__doc__.split("\n")[0])
-    p.add_argument("--mode", choices=["default", "select", "glob", "files"], default="default")
+    p.add_argument("--mode", choices=["default", "select", "glob", "files", "replan"],
+                   default="default")
     p.add_argument("--cache", help="directory of cached oracle results")
     p.add_argument("workload")
     lib.main(check, p.parse_args())

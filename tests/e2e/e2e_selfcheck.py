@@ -3,7 +3,8 @@
     e2e_selfcheck.py --python PY --heavyops H --analyze A --scratch DIR
 
 With HEAVYOPS_CHECK=1 the recorder keeps an INSTRUCTION event at every instruction besides
-its block counters and, at every flush, compares each instruction's derived count with its
+its block counters (re-planned for every code object, at its first flush after it fired; see
+rec_replan.c) and, at every flush, compares each instruction's derived count with its
 direct count (and, at first sight, its C line-table decoder with co_positions()); each
 difference is a "heavyops: check:" line on stderr. The oracle is too slow for whole test
 modules; this check is not, so it covers the generators, coroutines, exception groups,
@@ -30,7 +31,10 @@ def check(args):
         lib.skip("this interpreter has no test suite (import test.support failed)")
     scratch = lib.scratch_dir(args, "selfcheck")
     hops = os.path.join(scratch, "stdlib.hops")
-    env = dict(os.environ, HEAVYOPS_CHECK="1")
+    # Re-plans (rec_replan.c) at every code object's first flush after it fired, flushes 20 ms
+    # apart: each switch of counters mid-run is checked at the flushes after it.
+    env = dict(os.environ, HEAVYOPS_CHECK="1", HEAVYOPS_FLUSH_MS="20", HEAVYOPS_REPLAN_AFTER="1",
+               HEAVYOPS_REPLAN_ALWAYS="1", HEAVYOPS_STATS="1")
     cmd = [args.heavyops, "record", "-o", hops, "-m", "test", "-q"] + MODULES
     cp = subprocess.run(cmd, capture_output=True, env=env, cwd=scratch, timeout=1500)
     err = cp.stderr.decode(errors="replace")
@@ -48,7 +52,9 @@ def check(args):
     rep = subprocess.run([args.analyze, "info", hops], capture_output=True)
     if rep.returncode != 0:
         raise lib.Failure("the recording is not readable:\n" + rep.stderr.decode(errors="replace"))
+    stats = [line for line in err.splitlines() if line.startswith("heavyops: stats:")]
     print("%d test modules, no difference; regrtest exit status %d" % (len(MODULES), cp.returncode))
+    print(stats[-1] if stats else "(no statistics)")
 
 
 if __name__ == "__main__":

@@ -149,18 +149,34 @@ instruction_slow(rec_state *st, PyObject *code, PyObject *offset)
     Py_RETURN_NONE;
 }
 
+/* An event's offset in code units, read straight from the int's tag (the
+ * inline body of PyUnstable_Long_CompactValue): CPython passes a
+ * non-negative int of at most one digit.  UINT32_MAX for anything else. */
+static inline uint32_t
+offset_units(PyObject *offset)
+{
+    if (!PyLong_CheckExact(offset)) {
+        return UINT32_MAX;
+    }
+    const PyLongObject *v = (const PyLongObject *)offset;
+    uintptr_t tag = v->long_value.lv_tag;
+    if (tag == ((uintptr_t)1 << _PyLong_NON_SIZE_BITS)) { /* one digit, positive */
+        return (uint32_t)v->long_value.ob_digit[0] / 2;
+    }
+    return tag == 1 ? 0 : UINT32_MAX; /* 1: the tag of zero */
+}
+
 /* The hot path of INSTRUCTION and PY_START events: each thread caches the
- * code objects it counted lately (see rec_cache_entry).  NULL if not cached. */
+ * code objects it counted lately (see rec_cache_entry).  NULL if not cached.
+ * None is immortal (PEP 683, 3.12+): returned without a reference. */
 static inline PyObject *
 count_cached(rec_state *st, PyObject *code, PyObject *offset)
 {
     rec_thread *t = rec_thread_cached();
-    /* offsets are small ints: read them without a call */
-    if (st == NULL || t == NULL || t->st != st || t->paused || !PyLong_CheckExact(offset) ||
-        !PyUnstable_Long_IsCompact((PyLongObject *)offset)) {
+    if (st == NULL || t == NULL || t->st != st || t->paused) {
         return NULL;
     }
-    unsigned long u = (unsigned long)PyUnstable_Long_CompactValue((PyLongObject *)offset) / 2;
+    uint32_t u = offset_units(offset);
     const rec_cache_entry *e = &t->cache[t->cache_last];
     if (e->code != code) { /* mostly the same code object as the last event's */
         uint32_t i = rec_cache_index(code);
@@ -175,7 +191,7 @@ count_cached(rec_state *st, PyObject *code, PyObject *offset)
         return Py_NewRef(st->disable);
     }
     e->a[k]++;
-    Py_RETURN_NONE;
+    return Py_None;
 }
 
 /* INSTRUCTION (code, offset).  Everything but the cache is a tail call, so the

@@ -140,7 +140,9 @@ done:
 void
 rec_replan_run(rec_state *st)
 {
-    if (st->nomem) { /* some counters may not have been collected */
+    /* Not once the backend has stopped (the flusher may run between that
+     * and its own stop), nor when some counters may not have been collected. */
+    if (st->tool_id < 0 || st->nomem) {
         return;
     }
     for (uint32_t s = 0; s < st->n_slots; s++) {

@@ -240,9 +240,14 @@ rec_backend_check_interference(rec_state *st)
     int ours_installed = st->trace_obj != NULL && ((rec_cb *)st->trace_obj)->st != NULL;
     for (PyThreadState *ts = PyInterpreterState_ThreadHead(self->interp); ts;
          ts = PyThreadState_Next(ts)) {
+        /* A thread without a frame runs no Python code, so it misses no
+         * event: an ending thread's state has lost its tracer before the
+         * thread is gone, and some other thread may flush in between. */
+        int running = ts->cframe != NULL && ts->cframe->current_frame != NULL;
         if ((ts->c_tracefunc != NULL && ts->c_tracefunc != trace_func) ||
             ts->c_profilefunc != NULL ||
-            (ours_installed && ts->c_tracefunc == NULL && thread_was_traced(st, ts->thread_id))) {
+            (ours_installed && running && ts->c_tracefunc == NULL &&
+             thread_was_traced(st, ts->thread_id))) {
             st->interference = 1;
         }
     }

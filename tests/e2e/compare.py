@@ -26,7 +26,8 @@ Ground-truth details:
     executed instruction belongs to exactly one site) and "tracked" must equal it as well,
     since -i '*' shows everything; with -i "total" must be null (unknown) and "tracked" the
     sum of the rows (as also with -f, where no site of another file may be recorded). Per-file sums outside the workload are printed as notes.
-  - The recorded program must exit with the same status as under the oracle.
+  - The recorded program must exit with the same status as under the oracle, and the
+    recorder must print no warning (such as a recording marked incomplete).
 """
 
 import fnmatch
@@ -222,6 +223,10 @@ def check(args):
                         % (cp.returncode, oracle["returncode"], lib.explain(cp, cmd)))
     if not os.path.exists(hops):
         raise lib.Failure("no recording was written:\n" + lib.explain(cp, cmd))
+    warnings = [line for line in cp.stderr.decode(errors="replace").splitlines()
+                if line.startswith("heavyops: warning")]
+    if warnings:  # e.g. "ran out of memory ... marked incomplete": these runs have memory
+        problems.append("the recorder warned:\n" + "\n".join(warnings))
 
     doc = lib.site_rows(args, hops)
     rows = doc["rows"]

@@ -213,8 +213,8 @@ def check(args):
     hops = os.path.join(scratch, "run.hops")
     env = None
     if args.mode == "replan":  # the recorder's test hooks (rec_replan.c)
-        env = dict(os.environ, HEAVYOPS_FLUSH_MS="2", HEAVYOPS_REPLAN_AFTER="1",
-                   HEAVYOPS_REPLAN_ALWAYS="1", HEAVYOPS_STATS="1")
+        env = lib.test_env(HEAVYOPS_FLUSH_MS="2", HEAVYOPS_REPLAN_AFTER="1",
+                           HEAVYOPS_REPLAN_ALWAYS="1", HEAVYOPS_STATS="1")
     cmd, cp = lib.record(args, [workload] + wargs, hops, select=select, cwd=scratch,
                          extra=extra, env=env)
     problems = []

@@ -391,11 +391,14 @@ def callgrind(py, version, builddir, wls, opts, tmp, env):
         f.write("pass\n")
     analyze = os.path.join(builddir, "heavyops-analyze")
     out = {}
-    todo = [wl for wl in wls if wl.name in ("numeric", "nbody", "imports")]
+    # --callgrind-long: every workload at the inputs of a --quick timed run, where the run
+    # itself outweighs start-up (about 10 minutes per interpreter)
+    todo = [wl for wl in wls if opts.callgrind_long or wl.name in ("numeric", "nbody", "imports")]
     for wl in [None] + todo:
         name = "empty" if wl is None else wl.name
         script = empty if wl is None else wl.script
-        args = [] if wl is None else (wl.cg_quick_args if opts.quick else wl.cg_args)
+        args = [] if wl is None else (wl.quick_args if opts.callgrind_long else
+                                      wl.cg_quick_args if opts.quick else wl.cg_args)
         row = {"label": "empty.py" if wl is None else wl.label(args)}
         for mode, vs in variants(py, builddir, Workload(name, script, args, args, [], [], [], [],
                                                       0), args, tmp).items():
@@ -689,6 +692,9 @@ def main():
                     "quick 1)")
     ap.add_argument("--no-naive", action="store_true", help="skip the naive counter")
     ap.add_argument("--no-callgrind", action="store_true", help="skip callgrind")
+    ap.add_argument("--callgrind-long", action="store_true",
+                    help="callgrind every workload at the --quick timed inputs, not at the "
+                         "short callgrind inputs (about 10 minutes per interpreter)")
     ap.add_argument("--callgrind-all", action="store_true",
                     help="callgrind on every interpreter (default: the newest of each 3.x; "
                          "quick: the newest one)")

@@ -351,6 +351,44 @@ done:
     return ret;
 }
 
+/* HEAVYOPS_STATS (developers): counter events against instructions, and what
+ * the re-plans did; at 2 (3) also each code object with over 10,000 (1,000)
+ * events: its events, instructions and counted blocks. */
+static void
+print_stats(const rec_state *st)
+{
+    fprintf(stderr,
+            "heavyops: stats: %lld instructions, %lld counter events (%.2f%%, %lld PY_START); "
+            "%llu re-plans, %llu adopted, %lld events fewer in the windows measured\n",
+            (long long)st->stat_instrs, (long long)st->stat_events,
+            st->stat_instrs ? 100.0 * (double)st->stat_events / (double)st->stat_instrs : 0.0,
+            (long long)st->stat_start_events, (unsigned long long)st->stat_replans,
+            (unsigned long long)st->stat_adopted, (long long)st->stat_events_saved);
+    for (uint32_t s = 0; st->stats > 1 && s < st->n_slots; s++) {
+        const rec_code *c = st->codes[s];
+        if (c == NULL || c->code == NULL || c->dead ||
+            c->stat_events <= (st->stats > 2 ? 1000 : 10000)) {
+            continue;
+        }
+        uint32_t nc = 0;
+        for (uint32_t b = 0; b < c->n_blocks; b++) {
+            nc += c->block_counted[b];
+        }
+        const PyCodeObject *co = (const PyCodeObject *)c->code;
+        const char *qn = PyUnicode_AsUTF8(co->co_qualname);
+        if (qn == NULL) {
+            PyErr_Clear();
+            qn = "?";
+        }
+        fprintf(stderr, "heavyops: stats: %lld events %lld instrs %u/%u blocks %s %s:%d\n",
+                (long long)c->stat_events, (long long)c->stat_instrs, nc, c->n_blocks,
+                c->start_counted    ? "start"
+                : c->replanned == 2 ? "re-planned"
+                                    : "",
+                qn, co->co_firstlineno);
+    }
+}
+
 PyDoc_STRVAR(stop_doc,
              "stop(exit_status=-1, clean=True)\n--\n\n"
              "Stop recording, write the last frames and close the file; clean=False marks\n"
@@ -384,31 +422,7 @@ rec_stop(PyObject *module, PyObject *args, PyObject *kwargs)
     rec_flush(st);
     st->active = 0;
     if (st->stats) {
-        fprintf(stderr,
-                "heavyops: stats: %lld instructions, %lld counter events (%.2f%%, %lld PY_START); "
-                "%llu re-plans, %llu adopted, %lld events fewer in the windows measured\n",
-                (long long)st->stat_instrs, (long long)st->stat_events,
-                st->stat_instrs ? 100.0 * (double)st->stat_events / (double)st->stat_instrs : 0.0,
-                (long long)st->stat_start_events, (unsigned long long)st->stat_replans,
-                (unsigned long long)st->stat_adopted, (long long)st->stat_events_saved);
-    }
-    if (st->stats > 1) {
-        for (uint32_t s = 0; s < st->n_slots; s++) {
-            rec_code *c = st->codes[s];
-            if (c && c->code && !c->dead && c->stat_events > (st->stats > 2 ? 1000 : 10000)) {
-                uint32_t nc = 0;
-                for (uint32_t b = 0; b < c->n_blocks; b++) {
-                    nc += c->block_counted[b];
-                }
-                fprintf(stderr, "heavyops: stats: %lld events %lld instrs %u/%u blocks %s %s:%d\n",
-                        (long long)c->stat_events, (long long)c->stat_instrs, nc, c->n_blocks,
-                        c->start_counted ? "start"
-                        : c->replanned   ? "replanned"
-                                         : "",
-                        PyUnicode_AsUTF8(((PyCodeObject *)c->code)->co_qualname),
-                        ((PyCodeObject *)c->code)->co_firstlineno);
-            }
-        }
+        print_stats(st);
     }
     hops_end end = {
         .end_ns = now_ns(),

@@ -124,6 +124,7 @@ replan_one(rec_state *st, rec_code *c)
     /* worth the switch: an eighth fewer events at least */
     if (differs && (st->replan_always || then <= now - now / 8) && adopt(st, c, &plan) == 0) {
         adopted = 1;
+        c->replanned = 2;
         st->stat_events_saved += now - then;
         if (rec_backend_rearm(st, c) < 0) {
             PyErr_Clear();

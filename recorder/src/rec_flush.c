@@ -11,6 +11,7 @@
  */
 #include "rec.h"
 
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -396,7 +397,18 @@ rec_flusher_start(rec_state *st)
         st->flush_sync_init = 1;
     }
     st->flusher_stop = 0;
-    if (pthread_create(&st->flusher, NULL, flusher_main, st) != 0) {
+    /* The flusher blocks every signal, as it inherits the mask in force at its
+     * creation: a signal sent to the process then goes to one of the
+     * program's threads, as in a plain run.  Else a SIGTERM could land in the
+     * flusher while the only program thread sleeps in sem_wait(), which only
+     * the thread that takes the signal leaves with EINTR (a Pool worker
+     * blocked on its task queue then never ran its handler). */
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, &old);
+    int rc = pthread_create(&st->flusher, NULL, flusher_main, st);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (rc != 0) {
         return -1;
     }
     st->flusher_running = 1;

@@ -224,7 +224,11 @@ def check(args):
     if not os.path.exists(hops):
         raise lib.Failure("no recording was written:\n" + lib.explain(cp, cmd))
     warnings = [line for line in cp.stderr.decode(errors="replace").splitlines()
-                if line.startswith("heavyops: warning")]
+                if line.startswith("heavyops: warning")
+                # Open bug: 3.11's interference check can still fire falsely, rarely (seen
+                # once on dynamic.py, single-threaded); the counts stay exact, which the
+                # comparison below checks.
+                and not (tag == "3.11" and "own tracer or profiler" in line)]
     if warnings:  # e.g. "ran out of memory ... marked incomplete": these runs have memory
         problems.append("the recorder warned:\n" + "\n".join(warnings))
 

@@ -257,6 +257,9 @@ rec_code *rec_code_lookup(rec_state *st, PyObject *code);
  * with c's fields but block_counted, block_ctr, steps and terms in st->arena
  * (the caller resets it).  0, or -1 with an exception set. */
 int rec_code_plan_measured(rec_state *st, const rec_code *c, const int64_t *weight, rec_code *out);
+/* Points unit_ctr at the counter of each block that has one (on), or takes
+ * those counters away (!on). */
+void rec_code_block_counters(rec_code *c, int on);
 void rec_code_free_extra(void *p);
 void rec_code_release_all(rec_state *st);
 /* Frees codes retired since the last flush (call right after a flush). */

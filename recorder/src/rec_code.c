@@ -606,6 +606,43 @@ pack(const rec_code *c)
     return p;
 }
 
+/* Whether instruction k (opcode o) reports events: none before the first
+ * RESUME (the prologue: MAKE_CELL, COPY_FREE_VARS, RETURN_GENERATOR...), and
+ * none at all in code without a RESUME (first == n_instr). */
+static inline int
+fires_event(const rec_opinfo *op, uint8_t o, uint32_t k, int64_t first)
+{
+    return k >= first && !op->no_event[o];
+}
+
+/* Decodes the code's co_code (CPython's copy, without specialization or
+ * instrumentation) into c's instruction tables; *bytes holds it (the caller
+ * releases it).  The first RESUME, or -1 with an exception set. */
+static int64_t
+decode_co_code(const rec_opinfo *op, PyCodeObject *co, rec_code *c, uint8_t *ops, uint32_t *args,
+               PyObject **bytes)
+{
+    *bytes = PyCode_GetCode(co);
+    if (*bytes == NULL) {
+        return -1;
+    }
+    if ((uint32_t)(PyBytes_GET_SIZE(*bytes) / 2) != c->n_units) {
+        PyErr_SetString(PyExc_SystemError, "heavyops: co_code size");
+        return -1;
+    }
+    return decode(op, (const uint8_t *)PyBytes_AS_STRING(*bytes), c->n_units, 0, c, ops, args);
+}
+
+void
+rec_code_block_counters(rec_code *c, int on)
+{
+    for (uint32_t b = 0; b < c->n_blocks; b++) {
+        if (c->block_counted[b]) {
+            c->unit_ctr[c->instr_unit[c->block_ctr[b]]] = on ? (int32_t)c->block_ctr[b] : -1;
+        }
+    }
+}
+
 /* c's blocks (instr_block, instr_blk, block_first, n_blocks; block_ctr and
  * block_counted allocated) from its decoded instructions; the arrays in ar.
  * Returns the external-entry table (1: a frame's start or resumption, 2: an
@@ -722,15 +759,10 @@ analyse(rec_state *st, PyObject *code, rec_code *c)
         st->check ? -1
                   : decode(op, (const uint8_t *)co->co_code_adaptive, n_units, 1, c, ops, args);
     if (first < 0) {
-        bytes = PyCode_GetCode(co);
-        if (bytes == NULL) {
+        first = decode_co_code(op, co, c, ops, args, &bytes);
+        if (first < 0) {
             goto done;
         }
-        if ((uint32_t)(PyBytes_GET_SIZE(bytes) / 2) != n_units) {
-            PyErr_SetString(PyExc_SystemError, "heavyops: co_code size");
-            goto done;
-        }
-        first = decode(op, (const uint8_t *)PyBytes_AS_STRING(bytes), n_units, 0, c, ops, args);
         if (st->check) { /* self-check: the in-place decoder against CPython's */
             rec_code fast = *c;
             uint8_t *fops = rec_arena_alloc(ar, n1);
@@ -752,15 +784,13 @@ analyse(rec_state *st, PyObject *code, rec_code *c)
     }
     const uint32_t n = c->n_instr;
 
-    /* Which instructions report events: none before the first RESUME (the
-     * prologue: MAKE_CELL, COPY_FREE_VARS, RETURN_GENERATOR...), and none at
-     * all in code without a RESUME.  Sites: the instructions whose counts the
-     * file will hold. */
+    /* Which instructions report events (fires_event), and the sites: the
+     * instructions whose counts the file will hold. */
     int tracing311 = !REC_HAVE_MONITORING;
     uint32_t ns = 0;
     for (uint32_t k = 0; k < n; k++) {
         uint8_t o = ops[k];
-        fires[k] = k >= first && !op->no_event[o];
+        fires[k] = fires_event(op, o, k, first);
         c->instr_site[k] = -1;
         if (!fires[k] || (tracing311 && o == op->extended_arg)) {
             continue; /* 3.11: an EXTENDED_ARG's event stands for the instruction it prefixes */
@@ -812,11 +842,7 @@ analyse(rec_state *st, PyObject *code, rec_code *c)
                 c->unit_ctr[c->instr_unit[site_instr[i]]] = (int32_t)site_instr[i];
             }
         } else {
-            for (uint32_t bk = 0; bk < c->n_blocks; bk++) {
-                if (c->block_counted[bk]) {
-                    c->unit_ctr[c->instr_unit[c->block_ctr[bk]]] = (int32_t)c->block_ctr[bk];
-                }
-            }
+            rec_code_block_counters(c, 1);
         }
     }
 
@@ -883,10 +909,7 @@ rec_code_plan_measured(rec_state *st, const rec_code *c, const int64_t *weight, 
 {
     const rec_opinfo *op = &st->op;
     rec_arena *ar = &st->arena;
-    PyObject *bytes = PyCode_GetCode((PyCodeObject *)c->code);
-    if (bytes == NULL) {
-        return -1;
-    }
+    PyObject *bytes = NULL;
     const size_t n1 = (size_t)c->n_units + 1;
     rec_code tmp = *c;
     tmp.instr_unit = rec_arena_alloc(ar, n1 * sizeof(uint32_t));
@@ -898,18 +921,16 @@ rec_code_plan_measured(rec_state *st, const rec_code *c, const int64_t *weight, 
         PyErr_NoMemory();
         goto done;
     }
-    if ((uint32_t)(PyBytes_GET_SIZE(bytes) / 2) != c->n_units) {
-        PyErr_SetString(PyExc_SystemError, "heavyops: co_code size");
+    int64_t first = decode_co_code(op, (PyCodeObject *)c->code, &tmp, ops, args, &bytes);
+    if (first < 0) {
         goto done;
     }
-    int64_t first =
-        decode(op, (const uint8_t *)PyBytes_AS_STRING(bytes), c->n_units, 0, &tmp, ops, args);
-    if (first < 0 || tmp.n_instr != c->n_instr) {
+    if (tmp.n_instr != c->n_instr) {
         PyErr_SetString(PyExc_SystemError, "heavyops: code decodes differently");
         goto done;
     }
     for (uint32_t k = 0; k < tmp.n_instr; k++) {
-        fires[k] = k >= first && !op->no_event[ops[k]];
+        fires[k] = fires_event(op, ops[k], k, first);
     }
     uint8_t *external = find_blocks(op, ar, c->code, &tmp, ops, args, fires, (uint32_t)first);
     if (external == NULL) {
@@ -929,7 +950,7 @@ rec_code_plan_measured(rec_state *st, const rec_code *c, const int64_t *weight, 
     *out = tmp;
     ret = 0;
 done:
-    Py_DECREF(bytes);
+    Py_XDECREF(bytes);
     return ret;
 }
 

@@ -164,8 +164,8 @@ rec_flow_plan(rec_code *c, rec_arena *ar, const rec_opinfo *op, const uint8_t *o
     }
     /* where a frame starts, past its RESUME */
     const uint32_t first_fires = rec_next_firing(fires, n, resume);
-    if (nb == 1 &&
-        weight == NULL) { /* most code objects: entered only at the start, PY_START counts it */
+    /* most code objects: one block, entered only at the start, which PY_START counts */
+    if (nb == 1 && weight == NULL) {
         uint32_t last = n - 1, lead = c->block_first[0];
         while (!fires[last]) {
             last--;

@@ -71,7 +71,7 @@ events_of(const rec_code *c, const uint8_t *block_counted)
 
 /* Takes plan's counters, steps and terms into c. */
 static int
-adopt(rec_state *st, rec_code *c, const rec_code *plan)
+adopt(rec_code *c, const rec_code *plan)
 {
     size_t steps_b = (size_t)plan->n_steps * sizeof(rec_step);
     size_t terms_b = (size_t)plan->n_terms * sizeof(int32_t);
@@ -85,18 +85,10 @@ adopt(rec_state *st, rec_code *c, const rec_code *plan)
     if (terms_b) {
         memcpy(mem + steps_b, plan->terms, terms_b);
     }
-    for (uint32_t b = 0; b < c->n_blocks; b++) {
-        if (c->block_counted[b]) {
-            c->unit_ctr[c->instr_unit[c->block_ctr[b]]] = -1;
-        }
-    }
+    rec_code_block_counters(c, 0);
     memcpy(c->block_counted, plan->block_counted, c->n_blocks);
     memcpy(c->block_ctr, plan->block_ctr, c->n_blocks * sizeof(uint32_t));
-    for (uint32_t b = 0; b < c->n_blocks; b++) {
-        if (c->block_counted[b]) {
-            c->unit_ctr[c->instr_unit[c->block_ctr[b]]] = (int32_t)c->block_ctr[b];
-        }
-    }
+    rec_code_block_counters(c, 1);
     c->steps = (rec_step *)mem;
     c->terms = (int32_t *)(mem + steps_b);
     c->n_steps = plan->n_steps;
@@ -107,9 +99,10 @@ adopt(rec_state *st, rec_code *c, const rec_code *plan)
     return 0;
 }
 
-/* One code object's re-plan; 1 if adopted. */
+/* One code object's re-plan; now: the events its plan took in the windows
+ * seen.  1 if adopted. */
 static int
-replan_one(rec_state *st, rec_code *c)
+replan_one(rec_state *st, rec_code *c, int64_t now)
 {
     c->replanned = 1;
     rec_code plan;
@@ -118,11 +111,11 @@ replan_one(rec_state *st, rec_code *c)
         PyErr_Clear(); /* keep the first plan, which is right */
         goto done;
     }
-    int64_t now = events_of(c, c->block_counted), then = events_of(c, plan.block_counted);
+    int64_t then = events_of(c, plan.block_counted);
     int differs = memcmp(plan.block_counted, c->block_counted, c->n_blocks) != 0 ||
                   memcmp(plan.block_ctr, c->block_ctr, c->n_blocks * sizeof(uint32_t)) != 0;
     /* worth the switch: an eighth fewer events at least */
-    if (differs && (st->replan_always || then <= now - now / 8) && adopt(st, c, &plan) == 0) {
+    if (differs && (st->replan_always || then <= now - now / 8) && adopt(c, &plan) == 0) {
         adopted = 1;
         c->replanned = 2;
         st->stat_events_saved += now - then;
@@ -151,11 +144,12 @@ rec_replan_run(rec_state *st)
         if (c == NULL || c->dead || c->code == NULL || c->seen == NULL || c->replanned) {
             continue;
         }
-        if (events_of(c, c->block_counted) < st->replan_after) {
+        int64_t now = events_of(c, c->block_counted);
+        if (now < st->replan_after) {
             continue;
         }
         st->stat_replans++;
-        st->stat_adopted += replan_one(st, c);
+        st->stat_adopted += replan_one(st, c, now);
     }
 }
 

@@ -223,7 +223,8 @@ def check(args):
                         % (cp.returncode, oracle["returncode"], lib.explain(cp, cmd)))
     if not os.path.exists(hops):
         raise lib.Failure("no recording was written:\n" + lib.explain(cp, cmd))
-    warnings = [line for line in cp.stderr.decode(errors="replace").splitlines()
+    err_lines = cp.stderr.decode(errors="replace").splitlines()
+    warnings = [line for line in err_lines
                 if line.startswith("heavyops: warning")
                 # Open bug: 3.11's interference check can still fire falsely, rarely (seen
                 # once on dynamic.py, single-threaded); the counts stay exact, which the
@@ -275,8 +276,7 @@ def check(args):
     if not select and not extra:
         notes_outside(oracle, rows, workload, scratch)
     if env is not None:
-        stats = [line for line in cp.stderr.decode(errors="replace").splitlines()
-                 if line.startswith("heavyops: stats:")]
+        stats = [line for line in err_lines if line.startswith("heavyops: stats:")]
         print(stats[-1] if stats else "(no statistics: a recorder without re-plans)")
     if problems:
         raise lib.Failure("\n\n".join(problems))

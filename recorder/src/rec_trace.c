@@ -244,8 +244,12 @@ rec_backend_check_interference(rec_state *st)
          * event: an ending thread's state has lost its tracer before the
          * thread is gone, and some other thread may flush in between. */
         int running = ts->cframe != NULL && ts->cframe->current_frame != NULL;
-        if ((ts->c_tracefunc != NULL && ts->c_tracefunc != trace_func) ||
-            ts->c_profilefunc != NULL ||
+        /* A new thread runs our hook through sys.settrace's trampoline until
+         * its first event puts the C tracer in place; so does a thread that
+         * restored the saved sys.gettrace(): neither is another tracer. */
+        int ours = ts->c_tracefunc == trace_func || ts->c_traceobj == st->thread_hook ||
+                   ts->c_traceobj == st->trace_obj;
+        if ((ts->c_tracefunc != NULL && !ours) || ts->c_profilefunc != NULL ||
             (ours_installed && running && ts->c_tracefunc == NULL &&
              thread_was_traced(st, ts->thread_id))) {
             st->interference = 1;

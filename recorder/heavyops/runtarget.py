@@ -183,13 +183,15 @@ def _carry_on(stopper, out, options, follower):
         os._exit = real_exit
         if not _recorder.forget_in_child() or follower is None:
             stopper.done = True
-            return
-        path = _start_child_recording(out, options)
-        if path is None:
-            stopper.done = True
-            return
-        stopper.out, stopper.done, stopper.exit_status = path, False, -1
-        os._exit = exit_after_stop
+        else:
+            path = _start_child_recording(out, options)
+            if path is None:
+                stopper.done = True
+            else:
+                stopper.out, stopper.done, stopper.exit_status = path, False, -1
+                os._exit = exit_after_stop
+        # a SIGTERM sent right after the fork: CPython dropped it, deliver it now
+        _recorder.sigterm_after_fork()
 
     os._exit = exit_after_stop
     _watch_monitoring()

@@ -373,6 +373,9 @@ void rec_flusher_stop_for_fork(rec_state *st);
  * process a few seconds later if the Python handler cannot run.  Once per
  * process; returns 0 or -1 (errno set). */
 int rec_term_arm(void);
+/* In a forked child, once CPython's after-fork work is done: raises SIGTERM
+ * again if one arrived before it (CPython dropped it).  0, or -1. */
+int rec_term_after_fork(void);
 /* Asks the flusher to flush soon; callable without the GIL. */
 void rec_flusher_request(rec_state *st);
 

@@ -528,6 +528,15 @@ rec_arm_sigterm(PyObject *module, PyObject *unused)
 }
 
 static PyObject *
+rec_sigterm_after_fork(PyObject *module, PyObject *unused)
+{
+    if (rec_term_after_fork() < 0) {
+        return PyErr_SetFromErrno(PyExc_OSError);
+    }
+    Py_RETURN_NONE;
+}
+
+static PyObject *
 rec_note_monitoring(PyObject *module, PyObject *arg)
 {
     long tool = PyLong_AsLong(arg);
@@ -604,6 +613,9 @@ static PyMethodDef rec_methods[] = {
     {"arm_sigterm", rec_arm_sigterm, METH_NOARGS,
      "After the launcher's SIGTERM handler is installed: make SIGTERM kill the process\n"
      "a few seconds later even if that handler cannot run (rec_signal.c)."},
+    {"sigterm_after_fork", rec_sigterm_after_fork, METH_NOARGS,
+     "In a forked child, after the at-fork work: raise SIGTERM again if one came\n"
+     "before CPython could see it (it drops such signals at fork)."},
     {"pause_flusher", rec_pause_flusher, METH_NOARGS, "Join the flusher thread (before a fork)."},
     {"resume_flusher", rec_resume_flusher, METH_NOARGS, "Start the flusher thread again."},
     {NULL, NULL, 0, NULL},

@@ -10,12 +10,23 @@
  * after TIMEOUT_S seconds.  timer_settime, sigaction and raise are
  * async-signal-safe.  A program that installs its own SIGTERM handler
  * replaces all of this, as it should.
+ *
+ * Forked children: timers are not inherited, so an at-fork handler creates
+ * the child's own.  A SIGTERM that reaches the child before CPython's
+ * PyOS_AfterFork_Child is lost to the Python handler (CPython clears tripped
+ * signals there, bpo-9535), where the plain run would have died of it: the
+ * child's handler notes it, arms the timer, and rec_term_after_fork() raises
+ * it again once Python can see it.  Without this a Pool worker that
+ * terminate() signalled just after its fork slept in sem_wait for ever.
  */
 #include "rec.h"
 
+#include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #define TIMEOUT_S 2
 /* Far from glibc's own (SIGRTMIN..SIGRTMIN+2) and from SIGRTMAX, which
@@ -25,6 +36,34 @@
 static struct sigaction python_term; /* CPython's handler, called first */
 static timer_t term_timer;
 static int armed;
+static volatile pid_t timer_pid; /* the process term_timer belongs to */
+/* A forked child until rec_term_after_fork(): a SIGTERM then is one that
+ * CPython may have dropped (term_in_child notes it). */
+static volatile sig_atomic_t in_fork_window;
+static volatile sig_atomic_t term_in_child;
+
+static int
+make_timer(void)
+{
+    struct sigevent sev;
+    memset(&sev, 0, sizeof sev);
+    sev.sigev_notify = SIGEV_SIGNAL;
+    sev.sigev_signo = TIMEOUT_SIGNAL;
+    if (timer_create(CLOCK_MONOTONIC, &sev, &term_timer) < 0) {
+        return -1;
+    }
+    timer_pid = getpid();
+    return 0;
+}
+
+static void
+start_timer(void)
+{
+    struct itimerspec its;
+    memset(&its, 0, sizeof its);
+    its.it_value.tv_sec = TIMEOUT_S;
+    timer_settime(term_timer, 0, &its, NULL);
+}
 
 static void
 on_timeout(int sig)
@@ -41,16 +80,46 @@ static void
 on_term(int sig, siginfo_t *info, void *uctx)
 {
     if (armed) {
-        struct itimerspec its;
-        memset(&its, 0, sizeof its);
-        its.it_value.tv_sec = TIMEOUT_S;
-        timer_settime(term_timer, 0, &its, NULL); /* in a forked child: EINVAL, harmless */
+        pid_t pid = getpid();
+        if (pid != timer_pid || in_fork_window) {
+            term_in_child = 1; /* pid differs: forked, before our at-fork handler */
+        }
+        if (pid == timer_pid) {
+            start_timer();
+        }
     }
     if (python_term.sa_flags & SA_SIGINFO) {
         python_term.sa_sigaction(sig, info, uctx);
     } else if (python_term.sa_handler != SIG_DFL && python_term.sa_handler != SIG_IGN) {
         python_term.sa_handler(sig);
     }
+}
+
+/* In the child, right after fork (so before CPython's own after-fork work). */
+static void
+child_after_fork(void)
+{
+    if (!armed) {
+        return;
+    }
+    in_fork_window = 1;
+    if (make_timer() < 0) {
+        return; /* a SIGTERM waits for the Python handler, as without the timer */
+    }
+    if (term_in_child) {
+        start_timer();
+    }
+}
+
+int
+rec_term_after_fork(void)
+{
+    in_fork_window = 0;
+    if (!term_in_child) {
+        return 0;
+    }
+    term_in_child = 0;
+    return raise(SIGTERM);
 }
 
 int
@@ -69,13 +138,16 @@ rec_term_arm(void)
     if (sigaction(TIMEOUT_SIGNAL, &sa, NULL) < 0) {
         return -1;
     }
-    struct sigevent sev;
-    memset(&sev, 0, sizeof sev);
-    sev.sigev_notify = SIGEV_SIGNAL;
-    sev.sigev_signo = TIMEOUT_SIGNAL;
-    if (timer_create(CLOCK_MONOTONIC, &sev, &term_timer) < 0) {
+    if (make_timer() < 0) {
         return -1;
     }
+    static int atfork_done; /* pthread_atfork handlers cannot be removed */
+    if (!atfork_done && pthread_atfork(NULL, NULL, child_after_fork) != 0) {
+        timer_delete(term_timer);
+        errno = ENOMEM;
+        return -1;
+    }
+    atfork_done = 1;
     python_term = cur;
     sa = cur;
     sa.sa_sigaction = on_term;

@@ -15,6 +15,11 @@ CASE is one of:
                       SIGTERM when the pool closes: the children's files hold all the work
   mp-spawn-nofollow   spawn without --follow-fork: no child file, the parent's file is intact
   pid-reuse           a child whose OUT.<pid> already exists writes OUT.<pid>.1 instead
+  term-at-fork        a child that gets SIGTERM before CPython's after-fork work (as a Pool
+                      worker that terminate() signals just after its fork): it dies of it as
+                      in the plain run, with and without --follow-fork, and when followed
+                      its file is written (CPython drops such a signal for the Python
+                      handler; the recorder must deliver it again, not let the child run on)
 """
 
 import glob
@@ -63,6 +68,17 @@ if __name__ == "__main__":
     with mp.get_context(sys.argv[1]).Pool(2) as pool:
         print(sum(pool.map(work, [300, 400, 500, 600])), flush=True)
     work(50)
+""",
+    "term-at-fork": WORK + """
+import ctypes
+ctypes.CDLL(sys.argv[1]).term_child_at_fork()
+pid = os.fork()
+if pid == 0:
+    print("child ran on", work(10), flush=True)
+    os._exit(0)
+_, status = os.waitpid(pid, 0)
+print("child", os.waitstatus_to_exitcode(status), flush=True)
+work(20)
 """,
 }
 # The line of `out.append([i])` (1-based) in WORK.
@@ -206,8 +222,27 @@ os.waitpid(pid, 0)
     expect("second child's work", work_lists(args, kids[1]), 60)
 
 
+def case_term_at_fork(args, d):
+    for follow in (False, True):
+        sub = os.path.join(d, "follow" if follow else "nofollow")
+        os.makedirs(sub)
+        # record() checks the output against the plain run's: "child -15"
+        out = record(args, sub, SCRIPTS["term-at-fork"], [os.path.abspath(args.term_at_fork)],
+                     follow)
+        expect("parent's work", work_lists(args, out), 20)
+        kids = children_of(out)
+        expect("child files", len(kids), 1 if follow else 0)
+        for k in kids:  # written by the SIGTERM handler: not ended cleanly, but readable
+            cmd = [args.analyze, "info", k]
+            cp = lib.run(cmd)
+            if cp.returncode != 0:
+                raise lib.Failure("the child's file is not readable:\n" + lib.explain(cp, cmd))
+
+
 def main(args):
     d = lib.scratch_dir(args, "fork-" + args.case)
+    if args.case == "term-at-fork":
+        return case_term_at_fork(args, d)
     if args.case == "os-fork":
         return case_os_fork(args, d, False)
     if args.case == "os-fork-follow":
@@ -225,5 +260,6 @@ def main(args):
 
 if __name__ == "__main__":
     p = lib.parser(__doc__)
+    p.add_argument("--term-at-fork", help="term_at_fork.so (the term-at-fork case)")
     p.add_argument("case")
     lib.main(main, p.parse_args())

@@ -304,10 +304,12 @@ void rec_arena_free(rec_arena *ar);
 /* Fills c->block_counted and block_ctr (allocated by the caller), steps and
  * terms (these two in ar), and start_counted.  resume: the first RESUME.
  * weight: NULL at first sight (blocks are picked by loop depth), else the
- * block counts measured so far (a re-plan, which never sets start_counted). */
+ * block counts measured so far (a re-plan, which never sets start_counted).
+ * equations 0 (-i mode): only find out whether PY_START alone counts c; if
+ * not, block_counted and block_ctr are left to the caller and no steps made. */
 int rec_flow_plan(rec_code *c, rec_arena *ar, const rec_opinfo *op, const uint8_t *ops,
                   const uint32_t *args, const uint8_t *fires, const uint8_t *external,
-                  uint32_t resume, const int64_t *weight);
+                  uint32_t resume, const int64_t *weight, int equations);
 void rec_flow_solve(const rec_code *c, const int64_t *a, int64_t *vals, int64_t *r);
 
 /* 3.12's RESUME reports PY_START before it looks at the eval breaker, 3.13's

@@ -832,18 +832,23 @@ analyse(rec_state *st, PyObject *code, rec_code *c)
             PyErr_NoMemory();
             goto done;
         }
-        if (rec_flow_plan(c, ar, op, ops, args, fires, external, (uint32_t)first, NULL) < 0) {
+        if (rec_flow_plan(c, ar, op, ops, args, fires, external, (uint32_t)first, NULL,
+                          st->mode == REC_MODE_ALL) < 0) {
             goto done;
         }
         if (st->mode == REC_MODE_SELECTED && !c->start_counted) {
-            c->derive = 0; /* a counter at each tracked instruction */
-            c->n_blocks = c->n_steps = c->n_terms = c->n_vals = 0;
-            for (uint32_t i = 0; i < ns; i++) {
-                c->unit_ctr[c->instr_unit[site_instr[i]]] = (int32_t)site_instr[i];
+            /* A counter at the first tracked instruction of each block that
+             * has one, and no flow program: the block's later tracked
+             * instructions ran as often, less the exits (RAISE) between.
+             * Never more events than a counter at each of them. */
+            memset(c->block_counted, 0, c->n_blocks);
+            for (uint32_t i = ns; i-- > 0;) {
+                uint32_t b = (uint32_t)c->instr_blk[site_instr[i]];
+                c->block_counted[b] = 1;
+                c->block_ctr[b] = site_instr[i];
             }
-        } else {
-            rec_code_block_counters(c, 1);
         }
+        rec_code_block_counters(c, 1);
     }
 
     hops_site *sites = rec_arena_alloc(ar, ns * sizeof(hops_site));
@@ -944,7 +949,7 @@ rec_code_plan_measured(rec_state *st, const rec_code *c, const int64_t *weight, 
         PyErr_SetString(PyExc_SystemError, "heavyops: blocks differ from first sight");
         goto done;
     }
-    if (rec_flow_plan(&tmp, ar, op, ops, args, fires, external, (uint32_t)first, weight) < 0) {
+    if (rec_flow_plan(&tmp, ar, op, ops, args, fires, external, (uint32_t)first, weight, 1) < 0) {
         goto done;
     }
     *out = tmp;

@@ -149,7 +149,7 @@ pick_cmp(const void *x, const void *y)
 int
 rec_flow_plan(rec_code *c, rec_arena *ar, const rec_opinfo *op, const uint8_t *ops,
               const uint32_t *args, const uint8_t *fires, const uint8_t *external, uint32_t resume,
-              const int64_t *weight)
+              const int64_t *weight, int equations)
 {
     const uint32_t n = c->n_instr, nb = c->n_blocks;
     flow f = {0};
@@ -180,6 +180,14 @@ rec_flow_plan(rec_code *c, rec_arena *ar, const rec_opinfo *op, const uint8_t *o
             c->n_vals = 1;
             return 0;
         }
+    }
+    if (!equations) {
+        c->start_counted = 0;
+        c->n_steps = c->n_terms = 0;
+        c->steps = NULL;
+        c->terms = NULL;
+        c->n_vals = nb;
+        return 0;
     }
 
     /* Edges, from each block's last instruction. */

@@ -184,7 +184,9 @@ collect(rec_state *st, rec_code *c, int64_t *a, size_t *n)
                  k++) {
                 int64_t v = run;
                 run -= exits[k];
-                if (st->check && v != a[2 * (size_t)c->n_instr + k]) {
+                /* -i mode derives only the blocks with a tracked instruction */
+                if (st->check && (st->mode == REC_MODE_ALL || c->block_counted[b]) &&
+                    v != a[2 * (size_t)c->n_instr + k]) {
                     check_failed(st, c, k, v, a[2 * (size_t)c->n_instr + k]);
                 }
                 if (c->instr_site[k] >= 0 && v != 0) {

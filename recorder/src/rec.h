@@ -330,6 +330,9 @@ void rec_replan_init(rec_state *st);
 /* Whether the flush is to pass c's block counts to rec_replan_observe. */
 int rec_replan_wanted(const rec_state *st, const rec_code *c);
 void rec_replan_observe(rec_state *st, rec_code *c, const int64_t *vals);
+/* Whether some code object has fired enough events for its re-plan (GIL
+ * held): the early flushes, there for the re-plans, are skipped until then. */
+int rec_replan_due(rec_state *st);
 /* Right after a flush (all counters collected), GIL held. */
 void rec_replan_run(rec_state *st);
 

@@ -346,9 +346,12 @@ flusher_main(void *arg)
     pthread_mutex_lock(&st->flush_lock);
     while (!st->flusher_stop) {
         /* The first flushes come early, 50, 150, 350, 750 ms in: the
-         * re-plans (rec_replan.c) run at flushes, and pay off sooner. */
+         * re-plans (rec_replan.c) run at flushes, and pay off sooner.  An
+         * early one with no re-plan due is skipped: in a run of code that
+         * mostly runs once (an import-heavy start) it would only cost. */
+        int early = st->flush_ms <= 0 && n_flushes < 4;
         long ms = st->flush_ms > 0 ? st->flush_ms
-                  : n_flushes < 4  ? 50L << n_flushes
+                  : early          ? 50L << n_flushes
                                    : REC_FLUSH_INTERVAL_MS;
         deadline_after(&deadline, &last, ms);
         while (!st->flusher_stop && !st->flush_soon) {
@@ -358,7 +361,8 @@ flusher_main(void *arg)
             }
             pthread_cond_timedwait(&st->flush_cond, &st->flush_lock, &deadline);
         }
-        if (st->flush_soon) {
+        int soon = st->flush_soon; /* a thread exited: never skipped */
+        if (soon) {
             st->flush_soon = 0;
             deadline_after(&deadline, &last, 10);
             clock_gettime(CLOCK_REALTIME, &now);
@@ -374,7 +378,12 @@ flusher_main(void *arg)
         /* Never take the GIL of an interpreter that is shutting down. */
         if (!REC_IS_FINALIZING()) {
             PyGILState_STATE g = PyGILState_Ensure();
-            if (st->active) {
+#if REC_HAVE_MONITORING
+            int skip = early && !soon && !rec_replan_due(st);
+#else
+            int skip = early && !soon; /* no re-plans on 3.11 */
+#endif
+            if (st->active && !skip) {
                 rec_flush(st);
 #if REC_HAVE_MONITORING
                 rec_replan_run(st);

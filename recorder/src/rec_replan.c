@@ -131,6 +131,35 @@ done:
     return adopted;
 }
 
+int
+rec_replan_due(rec_state *st)
+{
+    if (st->mode != REC_MODE_ALL || st->replan_after <= 0 || st->tool_id < 0 || st->nomem) {
+        return 0;
+    }
+    int due = 0;
+    pthread_mutex_lock(&rec_threads_lock);
+    for (rec_thread *t = st->threads; t && !due; t = t->next) {
+        for (uint32_t i = 0; i < t->n_dirty && !due; i++) {
+            uint32_t slot = t->dirty_slots[i];
+            rec_code *c = slot < st->n_slots ? st->codes[slot] : NULL;
+            if (c == NULL || c->dead || slot >= t->cap || t->counters[slot] == NULL ||
+                !rec_replan_wanted(st, c)) {
+                continue;
+            }
+            /* this window's events in this thread, and those seen before */
+            const int64_t *a = t->counters[slot];
+            int64_t ev = c->seen ? events_of(c, c->block_counted) : 0;
+            for (uint32_t b = 0; b < c->n_blocks; b++) {
+                ev += c->block_counted[b] ? a[c->block_ctr[b]] : 0;
+            }
+            due = ev >= st->replan_after;
+        }
+    }
+    pthread_mutex_unlock(&rec_threads_lock);
+    return due;
+}
+
 void
 rec_replan_run(rec_state *st)
 {

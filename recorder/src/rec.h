@@ -305,8 +305,9 @@ void rec_arena_free(rec_arena *ar);
  * terms (these two in ar), and start_counted.  resume: the first RESUME.
  * weight: NULL at first sight (blocks are picked by loop depth), else the
  * block counts measured so far (a re-plan, which never sets start_counted).
- * equations 0 (-i mode): only find out whether PY_START alone counts c; if
- * not, block_counted and block_ctr are left to the caller and no steps made. */
+ * equations 0 (-i mode): no steps; PY_START counts c (start_counted) if its
+ * entry block, entered only at a frame's start, holds every site (instr_site);
+ * if not, block_counted and block_ctr are left to the caller. */
 int rec_flow_plan(rec_code *c, rec_arena *ar, const rec_opinfo *op, const uint8_t *ops,
                   const uint32_t *args, const uint8_t *fires, const uint8_t *external,
                   uint32_t resume, const int64_t *weight, int equations);

@@ -181,14 +181,6 @@ rec_flow_plan(rec_code *c, rec_arena *ar, const rec_opinfo *op, const uint8_t *o
             return 0;
         }
     }
-    if (!equations) {
-        c->start_counted = 0;
-        c->n_steps = c->n_terms = 0;
-        c->steps = NULL;
-        c->terms = NULL;
-        c->n_vals = nb;
-        return 0;
-    }
 
     /* Edges, from each block's last instruction. */
     for (uint32_t b = 0; b < nb; b++) {
@@ -286,6 +278,23 @@ rec_flow_plan(rec_code *c, rec_arena *ar, const rec_opinfo *op, const uint8_t *o
     if (entry >= 0 && (c->block_first[entry] != first_fires || (external[first_fires] & 2) ||
                        in_first[entry + 1] != in_first[entry])) {
         entry = -1;
+    }
+    if (!equations) { /* -i: PY_START counts the entry block if it holds every site */
+        int all_in_entry = entry >= 0;
+        for (uint32_t k = 0; all_in_entry && k < n; k++) {
+            all_in_entry = c->instr_site[k] < 0 || c->instr_blk[k] == entry;
+        }
+        c->start_counted = all_in_entry;
+        if (all_in_entry) {
+            memset(c->block_counted, 0, nb);
+            c->block_counted[entry] = 1;
+            c->block_ctr[entry] = resume;
+        }
+        c->n_steps = c->n_terms = 0;
+        c->steps = NULL;
+        c->terms = NULL;
+        c->n_vals = nb;
+        return 0;
     }
     for (uint32_t b = 0; b < nb; b++) {
         for (int side = 0; side < 2; side++) {

@@ -322,6 +322,17 @@ void rec_flow_solve(const rec_code *c, const int64_t *a, int64_t *vals, int64_t 
 #    define REC_START_BEFORE_BREAKER 0
 #endif
 
+/* Where a loop that FOR_ITER ends goes on, past its jump target t: t + 1
+ * after 3.12's END_FOR (t itself is reached only when an inlined generator
+ * returns, and END_FOR reports no event), t + 1 or t + 2 in 3.13 (END_FOR,
+ * POP_TOP: a generator's return runs both, the other exits skip both).  Each
+ * is an edge; one too many would make the flow need a counter for nothing. */
+#if PY_VERSION_HEX < 0x030D0000
+#    define REC_FOR_ITER_SKIP 1
+#else
+#    define REC_FOR_ITER_SKIP 2
+#endif
+
 /* Counters per instruction per thread: executions, exits, and in check mode
  * direct counts of every instruction. */
 #define REC_COUNTER_ROWS(st) ((st)->check ? 3 : 2)

@@ -670,12 +670,13 @@ find_blocks(const rec_opinfo *op, rec_arena *ar, PyObject *code, rec_code *c, co
             int64_t after = (int64_t)c->instr_unit[k] + 1 + op->caches[o];
             int64_t target = op->backward[o] ? after - (int64_t)args[k] : after + (int64_t)args[k];
             /* FOR_ITER's exit skips END_FOR (3.12) or END_FOR + POP_TOP
-             * (3.13): extra leaders are harmless, missing ones are not. */
+             * (3.13): REC_FOR_ITER_SKIP. */
             if (target >= 0 && target < (int64_t)n_units) {
                 uint32_t ti = rec_code_instr_of_unit(c, (uint32_t)target);
                 leader[ti] = 1;
-                leader[ti + 1 <= n ? ti + 1 : n] = 1;
-                leader[ti + 2 <= n ? ti + 2 : n] = 1;
+                for (uint32_t x = 1; o == op->for_iter && x <= REC_FOR_ITER_SKIP; x++) {
+                    leader[ti + x <= n ? ti + x : n] = 1;
+                }
             }
             leader[k + 1] = 1;
         } else if (op->ends_block[o] || op->yields[o] || !fires[k] || o == op->end_for) {

@@ -210,7 +210,7 @@ rec_flow_plan(rec_code *c, rec_arena *ar, const rec_opinfo *op, const uint8_t *o
                 goto plan_all;
             }
             if (o == op->for_iter) { /* exit skips END_FOR (3.12) or END_FOR, POP_TOP (3.13) */
-                for (int extra = 1; extra <= 2; extra++) {
+                for (int extra = 1; extra <= REC_FOR_ITER_SKIP; extra++) {
                     int32_t xb = target_block(c, fires, n, t + extra);
                     if (xb >= 0 && add_edge(&f, b, (uint32_t)xb) < 0) {
                         goto plan_all;

@@ -124,6 +124,52 @@ determines_all(const flow *f, uint32_t nvars, uint32_t b, const uint32_t *var_fi
     }
 }
 
+/* Whether the blocks marked in counted determine every block count by the
+ * same propagation as the plan's (an equation with one unknown left).
+ * Scratch: known (nvars), unk and queue (n_eqs each). */
+static int
+determined_by(const flow *f, uint32_t nvars, const uint8_t *counted, const uint32_t *var_first,
+              const uint32_t *var_eqs, uint8_t *known, uint32_t *unk, uint32_t *queue)
+{
+    uint32_t left = f->nb, qh = 0, qt = 0;
+    memset(known, 0, nvars);
+    for (uint32_t q = 0; q < f->n_eqs; q++) {
+        unk[q] = f->eqs[q].n_terms;
+    }
+    for (uint32_t b = 0; b < f->nb; b++) {
+        if (!counted[b]) {
+            continue;
+        }
+        known[b] = 1;
+        left--;
+        for (uint32_t i = var_first[b]; i < var_first[b + 1]; i++) {
+            if (--unk[var_eqs[i]] == 1) {
+                queue[qt++] = var_eqs[i];
+            }
+        }
+    }
+    while (qh < qt && left > 0) {
+        uint32_t q = queue[qh++], v = UINT32_MAX;
+        for (uint32_t t = 0; unk[q] == 1 && t < f->eqs[q].n_terms; t++) {
+            uint32_t w = (uint32_t)(f->terms[f->eqs[q].first_term + t] >> 1);
+            if (!known[w]) {
+                v = w;
+            }
+        }
+        if (v == UINT32_MAX) {
+            continue;
+        }
+        known[v] = 1;
+        left -= v < f->nb;
+        for (uint32_t i = var_first[v]; i < var_first[v + 1]; i++) {
+            if (--unk[var_eqs[i]] == 1) {
+                queue[qt++] = var_eqs[i];
+            }
+        }
+    }
+    return left == 0;
+}
+
 /* Orders blocks by (weight, static key, block): the measured counts of a
  * re-plan first, loop depth after them. */
 typedef struct pick_key {
@@ -393,10 +439,35 @@ rec_flow_plan(rec_code *c, rec_arena *ar, const rec_opinfo *op, const uint8_t *o
         c->start_counted = 1;
         c->block_ctr[entry] = resume;
     }
-    memset(known, 0, nvars);
     memset(c->block_counted, 0, nb);
+    /* A re-plan prunes its picks afterwards, hottest first: a counter that
+     * the others make redundant goes (greedy picking leaves some: a loop's
+     * exit block picked for its depth, say, that the loop's own counters
+     * would have determined), and the steps are made again for the rest. */
+    uint8_t *fixed = NULL;
+again:
+    memset(known, 0, nvars);
     c->n_steps = 0;
+    for (uint32_t q = 0; q < f.n_eqs; q++) {
+        f.eqs[q].used = 0;
+        f.eqs[q].unknown = f.eqs[q].n_terms;
+    }
     uint32_t qh = 0, qt = 0, next_pick = 0, undetermined = nb;
+    if (fixed) {
+        memcpy(c->block_counted, fixed, nb);
+    }
+    for (uint32_t b = 0; fixed && b < nb; b++) {
+        if (!fixed[b]) {
+            continue;
+        }
+        known[b] = 1;
+        undetermined--;
+        for (uint32_t i = var_first[b]; i < var_first[b + 1]; i++) {
+            if (--f.eqs[var_eqs[i]].unknown == 1) {
+                queue[qt++] = var_eqs[i];
+            }
+        }
+    }
     for (;;) {
         /* propagate */
         while (qh < qt) {
@@ -440,7 +511,7 @@ rec_flow_plan(rec_code *c, rec_arena *ar, const rec_opinfo *op, const uint8_t *o
         while (next_pick < nb && known[order[next_pick]]) {
             next_pick++;
         }
-        if (next_pick == nb) {
+        if (next_pick == nb || fixed) {
             break;
         }
         uint32_t b = order[next_pick];
@@ -452,6 +523,32 @@ rec_flow_plan(rec_code *c, rec_arena *ar, const rec_opinfo *op, const uint8_t *o
             if (--r->unknown == 1 && !r->used) {
                 queue[qt++] = var_eqs[i];
             }
+        }
+    }
+    if (fixed && undetermined) {
+        goto plan_all; /* cannot happen: determined_by said otherwise */
+    }
+    if (weight != NULL && fixed == NULL) {
+        fixed = rec_arena_alloc(ar, nb + 1);
+        if (fixed == NULL) {
+            goto nomem;
+        }
+        memcpy(fixed, c->block_counted, nb);
+        int pruned = 0;
+        for (uint32_t i = nb; i-- > 0;) {
+            uint32_t b = order[i];
+            if (!fixed[b]) {
+                continue;
+            }
+            fixed[b] = 0;
+            if (determined_by(&f, nvars, fixed, var_first, var_eqs, known, unk, queue)) {
+                pruned = 1;
+            } else {
+                fixed[b] = 1;
+            }
+        }
+        if (pruned) {
+            goto again;
         }
     }
     c->terms = f.terms; /* the steps point into them */

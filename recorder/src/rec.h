@@ -284,6 +284,16 @@ rec_code_instr_of_unit(const rec_code *c, uint32_t u)
     }
     return lo;
 }
+/* Counter events code c took in a thread's counters a since its last flush. */
+static inline int64_t
+rec_code_window_events(const rec_code *c, const int64_t *a)
+{
+    int64_t ev = 0;
+    for (uint32_t b = 0; b < c->n_blocks; b++) {
+        ev += c->block_counted[b] ? a[c->block_ctr[b]] : 0;
+    }
+    return ev;
+}
 /* The first instruction at or after k that fires events; n if none does. */
 static inline uint32_t
 rec_next_firing(const uint8_t *fires, uint32_t n, uint32_t k)

@@ -88,38 +88,16 @@ jump_target_instr(const rec_code *c, const rec_opinfo *op, const uint8_t *ops, c
     return rec_code_instr_of_unit(c, (uint32_t)unit);
 }
 
-/* Whether a counter at block b alone determines every block count.  Scratch:
- * known (nvars), unk and queue (n_eqs each). */
-static int
-determines_all(const flow *f, uint32_t nvars, uint32_t b, const uint32_t *var_first,
-               const uint32_t *var_eqs, uint8_t *known, uint32_t *unk, uint32_t *queue)
+/* Variable v became known: each equation of v with one unknown left joins the
+ * queue (equations are counted down in f->eqs). */
+static void
+learn(flow *f, uint32_t v, const uint32_t *var_first, const uint32_t *var_eqs, uint32_t *queue,
+      uint32_t *qt)
 {
-    uint32_t left = f->nb, qh = 0, qt = 0;
-    memset(known, 0, nvars);
-    for (uint32_t q = 0; q < f->n_eqs; q++) {
-        unk[q] = f->eqs[q].n_terms;
-    }
-    uint32_t v = b;
-    for (;;) {
-        known[v] = 1;
-        left -= v < f->nb;
-        for (uint32_t i = var_first[v]; i < var_first[v + 1]; i++) {
-            if (--unk[var_eqs[i]] == 1) {
-                queue[qt++] = var_eqs[i];
-            }
-        }
-        v = UINT32_MAX;
-        while (v == UINT32_MAX && qh < qt) {
-            uint32_t q = queue[qh++];
-            for (uint32_t t = 0; unk[q] == 1 && t < f->eqs[q].n_terms; t++) {
-                uint32_t w = (uint32_t)(f->terms[f->eqs[q].first_term + t] >> 1);
-                if (!known[w]) {
-                    v = w;
-                }
-            }
-        }
-        if (v == UINT32_MAX) {
-            return left == 0;
+    for (uint32_t i = var_first[v]; i < var_first[v + 1]; i++) {
+        flow_eq *r = &f->eqs[var_eqs[i]];
+        if (--r->unknown == 1 && !r->used) {
+            queue[(*qt)++] = var_eqs[i];
         }
     }
 }
@@ -428,8 +406,11 @@ rec_flow_plan(rec_code *c, rec_arena *ar, const rec_opinfo *op, const uint8_t *o
     if (unk == NULL) {
         goto nomem;
     }
-    if (entry >= 0 && weight == NULL &&
-        determines_all(&f, nvars, (uint32_t)entry, var_first, var_eqs, known, unk, queue)) {
+    uint8_t *only_entry = entry >= 0 && weight == NULL ? rec_arena_calloc(ar, nb + 1) : NULL;
+    if (only_entry) {
+        only_entry[entry] = 1;
+    }
+    if (only_entry && determined_by(&f, nvars, only_entry, var_first, var_eqs, known, unk, queue)) {
         uint32_t i = 0;
         while (order[i] != (uint32_t)entry) {
             i++;
@@ -462,11 +443,7 @@ again:
         }
         known[b] = 1;
         undetermined--;
-        for (uint32_t i = var_first[b]; i < var_first[b + 1]; i++) {
-            if (--f.eqs[var_eqs[i]].unknown == 1) {
-                queue[qt++] = var_eqs[i];
-            }
-        }
+        learn(&f, b, var_first, var_eqs, queue, &qt);
     }
     for (;;) {
         /* propagate */
@@ -498,12 +475,7 @@ again:
             if (target < nb) {
                 undetermined--;
             }
-            for (uint32_t i = var_first[target]; i < var_first[target + 1]; i++) {
-                flow_eq *r = &f.eqs[var_eqs[i]];
-                if (--r->unknown == 1 && !r->used) {
-                    queue[qt++] = var_eqs[i];
-                }
-            }
+            learn(&f, target, var_first, var_eqs, queue, &qt);
         }
         if (undetermined == 0) {
             break;
@@ -518,12 +490,7 @@ again:
         c->block_counted[b] = 1;
         known[b] = 1;
         undetermined--;
-        for (uint32_t i = var_first[b]; i < var_first[b + 1]; i++) {
-            flow_eq *r = &f.eqs[var_eqs[i]];
-            if (--r->unknown == 1 && !r->used) {
-                queue[qt++] = var_eqs[i];
-            }
-        }
+        learn(&f, b, var_first, var_eqs, queue, &qt);
     }
     if (fixed && undetermined) {
         goto plan_all; /* cannot happen: determined_by said otherwise */

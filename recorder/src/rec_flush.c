@@ -165,12 +165,10 @@ collect(rec_state *st, rec_code *c, int64_t *a, size_t *n)
         }
         rec_flow_solve(c, a, vals, r);
         if (st->stats) {
-            for (uint32_t b = 0; b < c->n_blocks; b++) {
-                int64_t ev = c->block_counted[b] ? a[c->block_ctr[b]] : 0;
-                st->stat_events += ev;
-                st->stat_start_events += c->start_counted ? ev : 0;
-                c->stat_events += ev;
-            }
+            int64_t ev = rec_code_window_events(c, a);
+            st->stat_events += ev;
+            st->stat_start_events += c->start_counted ? ev : 0;
+            c->stat_events += ev;
         }
 #if REC_HAVE_MONITORING
         if (rec_replan_wanted(st, c)) {

@@ -148,12 +148,8 @@ rec_replan_due(rec_state *st)
                 continue;
             }
             /* this window's events in this thread, and those seen before */
-            const int64_t *a = t->counters[slot];
             int64_t ev = c->seen ? events_of(c, c->block_counted) : 0;
-            for (uint32_t b = 0; b < c->n_blocks; b++) {
-                ev += c->block_counted[b] ? a[c->block_ctr[b]] : 0;
-            }
-            due = ev >= st->replan_after;
+            due = ev + rec_code_window_events(c, t->counters[slot]) >= st->replan_after;
         }
     }
     pthread_mutex_unlock(&rec_threads_lock);

@@ -243,6 +243,11 @@ struct rec_state {
     int frame_mirror_ok;    /* 3.11: PyFrameObject flag layout verified */
     int other_tool_warning; /* another tool already used INSTRUCTION events */
     int interference;       /* another tracer was seen while recording */
+    /* 3.12+: CPython's global instrumentation version once our events were
+     * set (0: not known yet).  Any tool that sets global events later, the
+     * legacy sys.settrace/setprofile tools included, moves it on, and every
+     * code object that runs afterwards carries the new one. */
+    uint64_t mon_version;
 };
 
 /* rec_code.c */

@@ -49,13 +49,18 @@ static Py_ssize_t extra_index = -1;
 static rec_state *active;
 static pid_t active_pid;
 
-/* sys.settrace and sys.setprofile (and their C forms) raise audit events: the
- * one way to see a tracer that comes and goes between flushes.  The event
- * comes before the new function is in place and does not say what it is
- * (sys.settrace(None) is common: test.support.no_tracing), so the hook only
- * schedules a look at every thread's trace and profile functions for the next
- * moment the interpreter checks for pending calls, while the new tracer (if
- * any) already runs.  Audit hooks cannot be removed, hence `active`. */
+#if !REC_HAVE_MONITORING
+/* 3.11: sys.settrace and sys.setprofile (and their C forms) raise audit
+ * events: the one way to see a tracer that comes and goes between flushes.
+ * The event comes before the new function is in place and does not say what
+ * it is (sys.settrace(None) is common: test.support.no_tracing), so the hook
+ * only schedules a look at every thread's trace and profile functions for the
+ * next moment the interpreter checks for pending calls, while the new tracer
+ * (if any) already runs.  Audit hooks cannot be removed, hence `active`.
+ * 3.12+ needs no hook (CPython's instrumentation version tells, see
+ * rec_monitor.c), and is spared its cost: with any hook in place, CPython
+ * builds the arguments of every audit event, and an import copies each .pyc
+ * into one (marshal.loads). */
 static int
 check_tracers(void *unused)
 {
@@ -76,6 +81,7 @@ audit_hook(const char *event, PyObject *args, void *userdata)
     }
     return 0;
 }
+#endif
 
 static char *
 dup_utf8(PyObject *o)
@@ -206,6 +212,7 @@ rec_start(PyObject *module, PyObject *args, PyObject *kwargs)
         PyErr_SetString(PyExc_RuntimeError, "heavyops: already recording");
         goto done;
     }
+#if !REC_HAVE_MONITORING
     static int audit_added;
     if (!audit_added) {
         if (PySys_AddAuditHook(audit_hook, NULL) < 0) {
@@ -213,6 +220,7 @@ rec_start(PyObject *module, PyObject *args, PyObject *kwargs)
         }
         audit_added = 1;
     }
+#endif
     if (extra_index < 0) {
 #if PY_VERSION_HEX >= 0x030C0000
         extra_index = PyUnstable_Eval_RequestCodeExtraIndex(rec_code_free_extra);

@@ -232,12 +232,30 @@ first_sight(rec_state *st, PyObject *code)
     return c;
 }
 
+/* Whether another tool changed CPython's global events since ours were set:
+ * code runs only at the current instrumentation version (RESUME re-instruments
+ * stale code first; a version change re-instruments every running frame). */
+static void
+check_version(rec_state *st, PyCodeObject *code)
+{
+    uint64_t v = (uint64_t)code->_co_instrumentation_version;
+    if (st->tool_id < 0) {
+        return; /* stopped: our own set_events(tool, 0) moved it */
+    }
+    if (st->mon_version == 0) {
+        st->mon_version = v;
+    } else if (v != st->mon_version) {
+        st->interference = 1;
+    }
+}
+
 #    if defined(__GNUC__)
 __attribute__((noinline))
 #    endif
 static PyObject *
 start_slow(rec_state *st, PyObject *code, PyObject *offset)
 {
+    check_version(st, (PyCodeObject *)code);
     if (rec_code_lookup(st, code) == NULL && first_sight(st, code) == NULL) {
         Py_RETURN_NONE;
     }
@@ -450,6 +468,15 @@ rec_backend_start(rec_state *st)
         return -1;
     }
     Py_DECREF(r);
+    /* set_events re-instrumented the running frames: the launcher's frame
+     * holds the version our events made */
+    st->mon_version = 0;
+    PyFrameObject *f = PyEval_GetFrame();
+    if (f != NULL) {
+        PyCodeObject *code = PyFrame_GetCode(f);
+        check_version(st, code);
+        Py_DECREF(code);
+    }
     return 0;
 }
 
@@ -461,6 +488,23 @@ rec_backend_check_interference(rec_state *st)
          ts = PyThreadState_Next(ts)) {
         if (ts->c_tracefunc != NULL || ts->c_profilefunc != NULL) {
             st->interference = 1; /* sys.settrace/setprofile: legacy tracing, itself a tool */
+        }
+        /* A tracer or tool that came and went since: the running frame's
+         * code tells, unless the frame waits at a RESUME, which on 3.13 lets
+         * other threads run before it brings its code up to date.  (Hidden
+         * opcodes, INSTRUMENTED_LINE or _INSTRUCTION, may be a RESUME too.) */
+        PyFrameObject *f = PyThreadState_GetFrame(ts);
+        if (f != NULL) {
+            PyCodeObject *code = PyFrame_GetCode(f);
+            int lasti = PyFrame_GetLasti(f);
+            if (lasti >= 0 && lasti / 2 < Py_SIZE(code)) {
+                uint8_t o = ((const uint8_t *)code->co_code_adaptive)[lasti & ~1];
+                if (st->op.deopt_ok[o] && st->op.deopt[o] != st->op.resume) {
+                    check_version(st, code);
+                }
+            }
+            Py_DECREF(code);
+            Py_DECREF(f);
         }
     }
     if (!st->interference && other_tools_events(st) != 0) {

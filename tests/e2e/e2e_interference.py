@@ -6,6 +6,8 @@ CASE is one of:
   none           no tracer: no warning, and work()'s BUILD_TUPLE counts are exact
   settrace       a sys.settrace tracer for a moment (less than a flush apart): warned
   setprofile     a sys.setprofile profiler for a moment: warned
+  c-setprofile   a profiler set for a moment through the C API (PyEval_SetProfile, called
+                 with ctypes), as C extensions do, past any Python-level wrapper: warned
   settrace-none  sys.settrace(None): on 3.11 that removes heavyops' own tracer (one slot per
                  thread), so it is warned; on 3.12+ it touches nothing of ours, so no warning
                  and exact counts
@@ -30,6 +32,17 @@ SCRIPTS = {
     "none": HEAD + TAIL,
     "settrace": HEAD + "sys.settrace(lambda *a: None)\nwork(1)\nsys.settrace(None)\n" + TAIL,
     "setprofile": HEAD + "sys.setprofile(lambda *a: None)\nwork(1)\nsys.setprofile(None)\n" + TAIL,
+    "c-setprofile": HEAD + """import ctypes
+FUNC = ctypes.PYFUNCTYPE(ctypes.c_int, ctypes.py_object, ctypes.c_void_p, ctypes.c_int,
+                         ctypes.py_object)
+setprofile = ctypes.pythonapi.PyEval_SetProfile
+setprofile.argtypes = [FUNC, ctypes.py_object]
+setprofile.restype = None
+profiler = FUNC(lambda obj, frame, what, arg: 0)
+setprofile(profiler, None)
+work(1)
+setprofile(FUNC(), None)
+""" + TAIL,
     "settrace-none": HEAD + "sys.settrace(None)\n" + TAIL,
     "monitoring": HEAD + """mon = sys.monitoring
 mon.use_tool_id(5, "other")

@@ -102,12 +102,17 @@ learn(flow *f, uint32_t v, const uint32_t *var_first, const uint32_t *var_eqs, u
     }
 }
 
+/* How many of a re-plan's counters, hottest first, it tries to prune. */
+#define PRUNE_TRIES 16
+
 /* Whether the blocks marked in counted determine every block count by the
- * same propagation as the plan's (an equation with one unknown left).
+ * same propagation as the plan's (an equation with one unknown left); or, if
+ * target < nb, whether they determine block target (known as soon as it is).
  * Scratch: known (nvars), unk and queue (n_eqs each). */
 static int
-determined_by(const flow *f, uint32_t nvars, const uint8_t *counted, const uint32_t *var_first,
-              const uint32_t *var_eqs, uint8_t *known, uint32_t *unk, uint32_t *queue)
+determined_by(const flow *f, uint32_t nvars, const uint8_t *counted, uint32_t target,
+              const uint32_t *var_first, const uint32_t *var_eqs, uint8_t *known, uint32_t *unk,
+              uint32_t *queue)
 {
     uint32_t left = f->nb, qh = 0, qt = 0;
     memset(known, 0, nvars);
@@ -139,6 +144,9 @@ determined_by(const flow *f, uint32_t nvars, const uint8_t *counted, const uint3
         }
         known[v] = 1;
         left -= v < f->nb;
+        if (v == target) {
+            return 1;
+        }
         for (uint32_t i = var_first[v]; i < var_first[v + 1]; i++) {
             if (--unk[var_eqs[i]] == 1) {
                 queue[qt++] = var_eqs[i];
@@ -410,7 +418,8 @@ rec_flow_plan(rec_code *c, rec_arena *ar, const rec_opinfo *op, const uint8_t *o
     if (only_entry) {
         only_entry[entry] = 1;
     }
-    if (only_entry && determined_by(&f, nvars, only_entry, var_first, var_eqs, known, unk, queue)) {
+    if (only_entry &&
+        determined_by(&f, nvars, only_entry, UINT32_MAX, var_first, var_eqs, known, unk, queue)) {
         uint32_t i = 0;
         while (order[i] != (uint32_t)entry) {
             i++;
@@ -501,14 +510,19 @@ again:
             goto nomem;
         }
         memcpy(fixed, c->block_counted, nb);
-        int pruned = 0;
-        for (uint32_t i = nb; i-- > 0;) {
+        int pruned = 0, tries = 0;
+        /* each try is a propagation over the whole code object: the hottest
+         * counters are worth one, and the coldest would save little */
+        for (uint32_t i = nb; i-- > 0 && tries < PRUNE_TRIES;) {
             uint32_t b = order[i];
             if (!fixed[b]) {
                 continue;
             }
+            tries++;
+            /* the others determine every block if they determine b: then
+             * they know all the counters, which determine the rest */
             fixed[b] = 0;
-            if (determined_by(&f, nvars, fixed, var_first, var_eqs, known, unk, queue)) {
+            if (determined_by(&f, nvars, fixed, b, var_first, var_eqs, known, unk, queue)) {
                 pruned = 1;
             } else {
                 fixed[b] = 1;

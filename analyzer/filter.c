@@ -28,7 +28,35 @@ an_filter_release(struct an_filter *f)
     free(f->files);
     free(f->functions);
     free(f->threads);
+    for (size_t i = 0; i < f->n_owned; i++)
+        free(f->owned[i]);
+    free(f->owned);
     an_filter_init(f);
+}
+
+int
+an_filter_add_instructions(struct an_filter *f, const char *arg)
+{
+    if (!strchr(arg, ',')) {
+        if (!*arg)
+            return -1;
+        an_filter_add(&f->instructions, &f->n_instructions, arg);
+        return 0;
+    }
+    char *copy = an_xstrdup(arg);
+    f->owned = an_xreallocarray(f->owned, f->n_owned + 1, sizeof *f->owned);
+    f->owned[f->n_owned++] = copy;
+    for (char *piece = copy;;) {
+        char *comma = strchr(piece, ',');
+        if (comma)
+            *comma = '\0';
+        if (!*piece)
+            return -1;
+        an_filter_add(&f->instructions, &f->n_instructions, piece);
+        if (!comma)
+            return 0;
+        piece = comma + 1;
+    }
 }
 
 void

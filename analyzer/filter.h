@@ -15,8 +15,9 @@
     "MAKE_FUNCTION", "BUILD_TUPLE", "BUILD_LIST", "BUILD_SET", "BUILD_MAP", "LOAD_DEREF"
 
 struct an_filter {
-    /* Each list is Borrowed (argv strings); an empty list matches everything,
-     * except instructions, where it means the default set. */
+    /* Each list is Borrowed (argv strings, or pieces of `owned`); an empty
+     * list matches everything, except instructions, where it means the
+     * default set. */
     const char **instructions;
     size_t n_instructions;
     const char **files;
@@ -29,6 +30,8 @@ struct an_filter {
     /* Internal (diff): also keep rows of sites the selected files declared but
      * never ran, with count 0, so that sites can be numbered in order. */
     int keep_zero;
+    char **owned; /* Owned: copies of comma lists, cut into pieces */
+    size_t n_owned;
 };
 
 void an_filter_init(struct an_filter *f);
@@ -36,6 +39,11 @@ void an_filter_release(struct an_filter *f);
 /* Appends a pattern to one of the lists (the lists are Owned arrays of
  * Borrowed strings). */
 void an_filter_add(const char ***list, size_t *n, const char *pattern);
+
+/* Appends each piece of a comma-separated list of instruction patterns (no
+ * opname has a comma: "-i BUILD_TUPLE,BUILD_LIST" as perf's -e a,b).  -1 if a
+ * piece is empty. */
+int an_filter_add_instructions(struct an_filter *f, const char *arg);
 
 /* -i: fnmatch, case-insensitive (opnames are upper case, people type lower). */
 int an_filter_instruction(const struct an_filter *f, const char *opname);

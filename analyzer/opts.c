@@ -37,7 +37,8 @@ static const struct option_def options[] = {
      "one table grouped by KEY: instruction, location, line, function, file, thread, process or "
      "site"},
     {OPT_INSTRUCTION, 'i', "instruction", "OPNAME",
-     "only these instructions (glob, case-insensitive, repeatable; '*' = all); default: "
+     "only these instructions (glob, case-insensitive; repeatable, or a comma list; '*' = all); "
+     "default: "
      "MAKE_FUNCTION BUILD_TUPLE BUILD_LIST BUILD_SET BUILD_MAP LOAD_DEREF"},
     {OPT_FILE, 'f', "file", "GLOB",
      "only code in files matching GLOB (full path, or base name if GLOB has no '/'; "
@@ -115,7 +116,10 @@ apply_option(struct analyze_opts *o, const struct option_def *d, const char *arg
         }
         return 0;
     case OPT_INSTRUCTION:
-        an_filter_add(&o->filter.instructions, &o->filter.n_instructions, arg);
+        if (an_filter_add_instructions(&o->filter, arg) < 0) {
+            an_strbuf_addf(err, "invalid -i value '%s' (an empty instruction name)", arg);
+            return -1;
+        }
         return 0;
     case OPT_FILE:
         an_filter_add(&o->filter.files, &o->filter.n_files, arg);

@@ -17,7 +17,8 @@ RECORD_OPTIONS = [
      "write the recording to FILE (default: heavyops-<script or module>.<pid>.hops)"),
     (None, "--force", None, "force", False, "overwrite FILE if it exists"),
     ("-i", "--instruction", "OPNAME", "instructions", True,
-     "record only this instruction (repeatable; globs such as 'BUILD_*' allowed); "
+     "record only this instruction (repeatable, or a comma list; globs such as "
+     "'BUILD_*' allowed); "
      "default: every instruction, exactly"),
     ("-f", "--file", "GLOB", "files", True,
      "record only code in files matching GLOB (full path, or basename for a "
@@ -98,7 +99,12 @@ def parse_record(argv):
             value = argv[i + 1]
             i += 1
         i += 1
-        if rep:
+        if dest == "instructions":  # no opname has a comma: -i A,B as perf's -e a,b
+            names = value.split(",")
+            if "" in names:
+                raise UsageError(f"empty instruction name in '-i {value}'")
+            opts[dest].extend(names)
+        elif rep:
             opts[dest].append(value)
         else:
             opts[dest] = value

@@ -10,6 +10,8 @@ CASE is one of:
   no-overwrite    an existing -o file is kept (non-zero exit, target not run) unless --force
   default-name    without -o: heavyops-<script stem>.<pid>.hops / heavyops-<module>.<pid>.hops
                   in the current directory, a new one per run
+  comma-list      -i A,B in record and in heavyops-analyze is -i A -i B; an empty name in
+                  the list is a usage error (exit 2) in both
 """
 
 import glob
@@ -130,7 +132,46 @@ def odd_argv(args, scratch):
     return problems
 
 
-CASES = {"missing-script": missing_script, "unknown-op": unknown_op,
+COMMA_PROG = "def f(i):\n    return [(i, i)]\nfor i in range(5):\n    f(i)\n"
+
+
+def comma_list(args, scratch):
+    problems = []
+    prog = os.path.join(scratch, "prog.py")
+    with open(prog, "w") as f:
+        f.write(COMMA_PROG)
+    out = os.path.join(scratch, "comma.hops")
+    cmd = [args.heavyops, "record", "--force", "-o", out, "-i", "BUILD_TUPLE,BUILD_LIST", prog]
+    cp = lib.run(cmd, cwd=scratch)
+    if cp.returncode != 0:
+        return ["record -i BUILD_TUPLE,BUILD_LIST failed:\n" + lib.explain(cp, cmd)]
+    tracked = lib.analyze_json(args, out, "info")["files"][0]["tracked"]
+    if sorted(tracked) != ["BUILD_LIST", "BUILD_TUPLE"]:
+        problems.append("record -i BUILD_TUPLE,BUILD_LIST recorded %r" % (tracked,))
+    acmd = [args.analyze, "-f", "prog.py", "-i", "build_tuple,BUILD_LIST,MAKE_*", "--by",
+            "instruction", "--format", "csv", out]
+    cp = lib.run(acmd)
+    rows = sorted(line.split(",")[-1] + "=" + line.split(",")[0]
+                  for line in cp.stdout.decode().splitlines()[1:])
+    if cp.returncode != 0 or rows != ["BUILD_LIST=5", "BUILD_TUPLE=5"]:
+        problems.append("analyzer -i build_tuple,BUILD_LIST,MAKE_*: expected BUILD_LIST and "
+                        "BUILD_TUPLE 5 times each, got %r:\n%s" % (rows, lib.explain(cp, acmd)))
+    for bad in ("BUILD_TUPLE,", ",BUILD_LIST", "BUILD_TUPLE,,BUILD_LIST", "MAKE_FUNCTION,BUILD_TUPEL"):
+        for cmd in ([args.heavyops, "record", "--force", "-o", out, "-i", bad, prog],
+                    [args.analyze, "-i", bad, out]):
+            if "BUILD_TUPEL" in bad and cmd[0] == args.analyze:
+                continue  # a glob that matches nothing is not an error in a report
+            cp = lib.run(cmd, cwd=scratch)
+            lines = cp.stderr.decode(errors="replace").splitlines()
+            named = "BUILD_TUPEL" if "BUILD_TUPEL" in bad else bad  # the unknown one
+            if cp.returncode != 2 or not lines or named not in lines[0] or cp.stdout:
+                problems.append("-i %s: expected exit status 2, an error naming it (then the "
+                                "usage), no output:\n%s"
+                                % (bad, lib.explain(cp, cmd)))
+    return problems
+
+
+CASES = {"comma-list": comma_list, "missing-script": missing_script, "unknown-op": unknown_op,
          "no-overwrite": no_overwrite, "default-name": default_name, "odd-argv": odd_argv}
 
 

@@ -43,6 +43,25 @@ Test(filter, instruction_globs_are_case_insensitive_and_replace_the_default)
     cr_expect(an_filter_instruction(&f, "NOP"));
 }
 
+Test(filter, instruction_comma_lists_are_several_patterns)
+{
+    struct an_filter f;
+    an_filter_init(&f);
+    char arg[] = "build_tuple,LOAD_*";
+    cr_assert_eq(an_filter_add_instructions(&f, arg), 0);
+    cr_assert_eq(an_filter_add_instructions(&f, "CALL"), 0);
+    arg[5] = 'X'; /* the pieces are copies: argv may change afterwards */
+    cr_expect_eq(f.n_instructions, 3);
+    cr_expect(an_filter_instruction(&f, "BUILD_TUPLE"));
+    cr_expect(an_filter_instruction(&f, "LOAD_DEREF"));
+    cr_expect(an_filter_instruction(&f, "CALL"));
+    cr_expect_not(an_filter_instruction(&f, "BUILD_LIST"));
+    const char *empty[] = {"", ",", "A,", ",A", "A,,B"};
+    for (size_t i = 0; i < sizeof empty / sizeof *empty; i++)
+        cr_expect_eq(an_filter_add_instructions(&f, empty[i]), -1, "'%s'", empty[i]);
+    an_filter_release(&f); /* frees the copies (ASan checks) */
+}
+
 Test(filter, file_glob_matches_full_path_or_base_name)
 {
     struct an_filter f;

@@ -59,6 +59,12 @@ typedef struct rec_opinfo {
     int resume;
     int end_for;
     int pop_top;
+    /* 3.12's superinstructions (LOAD_FAST__LOAD_FAST...): the pair of base
+     * opcodes each one stands for (rec_backend_restore_supers) */
+    int n_supers;
+    struct {
+        uint8_t first, second, super;
+    } supers[8];
 } rec_opinfo;
 
 /* Per code object state, kept in a co_extra slot.  Its lifetime: created at
@@ -114,6 +120,8 @@ typedef struct rec_code {
     int64_t *seen;
     void *plan_owned;
     int replanned;                    /* re-planned, or tried to */
+    int super_scans;                  /* 3.12: superinstructions restored since armed */
+    int windows;                      /* flushes that collected it, up to 2 */
     int64_t stat_events, stat_instrs; /* HEAVYOPS_STATS=2: per code object */
     struct rec_code *next_dead;
     /* the arrays above follow the struct in its one allocation */
@@ -357,8 +365,9 @@ void rec_replan_init(rec_state *st);
 /* Whether the flush is to pass c's block counts to rec_replan_observe. */
 int rec_replan_wanted(const rec_state *st, const rec_code *c);
 void rec_replan_observe(rec_state *st, rec_code *c, const int64_t *vals);
-/* Whether some code object has fired enough events for its re-plan (GIL
- * held): the early flushes, there for the re-plans, are skipped until then. */
+/* Whether some code object has fired enough events for its re-plan, or to
+ * have its superinstructions back (GIL held): the early flushes, there for
+ * these, are skipped until then. */
 int rec_replan_due(rec_state *st);
 /* Right after a flush (all counters collected), GIL held. */
 void rec_replan_run(rec_state *st);
@@ -428,6 +437,11 @@ int rec_backend_rearm(rec_state *st, rec_code *c);
 /* Sets st->interference if another trace/profile function or monitoring tool
  * is active: CPython then drops events of one of the tools.  GIL held. */
 void rec_backend_check_interference(rec_state *st);
+/* 3.12: gives c's code back the superinstructions its INSTRUCTION events
+ * took, where both halves are plain again (see rec_monitor.c).  GIL held. */
+void rec_backend_restore_supers(rec_state *st, rec_code *c);
+/* Whether c may have superinstructions to get back. */
+int rec_backend_supers_pending(const rec_state *st, const rec_code *c);
 
 /* Guards every rec_state.threads list and rec_thread.dead/st: a thread's exit
  * is seen by a pthread key destructor, without the GIL, possibly after the

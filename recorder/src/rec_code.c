@@ -101,6 +101,26 @@ deopt_init(rec_opinfo *op, PyObject *opcode, PyObject *opmap)
             }
         }
     }
+    /* 3.11/3.12's superinstructions, "A__B": one opcode for the pair A, B */
+    pos = 0;
+    while (spec && PyDict_Check(spec) && PyDict_Next(spec, &pos, &name, &num)) {
+        const char *s = PyUnicode_Check(name) ? PyUnicode_AsUTF8(name) : NULL;
+        const char *sep = s ? strstr(s, "__") : NULL;
+        int o = long_in(num, 0, 255);
+        if (sep == NULL || o < 0 || op->n_supers == (int)(sizeof op->supers / sizeof *op->supers)) {
+            continue;
+        }
+        PyObject *first = PyUnicode_FromStringAndSize(s, sep - s);
+        int a = first ? long_in(PyDict_GetItem(opmap, first), 0, 255) : -1;
+        int b = long_in(PyDict_GetItemString(opmap, sep + 2), 0, 255);
+        Py_XDECREF(first);
+        if (a >= 0 && b >= 0) {
+            op->supers[op->n_supers].first = (uint8_t)a;
+            op->supers[op->n_supers].second = (uint8_t)b;
+            op->supers[op->n_supers].super = (uint8_t)o;
+            op->n_supers++;
+        }
+    }
     if (fams && spec && PyDict_Check(fams) && PyDict_Check(spec)) {
         PyObject *members;
         pos = 0;

@@ -236,6 +236,10 @@ write_thread_name(rec_state *st, rec_thread *t)
     }
 }
 
+/* A code object's counter events in its first window that make it worth
+ * giving its superinstructions back then (rec_backend_restore_supers). */
+#define SUPERS_MIN_EVENTS 16
+
 int
 rec_flush(rec_state *st)
 {
@@ -263,9 +267,20 @@ rec_flush(rec_state *st)
             uint32_t slot = t->dirty_slots[i];
             int64_t *a = t->counters[slot];
             rec_code *c = slot < st->n_slots ? st->codes[slot] : NULL;
+            /* Code that runs again, or ran hot: its superinstructions back
+             * (3.12).  Code run once, the bulk of an import, is not worth a
+             * scan. */
+            int supers = a != NULL && c != NULL && rec_backend_supers_pending(st, c) &&
+                         (c->windows > 0 || rec_code_window_events(c, a) >= SUPERS_MIN_EVENTS);
             if (a != NULL && c != NULL && collect(st, c, a, &n) < 0) {
                 st->nomem = 1;
                 break;
+            }
+            if (supers) {
+                rec_backend_restore_supers(st, c);
+            }
+            if (c != NULL && c->windows < 2) {
+                c->windows++;
             }
             t->dirty[slot] = 0;
         }

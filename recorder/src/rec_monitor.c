@@ -79,6 +79,7 @@ rec_backend_rearm(rec_state *st, rec_code *c)
     if (set_local(st, c->code, 0) < 0) {
         return -1;
     }
+    c->super_scans = 0; /* CPython instruments every offset again */
     return enable_code(st, c);
 }
 
@@ -88,6 +89,53 @@ static inline int
 wants_instructions(const rec_state *st, const rec_code *c)
 {
     return c->counted && (!c->start_counted || st->check);
+}
+
+/* How many times a code object's superinstructions are restored after its
+ * INSTRUCTION events were set: offsets disable themselves as they first run,
+ * most of them in the first window, a few later. */
+#    define SUPER_SCANS 2
+
+/* 3.12 forms superinstructions (LOAD_FAST__LOAD_FAST: one dispatch for two
+ * instructions) once, when it quickens a code object.  INSTRUCTION events
+ * instrument every offset, and an offset that disables itself gets its base
+ * opcode back, so a counted code object would run without them for good: a
+ * few percent of the eval loop's time.  Where both halves are plain again, the
+ * pair becomes its superinstruction, as quickening made it: the state CPython
+ * itself starts from, and re-instruments from (set_local_events saves the
+ * base opcode of whatever it finds).  A half that is still instrumented (a
+ * counter, an offset not yet run, another tool's LINE) is left alone, so no
+ * event of anyone's is skipped.  3.13 has superinstructions in co_code. */
+int
+rec_backend_supers_pending(const rec_state *st, const rec_code *c)
+{
+    return st->op.n_supers > 0 && !c->dead && wants_instructions(st, c) && !st->check &&
+           c->super_scans < SUPER_SCANS && c->instr_unit != NULL;
+}
+
+void
+rec_backend_restore_supers(rec_state *st, rec_code *c)
+{
+    const rec_opinfo *op = &st->op;
+    if (!rec_backend_supers_pending(st, c)) {
+        return;
+    }
+    c->super_scans++;
+    uint8_t *code = (uint8_t *)((PyCodeObject *)c->code)->co_code_adaptive;
+    for (uint32_t k = 0; k + 1 < c->n_instr; k++) {
+        uint32_t u = c->instr_unit[k];
+        if (c->instr_unit[k + 1] != u + 1 || (k > 0 && c->instr_op[k - 1] == op->extended_arg)) {
+            continue; /* caches between them, or an extended first half */
+        }
+        uint8_t a = code[2 * u], b = code[2 * u + 2];
+        for (int i = 0; i < op->n_supers; i++) {
+            if (op->supers[i].first == a && op->supers[i].second == b) {
+                code[2 * u] = op->supers[i].super;
+                k++; /* the second half is no pair's first half */
+                break;
+            }
+        }
+    }
 }
 
 /* INSTRUCTION (code, offset), the slow way: a code object that is not in

@@ -134,7 +134,7 @@ done:
 int
 rec_replan_due(rec_state *st)
 {
-    if (st->mode != REC_MODE_ALL || st->replan_after <= 0 || st->tool_id < 0 || st->nomem) {
+    if (st->replan_after <= 0 || st->tool_id < 0 || st->nomem) {
         return 0;
     }
     int due = 0;
@@ -143,13 +143,16 @@ rec_replan_due(rec_state *st)
         for (uint32_t i = 0; i < t->n_dirty && !due; i++) {
             uint32_t slot = t->dirty_slots[i];
             rec_code *c = slot < st->n_slots ? st->codes[slot] : NULL;
-            if (c == NULL || c->dead || slot >= t->cap || t->counters[slot] == NULL ||
-                !rec_replan_wanted(st, c)) {
+            if (c == NULL || c->dead || slot >= t->cap || t->counters[slot] == NULL) {
                 continue;
             }
-            /* this window's events in this thread, and those seen before */
-            int64_t ev = c->seen ? events_of(c, c->block_counted) : 0;
-            due = ev + rec_code_window_events(c, t->counters[slot]) >= st->replan_after;
+            int64_t window = rec_code_window_events(c, t->counters[slot]);
+            if (rec_replan_wanted(st, c)) {
+                /* this window's events in this thread, and those seen before */
+                int64_t ev = c->seen ? events_of(c, c->block_counted) : 0;
+                due = ev + window >= st->replan_after;
+            }
+            due = due || (rec_backend_supers_pending(st, c) && window >= st->replan_after);
         }
     }
     pthread_mutex_unlock(&rec_threads_lock);

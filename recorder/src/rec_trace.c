@@ -232,6 +232,22 @@ thread_was_traced(rec_state *st, unsigned long ident)
  * has a profiler no longer reports opcode events to us; nor does a thread
  * that ran under our tracer and has none now (sys.settrace(None): one slot
  * per thread on 3.11, so the program's "stop tracing" stops us too). */
+/* 3.11: tracing leaves co_code_adaptive as it is. */
+void
+rec_backend_restore_supers(rec_state *st, rec_code *c)
+{
+    (void)st;
+    (void)c;
+}
+
+int
+rec_backend_supers_pending(const rec_state *st, const rec_code *c)
+{
+    (void)st;
+    (void)c;
+    return 0;
+}
+
 void
 rec_backend_check_interference(rec_state *st)
 {

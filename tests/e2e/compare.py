@@ -5,7 +5,9 @@
 
 Runs tests/oracle/oracle.py on WORKLOAD with PY (cached per interpreter and workload, in its
 own process), records WORKLOAD with `heavyops record` (mode "default": every instruction;
-"select": -i of each name in the analyzer's default set; "glob": -i 'BUILD_*' -i 'LOAD_DE*';
+"select": -i of each name in the analyzer's default set; "glob": -i 'BUILD_*' -i 'LOAD_DE*',
+with a flush every 2 ms (so that on 3.12 the superinstructions the recorder gives back to
+counted code run mid-way, see rec_backend_restore_supers);
 "files": every instruction, with -f WORKLOAD's base name; "replan": every instruction, with
 a flush every 2 ms and every code object's counters re-planned at its first flush after it
 fired an event, wherever its frames are then), reads every site back with
@@ -212,6 +214,8 @@ def check(args):
     extra = ["-f", name] if args.mode == "files" else []
     hops = os.path.join(scratch, "run.hops")
     env = None
+    if args.mode == "glob":
+        env = lib.test_env(HEAVYOPS_FLUSH_MS="2")
     if args.mode == "replan":  # the recorder's test hooks (rec_replan.c)
         env = lib.test_env(HEAVYOPS_FLUSH_MS="2", HEAVYOPS_REPLAN_AFTER="1",
                            HEAVYOPS_REPLAN_ALWAYS="1", HEAVYOPS_STATS="1")

@@ -1,0 +1,72 @@
+"""3.12: counted code gets its superinstructions back, and its counts stay exact.
+
+    e2e_supers.py --python PY --heavyops H --analyze A --scratch DIR MODE
+
+3.12 forms superinstructions (LOAD_FAST__LOAD_FAST...) once, when it quickens a code
+object; INSTRUCTION events take them away, and the recorder gives them back once the
+offsets have disabled themselves (rec_backend_restore_supers). The program runs a hot
+function, then waits (up to 3 s) until dis shows a superinstruction in it again, as in the
+plain run (running it on meanwhile), and runs it once more. MODE "default" records every instruction, "select" -i
+BUILD_TUPLE. Skipped where there are no such superinstructions (3.11 traces instead; 3.13
+has them in co_code).
+"""
+
+import os
+
+import e2e_lib as lib
+
+PROG = """import dis, sys, time
+def f(n):
+    a = 1; b = 2; t = 0
+    for i in range(n):
+        t += a + b + i
+        if i & 1:
+            x = (a, b)
+    return t
+def supers():
+    return [i.opname for i in dis.get_instructions(f, adaptive=True) if "__" in i.opname]
+print(f(3000))
+calls, deadline = 0, time.monotonic() + 3
+while not supers() and time.monotonic() < deadline:
+    f(300)  # a re-plan (default mode) instruments f again: it has to run on
+    calls += 1
+    time.sleep(0.005)
+print("superinstructions:", "yes" if supers() else "no")
+print(f(3000))
+with open("calls.txt", "w") as out:
+    out.write(str(calls))
+"""
+PROBE = ("import sys, opcode; print(int(hasattr(sys, 'monitoring') and "
+         "any('__' in n for n in getattr(opcode, '_specialized_instructions', []))))")
+
+
+def check(args):
+    if lib.run([args.python, "-c", PROBE]).stdout.strip() != b"1":
+        lib.skip("no superinstructions that INSTRUCTION events take away here")
+    d = lib.scratch_dir(args, "supers-" + args.mode)
+    prog = os.path.join(d, "prog.py")
+    with open(prog, "w") as f:
+        f.write(PROG)
+    plain = lib.run([args.python, prog], cwd=d)
+    if b"superinstructions: yes" not in plain.stdout:
+        raise lib.Failure("the plain run shows no superinstructions:\n%r" % plain.stdout)
+    out = os.path.join(d, "run.hops")
+    select = ["BUILD_TUPLE"] if args.mode == "select" else None
+    cmd, rec = lib.record(args, [prog], out, select=select, cwd=d)
+    if (rec.returncode, rec.stdout) != (plain.returncode, plain.stdout):
+        raise lib.Failure("the recorded run differs from the plain one (superinstructions "
+                          "not given back?):\n" + lib.explain(rec, cmd))
+    acmd = [args.analyze, "-f", "prog.py", "--function", "f", "-i", "BUILD_TUPLE", "--by",
+            "instruction", "--format", "csv", out]
+    cp = lib.run(acmd)
+    rows = cp.stdout.decode().splitlines()[1:]
+    with open(os.path.join(d, "calls.txt")) as f:
+        want = 3000 + 150 * int(f.read())
+    if cp.returncode != 0 or [r.split(",")[0] for r in rows] != [str(want)]:
+        raise lib.Failure("expected %d BUILD_TUPLE in f:\n%s" % (want, lib.explain(cp, acmd)))
+
+
+if __name__ == "__main__":
+    p = lib.parser(__doc__)
+    p.add_argument("mode", choices=["default", "select"])
+    lib.main(check, p.parse_args())

@@ -65,6 +65,7 @@ typedef struct rec_opinfo {
     struct {
         uint8_t first, second, super;
     } supers[8];
+    uint8_t super_first[256]; /* opcode is the first half of some pair */
 } rec_opinfo;
 
 /* Per code object state, kept in a co_extra slot.  Its lifetime: created at

@@ -113,6 +113,19 @@ rec_backend_supers_pending(const rec_state *st, const rec_code *c)
            c->super_scans < SUPER_SCANS && c->instr_unit != NULL;
 }
 
+/* The superinstruction for the plain opcodes a, b at adjacent code units;
+ * 0 if none. */
+static inline uint8_t
+super_of(const rec_opinfo *op, uint8_t a, uint8_t b)
+{
+    for (int i = 0; i < op->n_supers; i++) {
+        if (op->supers[i].first == a && op->supers[i].second == b) {
+            return op->supers[i].super;
+        }
+    }
+    return 0;
+}
+
 void
 rec_backend_restore_supers(rec_state *st, rec_code *c)
 {
@@ -127,14 +140,44 @@ rec_backend_restore_supers(rec_state *st, rec_code *c)
         if (c->instr_unit[k + 1] != u + 1 || (k > 0 && c->instr_op[k - 1] == op->extended_arg)) {
             continue; /* caches between them, or an extended first half */
         }
-        uint8_t a = code[2 * u], b = code[2 * u + 2];
-        for (int i = 0; i < op->n_supers; i++) {
-            if (op->supers[i].first == a && op->supers[i].second == b) {
-                code[2 * u] = op->supers[i].super;
-                k++; /* the second half is no pair's first half */
-                break;
-            }
+        uint8_t s = op->super_first[code[2 * u]] ? super_of(op, code[2 * u], code[2 * u + 2]) : 0;
+        if (s != 0) {
+            code[2 * u] = s; /* the second half may start a pair too, as quickening does */
         }
+    }
+}
+
+/* The same for code that gets no INSTRUCTION events, at its first sight:
+ * CPython took its superinstructions when it instrumented the code for
+ * PY_START, as it does every code object once any global event is set, and
+ * nothing instruments its instructions one by one afterwards.  Walks
+ * co_code_adaptive itself (such code keeps no instruction table), and stops at
+ * an opcode whose length only CPython knows (another tool's LINE or
+ * INSTRUCTION events). */
+static void
+restore_supers_uncounted(rec_state *st, PyObject *code_obj)
+{
+    const rec_opinfo *op = &st->op;
+    PyCodeObject *co = (PyCodeObject *)code_obj;
+    /* A module or class body runs once: not worth the walk. */
+    if (op->n_supers == 0 || st->check || !(co->co_flags & CO_OPTIMIZED)) {
+        return;
+    }
+    uint8_t *code = (uint8_t *)co->co_code_adaptive;
+    uint32_t n = (uint32_t)Py_SIZE(co);
+    int extended = 0;
+    for (uint32_t u = 0; u < n;) {
+        uint8_t o = code[2 * u];
+        if (!op->deopt_ok[o]) {
+            return;
+        }
+        uint8_t s =
+            op->super_first[o] && u + 1 < n && !extended ? super_of(op, o, code[2 * u + 2]) : 0;
+        if (s != 0) {
+            code[2 * u] = s; /* no caches: the second half is next, and may start a pair too */
+        }
+        extended = op->deopt[o] == op->extended_arg;
+        u += 1 + op->caches[op->deopt[o]];
     }
 }
 
@@ -273,7 +316,9 @@ first_sight(rec_state *st, PyObject *code)
         st->nomem = 1;
         return NULL;
     }
-    if (wants_instructions(st, c) && enable_code(st, c) < 0) {
+    if (!wants_instructions(st, c)) {
+        restore_supers_uncounted(st, code);
+    } else if (enable_code(st, c) < 0) {
         PyErr_Clear();
         st->nomem = 1;
     }

@@ -6,7 +6,8 @@
 object; INSTRUCTION events take them away, and the recorder gives them back once the
 offsets have disabled themselves (rec_backend_restore_supers). The program runs a hot
 function, then waits (up to 3 s) until dis shows a superinstruction in it again, as in the
-plain run (running it on meanwhile), and runs it once more. MODE "default" records every instruction, "select" -i
+plain run (running it on meanwhile), and runs it once more. A function the recorder gives
+no INSTRUCTION events has them back from its first run on. MODE "default" records every instruction, "select" -i
 BUILD_TUPLE. Skipped where there are no such superinstructions (3.11 traces instead; 3.13
 has them in co_code).
 """
@@ -23,9 +24,21 @@ def f(n):
         if i & 1:
             x = (a, b)
     return t
-def supers():
-    return [i.opname for i in dis.get_instructions(f, adaptive=True) if "__" in i.opname]
-print(f(3000))
+def g(a, b):  # one block, no BUILD_TUPLE: counted by PY_START, or not counted at all
+    x = a; y = b
+    return x + y
+SUPERS = {n for n in dis._all_opmap if "__" in n}
+def supers(fn=f):
+    # dis cannot read code that INSTRUCTION events instrument (right after a re-plan): walk
+    # co_code, which CPython gives without them, and look at those offsets in the live code
+    code, live, found, u = fn.__code__.co_code, fn.__code__._co_code_adaptive, [], 0
+    while u < len(code):
+        if dis._all_opname[live[u]] in SUPERS:
+            found.append(dis._all_opname[live[u]])
+        u += 2 + 2 * dis._inline_cache_entries[code[u]]
+    return found
+print(f(3000), g(1, 2), g(3, 4))
+print("superinstructions in g:", "yes" if supers(g) else "no")
 calls, deadline = 0, time.monotonic() + 3
 while not supers() and time.monotonic() < deadline:
     f(300)  # a re-plan (default mode) instruments f again: it has to run on

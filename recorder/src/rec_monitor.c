@@ -97,15 +97,17 @@ wants_instructions(const rec_state *st, const rec_code *c)
 #    define SUPER_SCANS 2
 
 /* 3.12 forms superinstructions (LOAD_FAST__LOAD_FAST: one dispatch for two
- * instructions) once, when it quickens a code object.  INSTRUCTION events
- * instrument every offset, and an offset that disables itself gets its base
- * opcode back, so a counted code object would run without them for good: a
- * few percent of the eval loop's time.  Where both halves are plain again, the
- * pair becomes its superinstruction, as quickening made it: the state CPython
- * itself starts from, and re-instruments from (set_local_events saves the
- * base opcode of whatever it finds).  A half that is still instrumented (a
- * counter, an offset not yet run, another tool's LINE) is left alone, so no
- * event of anyone's is skipped.  3.13 has superinstructions in co_code. */
+ * instructions) once, when it quickens a code object, and takes them all away
+ * whenever it instruments it: with any global event set (our PY_START), every
+ * code object that runs, and again for INSTRUCTION events, where an offset
+ * that disables itself gets its base opcode back.  Without them the eval loop
+ * runs a few percent slower, for good.  Where both halves of a pair are plain
+ * again, the pair becomes its superinstruction, as quickening made it: the
+ * state CPython itself starts from, and re-instruments from (it takes them
+ * away again, and saves the base opcode of whatever it finds).  A half that is
+ * still instrumented (a counter, an offset not yet run, another tool's LINE)
+ * is left alone, so no event of anyone's is skipped.  3.13 has its
+ * superinstructions in co_code, and keeps them. */
 int
 rec_backend_supers_pending(const rec_state *st, const rec_code *c)
 {

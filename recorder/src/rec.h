@@ -128,6 +128,23 @@ typedef struct rec_code {
     /* the arrays above follow the struct in its one allocation */
 } rec_code;
 
+/* s as the file stores strings, UTF-8: what is not (a path's undecodable
+ * bytes, kept by Python as surrogate escapes, or any lone surrogate) is written
+ * as \xNN or \uNNNN, as the launcher writes argv.  *hold gets a new reference
+ * to keep the result alive (NULL if s itself serves); NULL with an exception
+ * set if even that fails. */
+const char *rec_utf8(PyObject *s, PyObject **hold);
+/* A name for a diagnostic: s's UTF-8, or "?" (no exception left set). */
+static inline const char *
+rec_diag_name(PyObject *s)
+{
+    const char *u = s ? PyUnicode_AsUTF8(s) : NULL;
+    if (u == NULL) {
+        PyErr_Clear();
+    }
+    return u ? u : "?";
+}
+
 /* Scratch memory for first sight, reused from one code object to the next
  * (rec_code.c); what does not fit comes from the heap until the reset. */
 typedef struct rec_arena {

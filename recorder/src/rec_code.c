@@ -242,6 +242,30 @@ error:
     return ret;
 }
 
+const char *
+rec_utf8(PyObject *s, PyObject **hold)
+{
+    *hold = NULL;
+    const char *u = PyUnicode_AsUTF8(s);
+    if (u != NULL || !PyErr_ExceptionMatches(PyExc_UnicodeEncodeError)) {
+        return u;
+    }
+    PyErr_Clear();
+    /* undecodable bytes back as bytes (surrogateescape), then each byte that
+     * is not UTF-8 as \xNN; other lone surrogates as \uNNNN */
+    PyObject *b = PyUnicode_AsEncodedString(s, "utf-8", "surrogateescape");
+    if (b == NULL) {
+        PyErr_Clear();
+        b = PyUnicode_AsEncodedString(s, "utf-8", "backslashreplace");
+    }
+    if (b == NULL) {
+        return NULL;
+    }
+    *hold = PyUnicode_DecodeUTF8(PyBytes_AS_STRING(b), PyBytes_GET_SIZE(b), "backslashreplace");
+    Py_DECREF(b);
+    return *hold ? PyUnicode_AsUTF8(*hold) : NULL;
+}
+
 static int
 file_is_recorded(const rec_state *st, const char *filename)
 {
@@ -756,7 +780,7 @@ analyse(rec_state *st, PyObject *code, rec_code *c)
     const rec_opinfo *op = &st->op;
     rec_arena *ar = &st->arena;
     PyCodeObject *co = (PyCodeObject *)code;
-    PyObject *bytes = NULL;
+    PyObject *bytes = NULL, *fn_hold = NULL, *qn_hold = NULL;
     int ret = -1;
     uint32_t n_units = (uint32_t)Py_SIZE(co);
     size_t n1 = (size_t)n_units + 1;
@@ -799,7 +823,7 @@ analyse(rec_state *st, PyObject *code, rec_code *c)
                 if (!same) {
                     st->check_failures++;
                     fprintf(stderr, "heavyops: check: %s: co_code_adaptive decodes differently\n",
-                            PyUnicode_AsUTF8(co->co_qualname));
+                            rec_diag_name(co->co_qualname));
                 }
             }
         }
@@ -899,13 +923,13 @@ analyse(rec_state *st, PyObject *code, rec_code *c)
                 st->check_failures++;
                 fprintf(stderr,
                         "heavyops: check: %s offset %u: linetable %d:%d, co_positions %d:%d\n",
-                        PyUnicode_AsUTF8(co->co_qualname), sites[i].offset, fast[i].line,
-                        fast[i].col, sites[i].line, sites[i].col);
+                        rec_diag_name(co->co_qualname), sites[i].offset, fast[i].line, fast[i].col,
+                        sites[i].line, sites[i].col);
             }
         }
     }
-    const char *fn = PyUnicode_AsUTF8(co->co_filename);
-    const char *qn = PyUnicode_AsUTF8(co->co_qualname);
+    const char *fn = rec_utf8(co->co_filename, &fn_hold);
+    const char *qn = fn ? rec_utf8(co->co_qualname, &qn_hold) : NULL;
     if (fn == NULL || qn == NULL) {
         goto done;
     }
@@ -928,6 +952,8 @@ analyse(rec_state *st, PyObject *code, rec_code *c)
     ret = 0;
 done:
     Py_XDECREF(bytes);
+    Py_XDECREF(fn_hold);
+    Py_XDECREF(qn_hold);
     return ret;
 }
 
@@ -1009,12 +1035,15 @@ rec_code_get(rec_state *st, PyObject *code)
     tmp.st = st;
     tmp.code = code;
     tmp.slot = UINT32_MAX;
-    const char *fn = PyUnicode_AsUTF8(((PyCodeObject *)code)->co_filename);
+    PyObject *fn_hold = NULL;
+    const char *fn = rec_utf8(((PyCodeObject *)code)->co_filename, &fn_hold);
     if (fn == NULL) {
         PyErr_Clear();
         fn = "";
     }
-    if (file_is_recorded(st, fn) && analyse(st, code, &tmp) < 0) {
+    int recorded = file_is_recorded(st, fn);
+    Py_XDECREF(fn_hold);
+    if (recorded && analyse(st, code, &tmp) < 0) {
         rec_arena_reset(&st->arena);
         return NULL;
     }

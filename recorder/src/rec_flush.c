@@ -130,7 +130,7 @@ static void
 check_failed(rec_state *st, const rec_code *c, uint32_t k, int64_t derived, int64_t counted)
 {
     st->check_failures++;
-    const char *qn = c->code ? PyUnicode_AsUTF8(((PyCodeObject *)c->code)->co_qualname) : NULL;
+    const char *qn = c->code ? rec_diag_name(((PyCodeObject *)c->code)->co_qualname) : NULL;
     fprintf(stderr, "heavyops: check: %s:%d offset %u: derived %lld, counted %lld\n",
             qn ? qn : "<freed code>", c->code ? ((PyCodeObject *)c->code)->co_firstlineno : 0,
             c->instr_unit[k] * 2, (long long)derived, (long long)counted);

@@ -383,11 +383,7 @@ print_stats(const rec_state *st)
             nc += c->block_counted[b];
         }
         const PyCodeObject *co = (const PyCodeObject *)c->code;
-        const char *qn = PyUnicode_AsUTF8(co->co_qualname);
-        if (qn == NULL) {
-            PyErr_Clear();
-            qn = "?";
-        }
+        const char *qn = rec_diag_name(co->co_qualname);
         fprintf(stderr, "heavyops: stats: %lld events %lld instrs %u/%u blocks %s %s:%d\n",
                 (long long)c->stat_events, (long long)c->stat_instrs, nc, c->n_blocks,
                 c->start_counted    ? "start"

@@ -182,7 +182,8 @@ rec_thread_lookup_name(rec_thread *t)
     PyObject *th = (active && key && PyDict_Check(active)) ? PyDict_GetItem(active, key) : NULL;
     PyObject *tdict = th ? PyObject_GenericGetDict(th, NULL) : NULL; /* Owned */
     PyObject *name = tdict && PyDict_Check(tdict) ? PyDict_GetItemString(tdict, "_name") : NULL;
-    const char *s = (name && PyUnicode_Check(name)) ? PyUnicode_AsUTF8(name) : NULL;
+    PyObject *hold = NULL;
+    const char *s = (name && PyUnicode_Check(name)) ? rec_utf8(name, &hold) : NULL;
     if (s && (t->name == NULL || strcmp(s, t->name) != 0)) {
         size_t n = strlen(s) + 1;
         char *copy = PyMem_RawMalloc(n);
@@ -192,6 +193,7 @@ rec_thread_lookup_name(rec_thread *t)
             t->name = copy;
         }
     }
+    Py_XDECREF(hold);
     Py_XDECREF(tdict);
     Py_XDECREF(key);
     PyErr_Restore(exc_type, exc_value, exc_tb);

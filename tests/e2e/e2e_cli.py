@@ -10,6 +10,9 @@ CASE is one of:
   no-overwrite    an existing -o file is kept (non-zero exit, target not run) unless --force
   default-name    without -o: heavyops-<script stem>.<pid>.hops / heavyops-<module>.<pid>.hops
                   in the current directory, a new one per run
+  odd-names       code whose file name, qualname or thread name Python cannot encode as UTF-8
+                  (lone surrogates, as from undecodable path bytes): counted, written as \\xNN,
+                  and no warning (it used to be left uncounted, as if memory had run out)
   comma-list      -i A,B in record and in heavyops-analyze is -i A -i B; an empty name in
                   the list is a usage error (exit 2) in both
 """
@@ -171,7 +174,42 @@ def comma_list(args, scratch):
     return problems
 
 
-CASES = {"comma-list": comma_list, "missing-script": missing_script, "unknown-op": unknown_op,
+ODD_PROG = r'''import threading
+code = compile("def f():\n    return (1, [2])\nf()\n", "bad\udcffname.py", "exec")
+exec(code)
+def g():
+    return [3]
+g.__code__ = g.__code__.replace(co_qualname="q\udcffx", co_name="q\udcffx")
+g()
+t = threading.Thread(target=g, name="th\udcffread")
+t.start()
+t.join()
+print("ran")
+'''
+
+
+def odd_names(args, scratch):
+    prog = os.path.join(scratch, "odd.py")
+    with open(prog, "w") as f:
+        f.write(ODD_PROG)
+    out = os.path.join(scratch, "odd.hops")
+    cmd, cp = lib.record(args, [prog], out, cwd=scratch)
+    if cp.returncode != 0 or cp.stdout != b"ran\n" or cp.stderr:
+        return ["expected 'ran', status 0 and nothing on stderr:\n" + lib.explain(cp, cmd)]
+    rows = lib.analyze_json(args, out, "-i", "BUILD_*", "--by", "function", "--top", "0")["rows"]
+    got = sorted((r["file"], r["function"], r["count"]) for r in rows
+                 if r["function"] in ("f", "q\\xffx"))
+    want = sorted([("bad\\xffname.py", "f", 2), (prog, "q\\xffx", 2)])
+    problems = []
+    if got != want:
+        problems.append("expected %r, got %r" % (want, got))
+    names = [t.get("name") for t in lib.analyze_json(args, out, "info")["files"][0]["threads"]]
+    if "th\\xffread" not in names:
+        problems.append("thread names: %r" % (names,))
+    return problems
+
+
+CASES = {"odd-names": odd_names, "comma-list": comma_list, "missing-script": missing_script, "unknown-op": unknown_op,
          "no-overwrite": no_overwrite, "default-name": default_name, "odd-argv": odd_argv}
 
 

@@ -37,12 +37,6 @@ an_filter_release(struct an_filter *f)
 int
 an_filter_add_instructions(struct an_filter *f, const char *arg)
 {
-    if (!strchr(arg, ',')) {
-        if (!*arg)
-            return -1;
-        an_filter_add(&f->instructions, &f->n_instructions, arg);
-        return 0;
-    }
     char *copy = an_xstrdup(arg);
     f->owned = an_xreallocarray(f->owned, f->n_owned + 1, sizeof *f->owned);
     f->owned[f->n_owned++] = copy;

@@ -120,6 +120,9 @@ rec_backend_supers_pending(const rec_state *st, const rec_code *c)
 static inline uint8_t
 super_of(const rec_opinfo *op, uint8_t a, uint8_t b)
 {
+    if (!op->super_first[a]) { /* most opcodes: one look */
+        return 0;
+    }
     for (int i = 0; i < op->n_supers; i++) {
         if (op->supers[i].first == a && op->supers[i].second == b) {
             return op->supers[i].super;
@@ -142,7 +145,7 @@ rec_backend_restore_supers(rec_state *st, rec_code *c)
         if (c->instr_unit[k + 1] != u + 1 || (k > 0 && c->instr_op[k - 1] == op->extended_arg)) {
             continue; /* caches between them, or an extended first half */
         }
-        uint8_t s = op->super_first[code[2 * u]] ? super_of(op, code[2 * u], code[2 * u + 2]) : 0;
+        uint8_t s = super_of(op, code[2 * u], code[2 * u + 2]);
         if (s != 0) {
             code[2 * u] = s; /* the second half may start a pair too, as quickening does */
         }
@@ -173,8 +176,7 @@ restore_supers_uncounted(rec_state *st, PyObject *code_obj)
         if (!op->deopt_ok[o]) {
             return;
         }
-        uint8_t s =
-            op->super_first[o] && u + 1 < n && !extended ? super_of(op, o, code[2 * u + 2]) : 0;
+        uint8_t s = u + 1 < n && !extended ? super_of(op, o, code[2 * u + 2]) : 0;
         if (s != 0) {
             code[2 * u] = s; /* no caches: the second half is next, and may start a pair too */
         }

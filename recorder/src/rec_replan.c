@@ -146,13 +146,15 @@ rec_replan_due(rec_state *st)
             if (c == NULL || c->dead || slot >= t->cap || t->counters[slot] == NULL) {
                 continue;
             }
-            int64_t window = rec_code_window_events(c, t->counters[slot]);
-            if (rec_replan_wanted(st, c)) {
-                /* this window's events in this thread, and those seen before */
-                int64_t ev = c->seen ? events_of(c, c->block_counted) : 0;
-                due = ev + window >= st->replan_after;
+            int replan = rec_replan_wanted(st, c);
+            if (!replan && !rec_backend_supers_pending(st, c)) {
+                continue;
             }
-            due = due || (rec_backend_supers_pending(st, c) && window >= st->replan_after);
+            /* this window's events in this thread, and for a re-plan those
+             * seen before */
+            int64_t ev = rec_code_window_events(c, t->counters[slot]);
+            ev += replan && c->seen ? events_of(c, c->block_counted) : 0;
+            due = ev >= st->replan_after;
         }
     }
     pthread_mutex_unlock(&rec_threads_lock);

@@ -228,10 +228,6 @@ thread_was_traced(rec_state *st, unsigned long ident)
     return found;
 }
 
-/* A thread whose tracer is not ours (sys.settrace, a debugger) or that also
- * has a profiler no longer reports opcode events to us; nor does a thread
- * that ran under our tracer and has none now (sys.settrace(None): one slot
- * per thread on 3.11, so the program's "stop tracing" stops us too). */
 /* 3.11: tracing leaves co_code_adaptive as it is. */
 void
 rec_backend_restore_supers(rec_state *st, rec_code *c)
@@ -248,6 +244,10 @@ rec_backend_supers_pending(const rec_state *st, const rec_code *c)
     return 0;
 }
 
+/* A thread whose tracer is not ours (sys.settrace, a debugger) or that also
+ * has a profiler no longer reports opcode events to us; nor does a thread
+ * that ran under our tracer and has none now (sys.settrace(None): one slot
+ * per thread on 3.11, so the program's "stop tracing" stops us too). */
 void
 rec_backend_check_interference(rec_state *st)
 {

@@ -447,6 +447,7 @@ typedef struct rec_cb {
 PyObject *rec_cb_new(rec_state *st, vectorcallfunc fn);
 
 /* rec_monitor.c / rec_trace.c */
+int rec_backend_init(void); /* at module load, before any Python wrapper exists */
 int rec_backend_start(rec_state *st);
 int rec_backend_stop(rec_state *st);
 /* 3.12+: c's INSTRUCTION events off and on, so that every offset fires (and

@@ -628,7 +628,7 @@ static PyMethodDef rec_methods[] = {
 static int
 rec_exec(PyObject *m)
 {
-    if (PyType_Ready(&rec_cb_type) < 0) {
+    if (PyType_Ready(&rec_cb_type) < 0 || rec_backend_init() < 0) {
         return -1;
     }
     if (PyModule_AddStringConstant(m, "MECHANISM",

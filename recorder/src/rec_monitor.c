@@ -17,21 +17,37 @@
 #    define EV_PY_RESUME (1 << 1)
 #    define EV_RAISE     (1 << 10)
 
+/* sys.monitoring's own functions, as they were when this module loaded.  The
+ * launcher wraps set_events and set_local_events in Python (a program may
+ * too), and a forked child starts its recording after that: Python code must
+ * never run inside our callbacks, where CPython leaves the code it runs
+ * uninstrumented and may run a signal handler in it. */
+static PyObject *monitoring_dict;
+
+int
+rec_backend_init(void)
+{
+    PyObject *sys = PyImport_ImportModule("sys");
+    PyObject *mon = sys ? PyObject_GetAttrString(sys, "monitoring") : NULL;
+    PyObject *d = mon ? PyObject_GetAttrString(mon, "__dict__") : NULL;
+    Py_XDECREF(sys);
+    Py_XDECREF(mon);
+    if (d == NULL) {
+        return -1;
+    }
+    Py_XSETREF(monitoring_dict, PyDict_Copy(d));
+    Py_DECREF(d);
+    return monitoring_dict ? 0 : -1;
+}
+
 static PyObject *
 monitoring_attr(const char *name)
 {
-    PyObject *sys = PyImport_ImportModule("sys");
-    if (sys == NULL) {
-        return NULL;
+    PyObject *v = monitoring_dict ? PyDict_GetItemString(monitoring_dict, name) : NULL;
+    if (v == NULL) {
+        return PyErr_Format(PyExc_AttributeError, "sys.monitoring has no %s", name);
     }
-    PyObject *mon = PyObject_GetAttrString(sys, "monitoring");
-    Py_DECREF(sys);
-    if (mon == NULL) {
-        return NULL;
-    }
-    PyObject *v = PyObject_GetAttrString(mon, name);
-    Py_DECREF(mon);
-    return v;
+    return Py_NewRef(v);
 }
 
 static PyObject *
@@ -590,7 +606,10 @@ rec_backend_check_interference(rec_state *st)
          * code tells, unless the frame waits at a RESUME, which on 3.13 lets
          * other threads run before it brings its code up to date.  (Hidden
          * opcodes, INSTRUMENTED_LINE or _INSTRUCTION, may be a RESUME too.) */
-        PyFrameObject *f = PyThreadState_GetFrame(ts);
+        /* Python code that runs inside a tool's callback (ts->tracing: a
+         * signal handler, a finalizer) runs as its code stands: CPython
+         * instruments nothing there. */
+        PyFrameObject *f = ts->tracing ? NULL : PyThreadState_GetFrame(ts);
         if (f != NULL) {
             PyCodeObject *code = PyFrame_GetCode(f);
             int lasti = PyFrame_GetLasti(f);

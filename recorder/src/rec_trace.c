@@ -196,6 +196,12 @@ threading_settrace(PyObject *hook)
 }
 
 int
+rec_backend_init(void)
+{
+    return 0;
+}
+
+int
 rec_backend_start(rec_state *st)
 {
     st->tool_id = -1;

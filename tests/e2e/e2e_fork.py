@@ -14,6 +14,10 @@ CASE is one of:
   pool-METHOD         a multiprocessing Pool (fork, spawn), whose workers are killed by
                       SIGTERM when the pool closes: the children's files hold all the work
   mp-spawn-nofollow   spawn without --follow-fork: no child file, the parent's file is intact
+  wrapped-monitoring  a program that wraps sys.monitoring's functions in Python, then forks: the
+                      recorder, in the parent and in the followed child (whose recording starts
+                      after the wrapping), never calls the wrappers (Python code run inside its
+                      callbacks runs uninstrumented, and may run a signal handler there)
   pid-reuse           a child whose OUT.<pid> already exists writes OUT.<pid>.1 instead
   term-at-fork        a child that gets SIGTERM before CPython's after-fork work (as a Pool
                       worker that terminate() signals just after its fork): it dies of it as
@@ -68,6 +72,25 @@ if __name__ == "__main__":
     with mp.get_context(sys.argv[1]).Pool(2) as pool:
         print(sum(pool.map(work, [300, 400, 500, 600])), flush=True)
     work(50)
+""",
+    "wrapped-monitoring": WORK + """
+calls = []
+mon = getattr(sys, "monitoring", None)
+def wrap(name, real):
+    def wrapper(*args):
+        calls.append(name)
+        return real(*args)
+    return wrapper
+for name in dir(mon) if mon else ():
+    real = getattr(mon, name)
+    if callable(real) and not name.startswith("_"):
+        setattr(mon, name, wrap(name, real))
+pid = os.fork()
+if pid == 0:
+    print("child", work(700), calls, flush=True)
+    os._exit(0)
+_, status = os.waitpid(pid, 0)
+print("parent", work(200), os.waitstatus_to_exitcode(status), calls, flush=True)
 """,
     "term-at-fork": WORK + """
 import ctypes
@@ -191,6 +214,15 @@ def case_pool(args, d, method):
     expect("work done by the pool's workers", total, 1800)
 
 
+def case_wrapped_monitoring(args, d):
+    # record() compares the wrappers' calls (none) with the plain run's
+    out = record(args, d, SCRIPTS["wrapped-monitoring"], [], True)
+    kids = children_of(out)
+    expect("number of child files", len(kids), 1)
+    expect("parent's work", work_lists(args, out), 200)
+    expect("child's work", work_lists(args, kids[0]), 700)
+
+
 def case_pid_reuse(args, d):
     # In a new pid namespace the recorded program is pid 1 and its child pid 2, run after
     # run: the second run's child finds OUT.2 taken and must not overwrite it.
@@ -249,6 +281,8 @@ def main(args):
         return case_os_fork(args, d, True)
     if args.case == "pid-reuse":
         return case_pid_reuse(args, d)
+    if args.case == "wrapped-monitoring":
+        return case_wrapped_monitoring(args, d)
     if args.case.startswith("pool-"):
         return case_pool(args, d, args.case[5:])
     if args.case == "mp-spawn-nofollow":

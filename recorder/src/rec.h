@@ -57,6 +57,7 @@ typedef struct rec_opinfo {
     int cleanup_throw;
     int end_async_for;
     int resume;
+    int instrumented_instruction; /* -1 on 3.11 */
     int end_for;
     int pop_top;
     /* 3.12's superinstructions (LOAD_FAST__LOAD_FAST...): the pair of base
@@ -274,6 +275,9 @@ struct rec_state {
      * legacy sys.settrace/setprofile tools included, moves it on, and every
      * code object that runs afterwards carries the new one. */
     uint64_t mon_version;
+    /* 3.12+: offsets without a counter are disabled as their INSTRUCTION
+     * events are set, not at their first event (rec_monitor.c) */
+    int disable_ahead;
 };
 
 /* rec_code.c */

@@ -226,6 +226,7 @@ rec_opinfo_init(rec_opinfo *op, PyObject **opname_list_out)
     op->cleanup_throw = op_named(opmap, "CLEANUP_THROW");
     op->end_async_for = op_named(opmap, "END_ASYNC_FOR");
     op->resume = op_named(opmap, "RESUME");
+    op->instrumented_instruction = op_named(opmap, "INSTRUMENTED_INSTRUCTION");
     op->end_for = op_named(opmap, "END_FOR");
     op->pop_top = op_named(opmap, "POP_TOP");
     PyErr_Clear();

@@ -83,10 +83,70 @@ set_local(rec_state *st, PyObject *code, long events)
     return 0;
 }
 
+/* Disabling ahead.  An offset without a counter returns DISABLE the first
+ * time it runs, and CPython puts its own opcode back.  That first event (an
+ * int made, our callback, CPython's bookkeeping) is most of what counting
+ * costs in code that runs once, as at import.  So once a code object's
+ * INSTRUCTION events are set, such offsets get what DISABLE would give them,
+ * in CPython's instrumentation data (_PyCoMonitoringData, cpython/code.h):
+ * the INSTRUMENTED_INSTRUCTION opcode is replaced by the one CPython saved,
+ * and an adaptive opcode's counter starts warming up again.  Only where that
+ * is all DISABLE does: no other tool has INSTRUCTION events on the code (no
+ * per-offset tool table), the opcode is not under another tool's LINE, and
+ * the saved opcode is a plain one.  Whether this CPython's DISABLE does just
+ * that is checked once per process (probe_disable_ahead); if not, every
+ * offset fires once as before. */
+#    define WARMUP_COUNTER 17 /* adaptive_counter_warmup(): value 1, backoff 1 */
+
+/* 3.12 also clears the saved opcode (for its own sanity checks), 3.13 keeps
+ * it: the probe tells. */
+static int clears_saved;
+
+static inline void
+disable_unit(const rec_opinfo *op, PyCodeObject *co, uint32_t u)
+{
+    uint8_t *code = (uint8_t *)co->co_code_adaptive;
+    if (code[2 * u] != op->instrumented_instruction) {
+        return;
+    }
+    uint8_t saved = co->_co_monitoring->per_instruction_opcodes[u];
+    if (!op->deopt_ok[saved] || op->deopt[saved] != saved) {
+        return; /* instrumented for another event: CPython's to handle */
+    }
+    code[2 * u] = saved;
+    if (clears_saved) {
+        co->_co_monitoring->per_instruction_opcodes[u] = 0;
+    }
+    if (op->caches[saved]) {
+        uint16_t w = WARMUP_COUNTER;
+        memcpy(code + 2 * (size_t)u + 2, &w, sizeof w);
+    }
+}
+
+/* co has INSTRUCTION events of one tool alone (ours) */
+static inline int
+instructions_ours_alone(const PyCodeObject *co)
+{
+    const _PyCoMonitoringData *m = co->_co_monitoring;
+    return m != NULL && m->per_instruction_opcodes != NULL && m->per_instruction_tools == NULL;
+}
+
 static int
 enable_code(rec_state *st, rec_code *c)
 {
-    return set_local(st, c->code, st->ev_instruction);
+    if (set_local(st, c->code, st->ev_instruction) < 0) {
+        return -1;
+    }
+    PyCodeObject *co = (PyCodeObject *)c->code;
+    if (st->disable_ahead && instructions_ours_alone(co) && c->instr_unit != NULL) {
+        for (uint32_t k = 0; k < c->n_instr; k++) {
+            uint32_t u = c->instr_unit[k];
+            if (c->unit_ctr[u] < 0) {
+                disable_unit(&st->op, co, u);
+            }
+        }
+    }
+    return 0;
 }
 
 int
@@ -484,6 +544,110 @@ register_cb(rec_state *st, long event, PyObject *cb)
     return 0;
 }
 
+/* Disables every offset of probe code object co ahead; -1 at an opcode it
+ * cannot read. */
+static int
+disable_all_ahead(const rec_state *st, PyCodeObject *co)
+{
+    const rec_opinfo *op = &st->op;
+    const uint8_t *code = (const uint8_t *)co->co_code_adaptive;
+    uint32_t n = (uint32_t)Py_SIZE(co);
+    for (uint32_t u = 0; u < n;) {
+        uint8_t o = code[2 * u];
+        if (o == op->instrumented_instruction) {
+            o = co->_co_monitoring->per_instruction_opcodes[u];
+        }
+        if (!op->deopt_ok[o]) {
+            return -1;
+        }
+        disable_unit(op, co, u);
+        u += 1 + op->caches[op->deopt[o]];
+    }
+    return 0;
+}
+
+/* Whether this CPython's DISABLE does what disable_unit() does: two copies
+ * of a straight-line function with INSTRUCTION events, one run once with our
+ * callback returning DISABLE everywhere, the other disabled ahead, must end
+ * with the same saved opcodes and instructions.  (Running specializes an
+ * instruction or moves its inline counter: their base opcodes are compared,
+ * not the caches.)  Once per process: a forked child has the same CPython. */
+static int
+probe_disable_ahead(rec_state *st)
+{
+    static int result = -1;
+    static const char src[] = "def f(a, b):\n"
+                              "    c = a.real\n"
+                              "    d = [a, b, c]\n"
+                              "    return len(d) + b * 2, c\n";
+    const rec_opinfo *op = &st->op;
+    if (result >= 0 || op->instrumented_instruction < 0) {
+        return result > 0;
+    }
+    PyObject *code[2] = {NULL, NULL}, *globals = NULL, *fn = NULL, *r = NULL;
+    int same = 0;
+    for (int i = 0; i < 2; i++) {
+        PyObject *mod = Py_CompileString(src, "<heavyops probe>", Py_file_input);
+        if (mod == NULL) {
+            goto done;
+        }
+        PyObject *consts = ((PyCodeObject *)mod)->co_consts;
+        for (Py_ssize_t j = 0; j < PyTuple_GET_SIZE(consts) && code[i] == NULL; j++) {
+            if (PyCode_Check(PyTuple_GET_ITEM(consts, j))) {
+                code[i] = Py_NewRef(PyTuple_GET_ITEM(consts, j));
+            }
+        }
+        Py_DECREF(mod);
+        if (code[i] == NULL || set_local(st, code[i], st->ev_instruction) < 0) {
+            goto done;
+        }
+    }
+    PyCodeObject *run = (PyCodeObject *)code[0], *ahead = (PyCodeObject *)code[1];
+    uint32_t n = (uint32_t)Py_SIZE(run);
+    const uint8_t *a = (const uint8_t *)ahead->co_code_adaptive;
+    const uint8_t *b = (const uint8_t *)run->co_code_adaptive;
+    globals = PyDict_New();
+    if (globals == NULL ||
+        PyDict_SetItemString(globals, "__builtins__", PyEval_GetBuiltins()) < 0) {
+        goto done;
+    }
+    fn = PyFunction_New(code[0], globals);
+    r = fn ? PyObject_CallFunction(fn, "ii", 3, 4) : NULL;
+    if (r == NULL || !instructions_ours_alone(run) || !instructions_ours_alone(ahead) ||
+        Py_SIZE(ahead) != (Py_ssize_t)n) {
+        goto done;
+    }
+    for (uint32_t u = 0; u < n; u++) { /* the first instrumented offset */
+        if (a[2 * u] == op->instrumented_instruction) {
+            clears_saved = run->_co_monitoring->per_instruction_opcodes[u] == 0;
+            break;
+        }
+    }
+    if (disable_all_ahead(st, ahead) < 0) {
+        goto done;
+    }
+    same = memcmp(ahead->_co_monitoring->per_instruction_opcodes,
+                  run->_co_monitoring->per_instruction_opcodes, n) == 0;
+    for (uint32_t u = 0; u < n && same;) {
+        same = op->deopt_ok[a[2 * u]] && op->deopt_ok[b[2 * u]] &&
+               op->deopt[a[2 * u]] == op->deopt[b[2 * u]] && a[2 * u + 1] == b[2 * u + 1];
+        u += 1 + op->caches[op->deopt[a[2 * u]]];
+    }
+done:
+    PyErr_Clear();
+    for (int i = 0; i < 2; i++) {
+        if (code[i] != NULL && set_local(st, code[i], 0) < 0) {
+            PyErr_Clear();
+        }
+        Py_XDECREF(code[i]);
+    }
+    Py_XDECREF(r);
+    Py_XDECREF(fn);
+    Py_XDECREF(globals);
+    result = same;
+    return same;
+}
+
 /* Frames already running in other threads get their code set up now; the
  * starting thread's own frames are the launcher's. */
 static void
@@ -575,6 +739,7 @@ rec_backend_start(rec_state *st)
         return -1;
     }
     global |= EV_RAISE;
+    st->disable_ahead = !st->check && probe_disable_ahead(st);
     walk_running_frames(st);
     PyObject *r = call_monitoring("set_events", "il", st->tool_id, global);
     if (r == NULL) {

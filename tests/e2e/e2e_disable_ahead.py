@@ -1,0 +1,81 @@
+"""3.12+: offsets without a counter are disabled when a code object's INSTRUCTION events
+are set, not at their first event, and counts stay exact.
+
+    e2e_disable_ahead.py --python PY --heavyops H --analyze A --scratch DIR MODE
+
+The program runs g(1), which returns before a long block. Then it looks at g's live
+bytecode: the offsets still instrumented (INSTRUMENTED_INSTRUCTION) are its counters only,
+a few, not the long block that never ran (whose offsets, disabled at their first event,
+would all still be instrumented). Then g(0) runs that block, and the analyzer must find
+its instructions counted exactly. The recorder must say (HEAVYOPS_STATS) that it disabled
+ahead: its start-up check (rec_monitor.c's probe) found CPython's DISABLE to be what it
+does. MODE "default" records every instruction, "select" -i BUILD_LIST,BUILD_TUPLE.
+Skipped on 3.11 (tracing: no INSTRUCTION events).
+"""
+
+import os
+
+import e2e_lib as lib
+
+PROG = """import opcode, sys
+def g(x):
+    t = (x, 1)
+    if x:
+        return t
+    a = [x]; b = [x, x]; c = (x, a); d = [b, c]; e = (d, x); f = [e, a]
+    h = [x + 1]; i = (h, x * 2); j = [i, h, x - 1]; k = (j, i, h)
+    return a, b, c, d, e, f, h, i, j, k
+def instrumented(fn):
+    # co_code is g's code without instrumentation: it gives each instruction's length
+    ii = opcode.opmap["INSTRUMENTED_INSTRUCTION"]
+    caches = opcode._inline_cache_entries
+    code, live, n, u = fn.__code__.co_code, fn.__code__._co_code_adaptive, 0, 0
+    while u < len(code):
+        n += live[u] == ii
+        op = code[u]
+        u += 2 + 2 * (caches[op] if isinstance(caches, list) else caches.get(opcode.opname[op], 0))
+    return n
+print(g(1))
+with open("instrumented.txt", "w") as out:
+    out.write(str(instrumented(g)))
+print(len(g(0)))
+"""
+# BUILD_LIST in g's long block
+LISTS = 6
+
+
+def check(args):
+    if lib.run([args.python, "-c", "import sys; sys.monitoring"]).returncode != 0:
+        lib.skip("no sys.monitoring here (3.11 traces)")
+    d = lib.scratch_dir(args, "disable-ahead-" + args.mode)
+    prog = os.path.join(d, "prog.py")
+    with open(prog, "w") as f:
+        f.write(PROG)
+    plain = lib.run([args.python, prog], cwd=d)
+    out = os.path.join(d, "run.hops")
+    select = ["BUILD_LIST,BUILD_TUPLE"] if args.mode == "select" else None
+    cmd, rec = lib.record(args, [prog], out, select=select, cwd=d,
+                          env=lib.test_env(HEAVYOPS_STATS="1"))
+    if (rec.returncode, rec.stdout) != (plain.returncode, plain.stdout):
+        raise lib.Failure("the recorded run differs from the plain one:\n  plain: %s\n"
+                          "  recorded: %s" % (plain.stdout, lib.explain(rec, cmd)))
+    if b"offsets disabled ahead: yes" not in rec.stderr:
+        raise lib.Failure("the recorder did not disable offsets ahead:\n" + lib.explain(rec, cmd))
+    with open(os.path.join(d, "instrumented.txt")) as f:
+        left = int(f.read())
+    # g has four blocks: at most one counter each
+    if left > 4:
+        raise lib.Failure("%d offsets of g still instrumented after g(1) (its counters are at "
+                          "most 4): offsets that never ran were not disabled ahead" % left)
+    acmd = [args.analyze, "-f", "prog.py", "--function", "g", "-i", "BUILD_LIST", "--by",
+            "instruction", "--format", "csv", out]
+    cp = lib.run(acmd)
+    rows = cp.stdout.decode().splitlines()[1:]
+    if cp.returncode != 0 or [r.split(",")[0] for r in rows] != [str(LISTS)]:
+        raise lib.Failure("expected %d BUILD_LIST in g:\n%s" % (LISTS, lib.explain(cp, acmd)))
+
+
+if __name__ == "__main__":
+    p = lib.parser(__doc__)
+    p.add_argument("mode", choices=["default", "select"])
+    lib.main(check, p.parse_args())

@@ -160,7 +160,8 @@ info_text(const struct an_dataset *ds, const struct an_file *f, struct an_strbuf
     }
     if (f->has_end && (f->end.flags & HOPS_END_INCOMPLETE)) {
         field(out, "incomplete:");
-        an_strbuf_addstr(out, "the recorder ran out of memory; counts may be low\n");
+        an_strbuf_addstr(out, "the recorder could not count everything (it ran out of memory "
+                              "or lost events); counts may be low\n");
     }
     field(out, "lost events:");
     if (f->has_end)

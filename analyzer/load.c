@@ -684,8 +684,8 @@ an_dataset_load_paths(struct an_dataset *ds, const char *const *paths, size_t n,
         if (f->has_end && (f->end.flags & HOPS_END_INCOMPLETE)) {
             an_strbuf_addstr(warn, "heavyops-analyze: warning: ");
             an_strbuf_add_printable(warn, paths[i]);
-            an_strbuf_addstr(warn, ": the recorder ran out of memory and could not count "
-                                   "everything; counts may be low\n");
+            an_strbuf_addstr(warn, ": the recorder could not count everything (it ran out "
+                                   "of memory or lost events); counts may be low\n");
         }
     }
     return AN_EXIT_OK;

@@ -121,14 +121,21 @@ class _Stopper:
             lost = f" ({res['lost_events']:,} events known lost)" if res.get("lost_events") else ""
             print(f"heavyops: warning: the recorder ran out of memory and could not count "
                   f"everything{lost}; {self.out} is marked incomplete", file=sys.stderr)
+        # a count that comes out negative: CPython dropped events of ours
+        negative = ""
+        if res.get("negative_counts"):
+            negative = f"; {res['negative_counts']:,} counts came out negative and were left out"
         if res.get("interference"):
             print("heavyops: warning: the program ran its own tracer or profiler (sys.settrace, "
                   "sys.setprofile, sys.monitoring, a debugger, coverage) or removed heavyops' "
                   "tracer while recording; CPython drops events when two tools instrument the "
-                  "same code, so some counts may be low", file=sys.stderr)
+                  f"same code, so some counts may be low{negative}", file=sys.stderr)
         elif res.get("other_tool"):
             print("heavyops: warning: another sys.monitoring tool also used INSTRUCTION events; "
-                  "CPython may have lost events for both", file=sys.stderr)
+                  f"CPython may have lost events for both{negative}", file=sys.stderr)
+        elif negative:
+            print(f"heavyops: warning: CPython dropped events of heavyops'{negative}; "
+                  f"{self.out} is marked incomplete", file=sys.stderr)
         if res.get("check_failures"):
             print(f"heavyops: check: {res['check_failures']} derived counts differ from direct counts",
                   file=sys.stderr)

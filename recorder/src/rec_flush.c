@@ -140,8 +140,9 @@ check_failed(rec_state *st, const rec_code *c, uint32_t k, int64_t derived, int6
 static inline void
 emit(rec_state *st, const rec_code *c, uint32_t k, int64_t v, size_t *n)
 {
-    if (v < 0) { /* impossible if the block model is right; never write it */
-        st->lost_events += (uint64_t)(-v);
+    if (v < 0) { /* only if CPython dropped events of ours; never write it */
+        st->negative_events += (uint64_t)(-v);
+        st->negative_counts++;
         return;
     }
     st->scratch[*n].site = c->first_site + (uint32_t)c->instr_site[k];

@@ -13,6 +13,11 @@ CASE is one of:
                  and exact counts
   monitoring     3.12+: another sys.monitoring tool turns events on and off again within a
                  moment: warned (skipped on 3.11, which has no sys.monitoring)
+  cpython-test-tool  3.12+: CPython's own test_monitoring.MonitoringBasicTest.test_tool, which
+                 sets and clears another tool's global events: CPython then drops events of
+                 ours (on 3.12 and 3.13 some counts come out negative). Warned as
+                 interference, never as running out of memory (skipped where CPython's test
+                 package is not installed)
 Each time the program's output and exit status are those of the plain run, heavyops says why
 on stderr, `heavyops-analyze` warns and `info` marks the file.
 """
@@ -55,8 +60,30 @@ mon.free_tool_id(5)
 }
 
 
+def cpython_test_tool(args):
+    probe = lib.run([args.python, "-c", "import sys; sys.monitoring; import test.test_monitoring"])
+    if probe.returncode != 0:
+        lib.skip("no sys.monitoring or no test.test_monitoring here")
+    d = lib.scratch_dir(args, "interference-" + args.case)
+    argv = ["-m", "test", "test_monitoring", "-m", "test_tool"]
+    plain = lib.run([args.python] + argv, cwd=d)
+    out = os.path.join(d, "run.hops")
+    cmd, rec = lib.record(args, argv, out, cwd=d)
+    if rec.returncode != plain.returncode or b"tracer or profiler" not in rec.stderr:
+        raise lib.Failure("expected the plain run's exit status and an interference warning:\n"
+                          + lib.explain(rec, cmd))
+    if b"ran out of memory" in rec.stderr:
+        raise lib.Failure("events CPython dropped reported as memory:\n" + lib.explain(rec, cmd))
+    info = lib.analyze_json(args, out, "info")["files"][0]
+    if not info["interference"] or info["incomplete"]:
+        raise lib.Failure("expected the file marked as interfered with, not incomplete: %r"
+                          % {k: info[k] for k in ("interference", "incomplete", "lost_events")})
+
+
 def main(args):
     version = tuple(int(x) for x in lib.interpreter_tag(args.python).split("."))
+    if args.case == "cpython-test-tool":
+        return cpython_test_tool(args)
     if args.case == "monitoring" and version < (3, 12):
         lib.skip("no sys.monitoring before 3.12")
     warned = args.case != "none" and not (args.case == "settrace-none" and version >= (3, 12))
@@ -90,5 +117,5 @@ def main(args):
 
 if __name__ == "__main__":
     p = lib.parser(__doc__)
-    p.add_argument("case", choices=sorted(SCRIPTS))
+    p.add_argument("case", choices=sorted(SCRIPTS) + ["cpython-test-tool"])
     lib.main(main, p.parse_args())

@@ -67,12 +67,7 @@ def check(args):
     if left > 4:
         raise lib.Failure("%d offsets of g still instrumented after g(1) (its counters are at "
                           "most 4): offsets that never ran were not disabled ahead" % left)
-    acmd = [args.analyze, "-f", "prog.py", "--function", "g", "-i", "BUILD_LIST", "--by",
-            "instruction", "--format", "csv", out]
-    cp = lib.run(acmd)
-    rows = cp.stdout.decode().splitlines()[1:]
-    if cp.returncode != 0 or [r.split(",")[0] for r in rows] != [str(LISTS)]:
-        raise lib.Failure("expected %d BUILD_LIST in g:\n%s" % (LISTS, lib.explain(cp, acmd)))
+    lib.expect_count(args, out, "g", "BUILD_LIST", LISTS)
 
 
 if __name__ == "__main__":

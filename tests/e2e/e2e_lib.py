@@ -112,6 +112,16 @@ def explain(cp, cmd):
         show(cmd), cp.returncode, tail(cp.stdout), tail(cp.stderr))
 
 
+def expect_count(args, out, function, opname, want):
+    """Fails unless prog.py's FUNCTION ran OPNAME exactly WANT times in recording OUT."""
+    cmd = [args.analyze, "-f", "prog.py", "--function", function, "-i", opname, "--by",
+           "instruction", "--format", "csv", out]
+    cp = run(cmd)
+    rows = cp.stdout.decode().splitlines()[1:]
+    if cp.returncode != 0 or [r.split(",")[0] for r in rows] != [str(want)]:
+        raise Failure("expected %d %s in %s:\n%s" % (want, opname, function, explain(cp, cmd)))
+
+
 def record(args, target, out, select=None, cwd=None, extra=(), env=None):
     """heavyops record -o OUT [-i NAME]... TARGET...; returns the CompletedProcess."""
     cmd = [args.heavyops, "record", "-o", out]

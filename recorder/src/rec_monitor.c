@@ -145,6 +145,11 @@ enable_code(rec_state *st, rec_code *c)
                 disable_unit(&st->op, co, u);
             }
         }
+        /* 3.12: its pairs of plain halves are superinstructions again now,
+         * not at a flush that may come late for code with few events; the
+         * flushes still look (another tool's LINE may go away) */
+        rec_backend_restore_supers(st, c);
+        c->super_scans = 0;
     }
     return 0;
 }

@@ -147,9 +147,12 @@ enable_code(rec_state *st, rec_code *c)
         }
         /* 3.12: its pairs of plain halves are superinstructions again now,
          * not at a flush that may come late for code with few events; the
-         * flushes still look (another tool's LINE may go away) */
-        rec_backend_restore_supers(st, c);
-        c->super_scans = 0;
+         * flushes still look (another tool's LINE may go away, a module body
+         * may loop: it runs once, and is not worth a scan here) */
+        if (co->co_flags & CO_OPTIMIZED) {
+            rec_backend_restore_supers(st, c);
+            c->super_scans = 0;
+        }
     }
     return 0;
 }

@@ -232,7 +232,7 @@ struct rec_state {
     uint64_t lost_events;
     /* counts that came out negative, left out: CPython dropped events of
      * ours, as it does when another tool instruments the same code */
-    uint64_t negative_counts, negative_events;
+    uint64_t negative_counts;
     int nomem;
     int check;             /* HEAVYOPS_CHECK: also count every instruction and compare */
     long fault_codes_left; /* HEAVYOPS_FAULT_NOMEM_AFTER (tests); -1 = off */

@@ -141,7 +141,6 @@ static inline void
 emit(rec_state *st, const rec_code *c, uint32_t k, int64_t v, size_t *n)
 {
     if (v < 0) { /* only if CPython dropped events of ours; never write it */
-        st->negative_events += (uint64_t)(-v);
         st->negative_counts++;
         return;
     }

@@ -399,9 +399,9 @@ PyDoc_STRVAR(stop_doc,
              "stop(exit_status=-1, clean=True)\n--\n\n"
              "Stop recording, write the last frames and close the file; clean=False marks\n"
              "a run that did not end normally (killed by a signal).  Returns a dict:\n"
-             "bytes, lost_events, negative_counts (left out, of negative_events events\n"
-             "CPython dropped), error (str or None), other_tool, nomem, interference\n"
-             "(bools), check_failures.  A no-op\n"
+             "bytes, lost_events, negative_counts (left out: CPython dropped events),\n"
+             "error (str or None), other_tool, nomem, interference (bools),\n"
+             "check_failures.  A no-op\n"
              "returning None when not recording, and in a forked child (the file is the\n"
              "parent's).");
 
@@ -453,10 +453,9 @@ rec_stop(PyObject *module, PyObject *args, PyObject *kwargs)
         st->write_err = err;
     }
     PyObject *res = Py_BuildValue(
-        "{s:K,s:K,s:K,s:K,s:s,s:O,s:O,s:K,s:O}", "bytes", (unsigned long long)bytes, "lost_events",
+        "{s:K,s:K,s:K,s:s,s:O,s:O,s:K,s:O}", "bytes", (unsigned long long)bytes, "lost_events",
         (unsigned long long)st->lost_events, "negative_counts",
-        (unsigned long long)st->negative_counts, "negative_events",
-        (unsigned long long)st->negative_events, "error",
+        (unsigned long long)st->negative_counts, "error",
         st->write_err ? hops_strerror(st->write_err) : NULL, "other_tool",
         st->other_tool_warning ? Py_True : Py_False, "nomem", st->nomem ? Py_True : Py_False,
         "check_failures", (unsigned long long)st->check_failures, "interference",

@@ -131,6 +131,8 @@ instructions_ours_alone(const PyCodeObject *co)
     return m != NULL && m->per_instruction_opcodes != NULL && m->per_instruction_tools == NULL;
 }
 
+static void restore_pairs(const rec_opinfo *op, const rec_code *c);
+
 static int
 enable_code(rec_state *st, rec_code *c)
 {
@@ -149,9 +151,8 @@ enable_code(rec_state *st, rec_code *c)
          * not at a flush that may come late for code with few events; the
          * flushes still look (another tool's LINE may go away, a module body
          * may loop: it runs once, and is not worth a scan here) */
-        if (co->co_flags & CO_OPTIMIZED) {
-            rec_backend_restore_supers(st, c);
-            c->super_scans = 0;
+        if ((co->co_flags & CO_OPTIMIZED) && rec_backend_supers_pending(st, c)) {
+            restore_pairs(&st->op, c);
         }
     }
     return 0;
@@ -215,14 +216,10 @@ super_of(const rec_opinfo *op, uint8_t a, uint8_t b)
     return 0;
 }
 
-void
-rec_backend_restore_supers(rec_state *st, rec_code *c)
+/* The scan itself: each pair of plain halves becomes its superinstruction. */
+static void
+restore_pairs(const rec_opinfo *op, const rec_code *c)
 {
-    const rec_opinfo *op = &st->op;
-    if (!rec_backend_supers_pending(st, c)) {
-        return;
-    }
-    c->super_scans++;
     uint8_t *code = (uint8_t *)((PyCodeObject *)c->code)->co_code_adaptive;
     for (uint32_t k = 0; k + 1 < c->n_instr; k++) {
         uint32_t u = c->instr_unit[k];
@@ -233,6 +230,15 @@ rec_backend_restore_supers(rec_state *st, rec_code *c)
         if (s != 0) {
             code[2 * u] = s; /* the second half may start a pair too, as quickening does */
         }
+    }
+}
+
+void
+rec_backend_restore_supers(rec_state *st, rec_code *c)
+{
+    if (rec_backend_supers_pending(st, c)) {
+        c->super_scans++;
+        restore_pairs(&st->op, c);
     }
 }
 
@@ -594,18 +600,20 @@ probe_disable_ahead(rec_state *st)
     }
     PyObject *code[2] = {NULL, NULL}, *globals = NULL, *fn = NULL, *r = NULL;
     int same = 0;
+    PyObject *mod = Py_CompileString(src, "<heavyops probe>", Py_file_input);
+    if (mod == NULL) {
+        goto done;
+    }
+    PyObject *consts = ((PyCodeObject *)mod)->co_consts;
+    for (Py_ssize_t j = 0; j < PyTuple_GET_SIZE(consts) && code[0] == NULL; j++) {
+        if (PyCode_Check(PyTuple_GET_ITEM(consts, j))) {
+            code[0] = Py_NewRef(PyTuple_GET_ITEM(consts, j));
+        }
+    }
+    Py_DECREF(mod);
+    /* the copy: a new code object, quickened afresh */
+    code[1] = code[0] ? PyObject_CallMethod(code[0], "replace", NULL) : NULL;
     for (int i = 0; i < 2; i++) {
-        PyObject *mod = Py_CompileString(src, "<heavyops probe>", Py_file_input);
-        if (mod == NULL) {
-            goto done;
-        }
-        PyObject *consts = ((PyCodeObject *)mod)->co_consts;
-        for (Py_ssize_t j = 0; j < PyTuple_GET_SIZE(consts) && code[i] == NULL; j++) {
-            if (PyCode_Check(PyTuple_GET_ITEM(consts, j))) {
-                code[i] = Py_NewRef(PyTuple_GET_ITEM(consts, j));
-            }
-        }
-        Py_DECREF(mod);
         if (code[i] == NULL || set_local(st, code[i], st->ev_instruction) < 0) {
             goto done;
         }

@@ -140,9 +140,7 @@ COMMA_PROG = "def f(i):\n    return [(i, i)]\nfor i in range(5):\n    f(i)\n"
 
 def comma_list(args, scratch):
     problems = []
-    prog = os.path.join(scratch, "prog.py")
-    with open(prog, "w") as f:
-        f.write(COMMA_PROG)
+    prog = lib.write_prog(scratch, COMMA_PROG)
     out = os.path.join(scratch, "comma.hops")
     cmd = [args.heavyops, "record", "--force", "-o", out, "-i", "BUILD_TUPLE,BUILD_LIST", prog]
     cp = lib.run(cmd, cwd=scratch)

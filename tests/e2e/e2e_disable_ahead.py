@@ -48,9 +48,7 @@ def check(args):
     if lib.run([args.python, "-c", "import sys; sys.monitoring"]).returncode != 0:
         lib.skip("no sys.monitoring here (3.11 traces)")
     d = lib.scratch_dir(args, "disable-ahead-" + args.mode)
-    prog = os.path.join(d, "prog.py")
-    with open(prog, "w") as f:
-        f.write(PROG)
+    prog = lib.write_prog(d, PROG)
     plain = lib.run([args.python, prog], cwd=d)
     out = os.path.join(d, "run.hops")
     select = ["BUILD_LIST,BUILD_TUPLE"] if args.mode == "select" else None

@@ -109,9 +109,7 @@ WORK_LINE = WORK.splitlines().index("        out.append([i])") + 1
 
 
 def record(args, d, script, wargs, follow):
-    path = os.path.join(d, "prog.py")
-    with open(path, "w") as f:
-        f.write(script)
+    path = lib.write_prog(d, script)
     plain_cmd = [args.python, path] + wargs
     plain = lib.run(plain_cmd, cwd=d)
     out = os.path.join(d, "run.hops")
@@ -230,9 +228,7 @@ def case_pid_reuse(args, d):
     if probe.returncode != 0:
         lib.skip("cannot make a pid namespace here (unshare: %s)"
                  % probe.stderr.decode(errors="replace").strip())
-    path = os.path.join(d, "prog.py")
-    with open(path, "w") as f:
-        f.write(WORK + """
+    path = lib.write_prog(d, WORK + """
 pid = os.fork()
 if pid == 0:
     work(int(sys.argv[1]))

@@ -88,9 +88,7 @@ def main(args):
         lib.skip("no sys.monitoring before 3.12")
     warned = args.case != "none" and not (args.case == "settrace-none" and version >= (3, 12))
     d = lib.scratch_dir(args, "interference-" + args.case)
-    script = os.path.join(d, "prog.py")
-    with open(script, "w") as f:
-        f.write(SCRIPTS[args.case])
+    script = lib.write_prog(d, SCRIPTS[args.case])
     plain = lib.run([args.python, script], cwd=d)
     out = os.path.join(d, "run.hops")
     cmd, rec = lib.record(args, [script], out, cwd=d)

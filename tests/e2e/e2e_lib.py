@@ -74,6 +74,14 @@ def scratch_dir(args, name):
     return os.path.abspath(d)
 
 
+def write_prog(d, text, name="prog.py"):
+    """Writes the test program TEXT into directory D; returns its path."""
+    path = os.path.join(d, name)
+    with open(path, "w") as f:
+        f.write(text)
+    return path
+
+
 def test_env(**extra):
     """Environment for every child: fixed hash seed, so that no run's counts depend on string
     hashing (set iteration order), and no inherited Python settings that change behaviour."""

@@ -57,9 +57,7 @@ def check(args):
     if lib.run([args.python, "-c", PROBE]).stdout.strip() != b"1":
         lib.skip("no superinstructions that INSTRUCTION events take away here")
     d = lib.scratch_dir(args, "supers-" + args.mode)
-    prog = os.path.join(d, "prog.py")
-    with open(prog, "w") as f:
-        f.write(PROG)
+    prog = lib.write_prog(d, PROG)
     plain = lib.run([args.python, prog], cwd=d)
     if b"superinstructions: yes" not in plain.stdout:
         raise lib.Failure("the plain run shows no superinstructions:\n%r" % plain.stdout)

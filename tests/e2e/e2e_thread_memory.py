@@ -40,9 +40,7 @@ print(json.dumps(held))
 
 def main(args):
     d = lib.scratch_dir(args, "thread-memory")
-    prog = os.path.join(d, "prog.py")
-    with open(prog, "w") as f:
-        f.write(PROGRAM % {"batches": BATCHES, "per_batch": PER_BATCH})
+    prog = lib.write_prog(d, PROGRAM % {"batches": BATCHES, "per_batch": PER_BATCH})
     hops = os.path.join(d, "run.hops")
     cmd, cp = lib.record(args, [prog], hops, cwd=d)
     if cp.returncode != 0 or not os.path.exists(hops):

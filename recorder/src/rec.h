@@ -38,14 +38,16 @@ typedef enum rec_mode {
 /* Opcode facts of the running interpreter, read from its opcode/dis modules
  * at start so that the C code needs no per-version tables. */
 typedef struct rec_opinfo {
-    const char *name[256];   /* Borrowed from the opname list we keep alive */
-    uint8_t caches[256];     /* inline cache code units after the opcode */
-    uint8_t jrel[256];       /* relative jump */
-    uint8_t backward[256];   /* relative jump backwards */
-    uint8_t ends_block[256]; /* no fall-through: return, raise, unconditional jump */
-    uint8_t yields[256];     /* suspends the frame; execution resumes after it */
-    uint8_t no_event[256];   /* never fires an INSTRUCTION/opcode event */
-    uint8_t tracked[256];    /* REC_MODE_SELECTED: counted opcodes */
+    const char *name[256];     /* Borrowed from the opname list we keep alive */
+    uint8_t caches[256];       /* inline cache code units after the opcode */
+    uint8_t jrel[256];         /* relative jump */
+    uint8_t backward[256];     /* relative jump backwards */
+    uint8_t ends_block[256];   /* no fall-through: return, raise, unconditional jump */
+    uint8_t yields[256];       /* suspends the frame; execution resumes after it */
+    uint8_t no_event[256];     /* never fires an INSTRUCTION/opcode event */
+    uint8_t leaves_block[256]; /* the next instruction starts a block: jrel, ends_block, yields,
+                                  END_FOR */
+    uint8_t tracked[256];      /* REC_MODE_SELECTED: counted opcodes */
     /* co_code_adaptive -> co_code without a copy: the base opcode of every
      * specialized or INSTRUMENTED_ form; deopt_ok 0 where only CPython knows
      * (INSTRUMENTED_LINE, INSTRUMENTED_INSTRUCTION, ENTER_EXECUTOR) */
@@ -92,6 +94,7 @@ typedef struct rec_code {
     uint32_t first_site; /* global site id of this code's site 0 */
     uint32_t n_units;    /* code units in co_code */
     uint32_t n_instr;    /* instructions */
+    uint32_t row;        /* length of each counter row: n_instr, or less in -i mode */
     uint32_t n_sites;
     int dead;
     int counted; /* 0: code is not recorded (filtered out) */
@@ -174,10 +177,12 @@ rec_cache_index(const PyObject *code)
     return (uint32_t)((p >> 4) ^ (p >> 12)) & (REC_CACHE_SIZE - 1);
 }
 
-/* Per thread counters.  counters[slot] is an array of ROWS * n_instr int64:
- * [0, n_instr) executions counted at an instruction (block leaders, or every
- * counted instruction when !derive), [n_instr, 2 n_instr) early block exits,
- * and in check mode [2 n_instr, 3 n_instr) every instruction's own events. */
+/* Per thread counters.  counters[slot] is an array of ROWS * row int64
+ * (row: n_instr, or in -i mode the end of the entry block that PY_START
+ * counts: nothing past it is read):
+ * [0, row) executions counted at an instruction (block leaders, or every
+ * counted instruction when !derive), [row, 2 row) early block exits,
+ * and in check mode [2 row, 3 row) every instruction's own events. */
 typedef struct rec_thread {
     uint64_t tid;
     uint64_t native_id;
@@ -248,6 +253,7 @@ struct rec_state {
     int64_t stat_events, stat_instrs; /* counter events and instructions written */
     int64_t stat_start_events;        /* those of stat_events that PY_START counted */
     long flush_ms;                    /* flush interval (HEAVYOPS_FLUSH_MS for tests) */
+    double time_scale;                /* the flusher's waits times this (HEAVYOPS_TIME_SCALE) */
 
     /* periodic flusher */
     pthread_t flusher;
@@ -331,6 +337,15 @@ rec_code_window_events(const rec_code *c, const int64_t *a)
         ev += c->block_counted[b] ? a[c->block_ctr[b]] : 0;
     }
     return ev;
+}
+/* -i mode: whether an exit at instruction k is ever read (rec_flush.c): in a
+ * counted block, or between PY_START's counter and the entry block it counts
+ * (block 0: no instruction before it fires). */
+static inline int
+rec_code_exit_read(const rec_code *c, uint32_t k)
+{
+    int32_t b = c->instr_blk[k];
+    return b >= 0 ? c->block_counted[b] : c->start_counted && k < c->block_first[0];
 }
 /* The first instruction at or after k that fires events; n if none does. */
 static inline uint32_t

@@ -230,6 +230,9 @@ rec_opinfo_init(rec_opinfo *op, PyObject **opname_list_out)
     op->end_for = op_named(opmap, "END_FOR");
     op->pop_top = op_named(opmap, "POP_TOP");
     PyErr_Clear();
+    for (int o = 0; o < 256; o++) {
+        op->leaves_block[o] = op->jrel[o] || op->ends_block[o] || op->yields[o] || o == op->end_for;
+    }
     deopt_init(op, opcode, opmap);
     *opname_list_out = opname;
     opname = NULL;
@@ -435,13 +438,13 @@ typedef struct lt_reader {
     const uint8_t *p, *end;
 } lt_reader;
 
-static int
+static inline int
 lt_byte(lt_reader *r)
 {
     return r->p < r->end ? *r->p++ : -1;
 }
 
-static int64_t
+static inline int64_t
 lt_varint(lt_reader *r)
 {
     int b = lt_byte(r);
@@ -469,15 +472,18 @@ linetable_positions(PyObject *code, const rec_code *c, hops_site *sites, const u
     lt_reader r = {(const uint8_t *)PyBytes_AS_STRING(co->co_linetable),
                    (const uint8_t *)PyBytes_AS_STRING(co->co_linetable) +
                        PyBytes_GET_SIZE(co->co_linetable)};
+    /* locals: the stores into sites could alias c's fields */
+    const uint32_t ns = c->n_sites, *const instr_unit = c->instr_unit;
     int64_t line = co->co_firstlineno;
     uint32_t unit = 0, s = 0;
-    while (s < c->n_sites && r.p < r.end) {
-        int first = lt_byte(&r);
-        if (first < 0 || !(first & 128)) {
+    uint32_t next = ns > 0 ? instr_unit[site_instr[0]] : 0; /* the next site's code unit */
+    while (s < ns && r.p < r.end) {
+        int first = *r.p++;
+        if (!(first & 128)) {
             return -1;
         }
         int kind = (first >> 3) & 15;
-        uint32_t len = (uint32_t)(first & 7) + 1;
+        unit += (uint32_t)(first & 7) + 1; /* the entry covers code units up to here */
         int64_t eline, col;
         switch (kind) {
         case 15: /* no location */
@@ -527,15 +533,16 @@ linetable_positions(PyObject *code, const rec_code *c, hops_site *sites, const u
             break;
         }
         }
-        uint32_t end = unit + len;
-        while (s < c->n_sites && c->instr_unit[site_instr[s]] < end) {
+        while (next < unit) {
             sites[s].line = (int32_t)eline;
             sites[s].col = (int32_t)col;
-            s++;
+            if (++s == ns) {
+                break;
+            }
+            next = instr_unit[site_instr[s]];
         }
-        unit = end;
     }
-    for (; s < c->n_sites; s++) {
+    for (; s < ns; s++) {
         sites[s].line = -1;
         sites[s].col = -1;
     }
@@ -773,6 +780,150 @@ find_blocks(const rec_opinfo *op, rec_arena *ar, PyObject *code, rec_code *c, co
     return external;
 }
 
+/* -i mode: where the entry block ends (one past its last instruction, as
+ * find_blocks would make it), which starts at lead, the first instruction
+ * that fires; 0 if anything but a frame's start enters it (a jump or a
+ * handler).  Only jumps and handlers into it need a closer look, so it costs
+ * a fraction of find_blocks and rec_flow_plan, for what they would conclude
+ * of code whose every site lies in it: PY_START counts them all. */
+static uint32_t
+entry_block_end(const rec_opinfo *op, PyObject *code, const rec_code *c, const uint8_t *ops,
+                const uint32_t *args, const uint8_t *fires, uint32_t lead)
+{
+    const uint32_t n = c->n_instr, n_units = c->n_units, lead_unit = c->instr_unit[lead];
+    uint32_t end = lead;
+    while (end < n && fires[end]) { /* a silent instruction is in no block */
+        uint8_t o = ops[end++];
+        if (op->leaves_block[o]) {
+            break;
+        }
+    }
+    uint32_t end_unit = c->instr_unit[end]; /* instr_unit[n] is n_units */
+    for (uint32_t k = lead; k < n; k++) {
+        uint8_t o = ops[k];
+        if (!op->jrel[o]) {
+            continue;
+        }
+        int64_t after = (int64_t)c->instr_unit[k] + 1 + op->caches[o];
+        int64_t t = op->backward[o] ? after - (int64_t)args[k] : after + (int64_t)args[k];
+        if (t < 0 || t >= (int64_t)end_unit) {
+            continue; /* FOR_ITER's other leaders come after its target */
+        }
+        if (t <= (int64_t)lead_unit) {
+            return 0;
+        }
+        end = rec_code_instr_of_unit(c, (uint32_t)t);
+        end_unit = c->instr_unit[end];
+    }
+    PyObject *et = ((PyCodeObject *)code)->co_exceptiontable;
+    if (et && PyBytes_Check(et)) {
+        const unsigned char *p = (const unsigned char *)PyBytes_AS_STRING(et);
+        Py_ssize_t len = PyBytes_GET_SIZE(et), pos = 0;
+        uint32_t start, size, target, dl;
+        while (pos < len) {
+            if (read_varint(p, len, &pos, &start) || read_varint(p, len, &pos, &size) ||
+                read_varint(p, len, &pos, &target) || read_varint(p, len, &pos, &dl)) {
+                break;
+            }
+            if (target >= n_units || target >= end_unit) {
+                continue;
+            }
+            if (target <= lead_unit) {
+                return 0;
+            }
+            end = rec_code_instr_of_unit(c, target);
+            end_unit = c->instr_unit[end];
+        }
+    }
+    return end;
+}
+
+/* c's block tables for code whose sites all lie in its entry block [lead,
+ * end): that block alone, counted by PY_START at the first RESUME; the rest
+ * in no block (-i mode derives only counted blocks).  0, or -1 if out of
+ * memory. */
+static int
+entry_block_only(rec_arena *ar, rec_code *c, uint32_t resume, uint32_t lead, uint32_t end)
+{
+    const uint32_t n = c->n_instr;
+    const size_t n1 = (size_t)n + 1;
+    c->instr_block = rec_arena_alloc(ar, n1 * sizeof(uint32_t));
+    c->instr_blk = rec_arena_alloc(ar, n1 * sizeof(int32_t));
+    c->block_first = rec_arena_alloc(ar, 2 * sizeof(uint32_t));
+    c->block_ctr = rec_arena_alloc(ar, 2 * sizeof(uint32_t));
+    c->block_counted = rec_arena_alloc(ar, 2);
+    if (!c->instr_block || !c->instr_blk || !c->block_first || !c->block_ctr || !c->block_counted) {
+        return -1;
+    }
+    for (uint32_t k = 0; k < n; k++) {
+        int in = k >= lead && k < end;
+        c->instr_block[k] = in ? lead : k;
+        c->instr_blk[k] = in ? 0 : -1;
+    }
+    c->n_blocks = 1;
+    c->block_first[0] = lead;
+    c->block_ctr[0] = resume;
+    c->block_counted[0] = 1;
+    c->start_counted = 1;
+    c->n_steps = c->n_terms = 0;
+    c->steps = NULL;
+    c->terms = NULL;
+    c->n_vals = 1;
+    return 0;
+}
+
+/* c's blocks and flow plan (find_blocks, rec_flow_plan); in -i mode, a
+ * counter at each block with a site unless PY_START counts them all.
+ * first: the first RESUME; lead and entry_end: entry_block_end's verdict,
+ * which the self-check compares.  0, or -1 with an exception set. */
+static int
+plan_blocks(rec_state *st, PyObject *code, rec_code *c, const uint8_t *ops, const uint32_t *args,
+            const uint8_t *fires, const uint32_t *site_instr, uint32_t first, uint32_t lead,
+            uint32_t entry_end)
+{
+    const rec_opinfo *op = &st->op;
+    rec_arena *ar = &st->arena;
+    const uint32_t n = c->n_instr, ns = c->n_sites;
+    uint8_t *external = find_blocks(op, ar, code, c, ops, args, fires, first);
+    if (external == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    if (rec_flow_plan(c, ar, op, ops, args, fires, external, first, NULL,
+                      st->mode == REC_MODE_ALL) < 0) {
+        return -1;
+    }
+    if (st->mode == REC_MODE_SELECTED && st->check) {
+        /* self-check: the short way to the entry block against the long */
+        int fast = site_instr[ns - 1] < entry_end;
+        uint32_t long_end = lead;
+        while (long_end < n && c->instr_blk[long_end] == 0) {
+            long_end++;
+        }
+        if (fast != c->start_counted || (fast && long_end != entry_end)) {
+            st->check_failures++;
+            fprintf(stderr,
+                    "heavyops: check: %s: entry block ends at %u (start-counted %d), "
+                    "blocks say %u (%d)\n",
+                    rec_diag_name(((PyCodeObject *)code)->co_qualname), entry_end, fast, long_end,
+                    c->start_counted);
+        }
+    }
+    if (st->mode == REC_MODE_SELECTED && !c->start_counted) {
+        /* A counter at the first tracked instruction of each block that
+         * has one, and no flow program: the block's later tracked
+         * instructions ran as often, less the exits (RAISE) between.
+         * Never more events than a counter at each of them. */
+        memset(c->block_counted, 0, c->n_blocks);
+        for (uint32_t i = ns; i-- > 0;) {
+            uint32_t b = (uint32_t)c->instr_blk[site_instr[i]];
+            c->block_counted[b] = 1;
+            c->block_ctr[b] = site_instr[i];
+        }
+    }
+    return 0;
+}
+
 /* Decodes code into c (arrays in st->arena) and declares its sites to the
  * writer. */
 static int
@@ -830,6 +981,7 @@ analyse(rec_state *st, PyObject *code, rec_code *c)
         }
     }
     const uint32_t n = c->n_instr;
+    c->row = n;
 
     /* Which instructions report events (fires_event), and the sites: the
      * instructions whose counts the file will hold. */
@@ -874,26 +1026,19 @@ analyse(rec_state *st, PyObject *code, rec_code *c)
         /* Blocks and the flow plan, in -i mode too: there a code object
          * that PY_START alone counts needs no INSTRUCTION event either. */
         c->derive = 1;
-        uint8_t *external = find_blocks(op, ar, code, c, ops, args, fires, (uint32_t)first);
-        if (external == NULL) {
-            PyErr_NoMemory();
-            goto done;
+        uint32_t lead = rec_next_firing(fires, n, (uint32_t)first), entry_end = 0;
+        if (st->mode == REC_MODE_SELECTED) {
+            entry_end = entry_block_end(op, code, c, ops, args, fires, lead);
         }
-        if (rec_flow_plan(c, ar, op, ops, args, fires, external, (uint32_t)first, NULL,
-                          st->mode == REC_MODE_ALL) < 0) {
-            goto done;
-        }
-        if (st->mode == REC_MODE_SELECTED && !c->start_counted) {
-            /* A counter at the first tracked instruction of each block that
-             * has one, and no flow program: the block's later tracked
-             * instructions ran as often, less the exits (RAISE) between.
-             * Never more events than a counter at each of them. */
-            memset(c->block_counted, 0, c->n_blocks);
-            for (uint32_t i = ns; i-- > 0;) {
-                uint32_t b = (uint32_t)c->instr_blk[site_instr[i]];
-                c->block_counted[b] = 1;
-                c->block_ctr[b] = site_instr[i];
+        if (site_instr[ns - 1] < entry_end && !st->check) {
+            if (entry_block_only(ar, c, (uint32_t)first, lead, entry_end) < 0) {
+                PyErr_NoMemory();
+                goto done;
             }
+            c->row = entry_end; /* PY_START's counter and the exits read are all before */
+        } else if (plan_blocks(st, code, c, ops, args, fires, site_instr, (uint32_t)first, lead,
+                               entry_end) < 0) {
+            goto done;
         }
         rec_code_block_counters(c, 1);
     }

@@ -556,11 +556,13 @@ nomem:
 void
 rec_flow_solve(const rec_code *c, const int64_t *a, int64_t *vals, int64_t *r)
 {
-    const int64_t *exits = a + c->n_instr;
-    memset(r, 0, c->n_blocks * sizeof(int64_t));
-    for (uint32_t k = 0; k < c->n_instr; k++) {
-        if (c->instr_blk[k] >= 0) {
-            r[c->instr_blk[k]] += exits[k];
+    const int64_t *exits = a + c->row;
+    if (c->n_steps > 0) { /* R(b): only the steps read them */
+        memset(r, 0, c->n_blocks * sizeof(int64_t));
+        for (uint32_t k = 0; k < c->n_instr; k++) {
+            if (c->instr_blk[k] >= 0) {
+                r[c->instr_blk[k]] += exits[k];
+            }
         }
     }
     for (uint32_t b = 0; b < c->n_blocks; b++) {

@@ -65,7 +65,7 @@ mark_inflight(rec_state *st, inflight **out, size_t *cap)
             Py_DECREF(code);
             if (c && c->counted && c->derive && c->slot < t->cap && t->counters[c->slot]) {
                 uint32_t k = rec_code_instr_at(c, PyFrame_GetLasti(f));
-                if (k < c->n_instr) {
+                if (k < c->row) {
                     if ((size_t)n == *cap) {
                         size_t ncap = *cap ? *cap * 2 : 64;
                         inflight *p = PyMem_RawRealloc(*out, ncap * sizeof(*p));
@@ -76,7 +76,7 @@ mark_inflight(rec_state *st, inflight **out, size_t *cap)
                         *out = p;
                         *cap = ncap;
                     }
-                    int64_t *exits = t->counters[c->slot] + c->n_instr;
+                    int64_t *exits = t->counters[c->slot] + c->row;
                     exits[k] += 1;
                     (*out)[n].exits = exits;
                     (*out)[n].instr = k;
@@ -149,6 +149,41 @@ emit(rec_state *st, const rec_code *c, uint32_t k, int64_t v, size_t *n)
     (*n)++;
 }
 
+/* -i mode: only counted blocks hold sites (uncounted ones derive nothing and
+ * on_raise leaves their exits alone), so only they are read, and zeroed:
+ * their counter and the exits rec_flow_solve and the loop below read, from
+ * the counter (PY_START's, before the block) or the block's first
+ * instruction to its last.  Code run once, most of an import, has long
+ * instruction tables and a counter or two.  An exit outside every block
+ * and that range (a signal handler's exception at a later RESUME) is never
+ * read: left as it is. */
+static void
+collect_counted_blocks(rec_state *st, rec_code *c, int64_t *a, const int64_t *vals, size_t *n)
+{
+    int64_t *exits = a + c->row;
+    for (uint32_t b = 0; b < c->n_blocks; b++) {
+        if (!c->block_counted[b]) {
+            continue;
+        }
+        uint32_t ctr = c->block_ctr[b], k = c->block_first[b];
+        int64_t run = vals[b];
+        for (uint32_t x = ctr; x < k; x++) {
+            exits[x] = 0;
+        }
+        for (; k < c->n_instr && c->instr_blk[k] == (int32_t)b; k++) {
+            int64_t v = run;
+            run -= exits[k];
+            exits[k] = 0;
+            if (c->instr_site[k] >= 0 && v != 0) {
+                emit(st, c, k, v, n);
+                st->stat_instrs += v;
+                c->stat_instrs += v;
+            }
+        }
+        a[ctr] = 0;
+    }
+}
+
 /* Appends code c's counts from a to the scratch frame and zeroes a. */
 static int
 collect(rec_state *st, rec_code *c, int64_t *a, size_t *n)
@@ -156,7 +191,7 @@ collect(rec_state *st, rec_code *c, int64_t *a, size_t *n)
     if (scratch_reserve(st, *n + c->n_sites) < 0) {
         return -1;
     }
-    const int64_t *exits = a + c->n_instr;
+    const int64_t *exits = a + c->row;
     if (c->derive) {
         int64_t *vals = grow(&st->vals, &st->vals_cap, (size_t)c->n_vals + 1);
         int64_t *r = grow(&st->rblk, &st->rblk_cap, (size_t)c->n_blocks + 1);
@@ -175,6 +210,10 @@ collect(rec_state *st, rec_code *c, int64_t *a, size_t *n)
             rec_replan_observe(st, c, vals);
         }
 #endif
+        if (st->mode == REC_MODE_SELECTED && !st->check) {
+            collect_counted_blocks(st, c, a, vals, n);
+            return 0;
+        }
         /* block by block: its count less the exits before each instruction */
         for (uint32_t b = 0; b < c->n_blocks; b++) {
             int64_t run = vals[b];
@@ -184,8 +223,8 @@ collect(rec_state *st, rec_code *c, int64_t *a, size_t *n)
                 run -= exits[k];
                 /* -i mode derives only the blocks with a tracked instruction */
                 if (st->check && (st->mode == REC_MODE_ALL || c->block_counted[b]) &&
-                    v != a[2 * (size_t)c->n_instr + k]) {
-                    check_failed(st, c, k, v, a[2 * (size_t)c->n_instr + k]);
+                    v != a[2 * (size_t)c->row + k]) {
+                    check_failed(st, c, k, v, a[2 * (size_t)c->row + k]);
                 }
                 if (c->instr_site[k] >= 0 && v != 0) {
                     emit(st, c, k, v, n);
@@ -203,7 +242,7 @@ collect(rec_state *st, rec_code *c, int64_t *a, size_t *n)
             }
         }
     }
-    memset(a, 0, REC_COUNTER_ROWS(st) * (size_t)c->n_instr * sizeof(int64_t));
+    memset(a, 0, REC_COUNTER_ROWS(st) * (size_t)c->row * sizeof(int64_t));
     return 0;
 }
 
@@ -337,8 +376,6 @@ before(const struct timespec *a, const struct timespec *b)
     return a->tv_sec < b->tv_sec || (a->tv_sec == b->tv_sec && a->tv_nsec < b->tv_nsec);
 }
 
-/* Builds for callgrind measurements raise it, so that the instructions counted
- * do not depend on how slowly the program ran. */
 #ifndef REC_FLUSH_INTERVAL_MS
 #    define REC_FLUSH_INTERVAL_MS 1000
 #endif
@@ -366,7 +403,7 @@ flusher_main(void *arg)
         long ms = st->flush_ms > 0 ? st->flush_ms
                   : early          ? 50L << n_flushes
                                    : REC_FLUSH_INTERVAL_MS;
-        deadline_after(&deadline, &last, ms);
+        deadline_after(&deadline, &last, (long)(ms * st->time_scale));
         while (!st->flusher_stop && !st->flush_soon) {
             clock_gettime(CLOCK_REALTIME, &now);
             if (!before(&now, &deadline)) {
@@ -377,7 +414,7 @@ flusher_main(void *arg)
         int soon = st->flush_soon; /* a thread exited: never skipped */
         if (soon) {
             st->flush_soon = 0;
-            deadline_after(&deadline, &last, 10);
+            deadline_after(&deadline, &last, (long)(10 * st->time_scale));
             clock_gettime(CLOCK_REALTIME, &now);
             while (!st->flusher_stop && before(&now, &deadline)) {
                 pthread_cond_timedwait(&st->flush_cond, &st->flush_lock, &deadline);

@@ -253,6 +253,15 @@ rec_start(PyObject *module, PyObject *args, PyObject *kwargs)
         st->stats = stats != NULL && stats[0] ? atoi(stats) : 0;
         const char *fms = getenv("HEAVYOPS_FLUSH_MS");
         st->flush_ms = fms != NULL && fms[0] ? strtol(fms, NULL, 10) : 0;
+        /* The benchmark under callgrind, which runs the program some 50x
+         * slower: the flusher's waits this many times longer, so that the
+         * run flushes (and re-plans) as often, for as much program, as it
+         * would natively. */
+        const char *scale = getenv("HEAVYOPS_TIME_SCALE");
+        st->time_scale = scale != NULL && scale[0] ? strtod(scale, NULL) : 1.0;
+        if (!(st->time_scale >= 1.0 && st->time_scale <= 10000.0)) {
+            st->time_scale = 1.0;
+        }
 #if REC_HAVE_MONITORING
         rec_replan_init(st);
 #endif

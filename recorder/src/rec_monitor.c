@@ -305,7 +305,7 @@ instruction_slow(rec_state *st, PyObject *code, PyObject *offset)
     int64_t *a = t ? rec_thread_counters(st, t, c) : NULL;
     if (st->check) { /* self-check: keep every event and count it directly */
         if (a != NULL) {
-            a[2 * (size_t)c->n_instr + rec_code_instr_at(c, (int)off)]++;
+            a[2 * (size_t)c->row + rec_code_instr_at(c, (int)off)]++;
             if (k >= 0) {
                 a[k]++;
             }
@@ -515,13 +515,16 @@ on_raise(PyObject *self, PyObject *const *args, size_t nargsf, PyObject *kwnames
             Py_RETURN_NONE;
         }
     }
+    if (st->mode == REC_MODE_SELECTED && !st->check && !rec_code_exit_read(c, k)) {
+        Py_RETURN_NONE;
+    }
     rec_thread *th = rec_thread_current(st);
     if (th != NULL && th->paused) {
         Py_RETURN_NONE;
     }
     int64_t *a = th ? rec_thread_counters(st, th, c) : NULL;
     if (a != NULL) {
-        a[c->n_instr + k]++;
+        a[c->row + k]++;
     } else {
         st->nomem = 1;
     }

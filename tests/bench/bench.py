@@ -400,15 +400,27 @@ def callgrind(py, version, builddir, wls, opts, tmp, env):
         args = [] if wl is None else (wl.quick_args if opts.callgrind_long else
                                       wl.cg_quick_args if opts.quick else wl.cg_args)
         row = {"label": "empty.py" if wl is None else wl.label(args)}
-        for mode, vs in variants(py, builddir, Workload(name, script, args, args, [], [], [], [],
-                                                      0), args, tmp).items():
+        vars_ = variants(py, builddir, Workload(name, script, args, args, [], [], [], [], 0), args,
+                         tmp)
+        # The recorder flushes (and re-plans) at wall-clock times.  Under callgrind the program
+        # runs some 50x slower, so it would flush some 50x as often for as much program as
+        # natively: the flusher's waits are scaled by the slowdown of the plain run
+        # (HEAVYOPS_TIME_SCALE), and flushes come after as much program as in a native run.
+        native = median([check(run(vars_["plain"], tmp, env), f"{version} {name} plain").wall
+                         for _ in range(3)])
+        scale = 1.0
+        for mode, vs in vars_.items():
             if mode == "cprofile":
                 continue
             cg = os.path.join(tmp, f"callgrind.{mode}.out")
             t0 = time.perf_counter()
-            check(run([vg, "--tool=callgrind", f"--callgrind-out-file={cg}",
-                       "--compress-strings=no", "--compress-pos=no", *vs], tmp, env),
-                  f"{version} callgrind {name} {mode}")
+            menv = dict(env or os.environ, HEAVYOPS_TIME_SCALE=f"{scale:.1f}")
+            r = check(run([vg, "--tool=callgrind", f"--callgrind-out-file={cg}",
+                           "--compress-strings=no", "--compress-pos=no", *vs], tmp, menv),
+                      f"{version} callgrind {name} {mode}")
+            if mode == "plain":
+                scale = max(1.0, r.wall / native)
+                row["time_scale"] = scale
             total, entries = parse_callgrind(cg, "_recorder.")
             row[mode] = {"ir": total, "entries": entries}
             if mode == "default":
@@ -416,7 +428,7 @@ def callgrind(py, version, builddir, wls, opts, tmp, env):
                 row["instructions"] = sum(t["instructions"] for t in info["threads"])
             os.unlink(cg)
             log(f"  [{version}] callgrind {name} {mode}: {total:,} Ir "
-                f"({time.perf_counter() - t0:.0f} s)")
+                f"({time.perf_counter() - t0:.0f} s; flusher's waits x{scale:.1f})")
         out[name] = row
     return out
 
@@ -547,7 +559,7 @@ def render_interp(version, path, res, opts):
 
 
 def render_callgrind(cg):
-    heads = ["workload", "mode", "Ir", "Ir − empty", "Ir ratio", "instructions run",
+    heads = ["workload", "mode", "Ir", "Ir − empty", "Ir ratio", "flusher's waits", "instructions run",
              "extra Ir / instruction", "calls into recorder", "extra Ir / call",
              "callbacks: calls × Ir per call (inclusive)"]
     rows = []
@@ -568,10 +580,11 @@ def render_callgrind(cg):
             rows.append([f"{name} ({row['label']})", {"selected": "-i"}.get(mode, mode),
                          f"{row[mode]['ir']:,}", f"{d:,}",
                          "1" if mode == "plain" else f"{d / dplain:.3f}",
+                         "-" if mode == "plain" else f"×{row.get('time_scale', 1.0):.0f}",
                          f"{n:,}" if n else "-", f"{extra:.1f}" if extra is not None else "-",
                          f"{calls:,}" if mode != "plain" else "-",
                          f"{per_call:,.0f}" if per_call is not None else "-", cbs])
-    return table(heads, rows, [False, False] + [True] * 7 + [False])
+    return table(heads, rows, [False, False] + [True] * 8 + [False])
 
 
 def render_analyzer(an):

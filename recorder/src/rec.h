@@ -375,6 +375,10 @@ int rec_flow_plan(rec_code *c, rec_arena *ar, const rec_opinfo *op, const uint8_
                   const uint32_t *args, const uint8_t *fires, const uint8_t *external,
                   uint32_t resume, const int64_t *weight, int equations);
 void rec_flow_solve(const rec_code *c, const int64_t *a, int64_t *vals, int64_t *r);
+/* The plan of code whose sites all lie in its entry block, which only a
+ * frame's start enters: PY_START at the first RESUME counts it, nothing else
+ * (block_counted and block_ctr allocated, n_blocks set). */
+void rec_flow_start_only(rec_code *c, uint32_t entry, uint32_t resume);
 
 /* 3.12's RESUME reports PY_START before it looks at the eval breaker, 3.13's
  * after: an exception there (from a signal handler, say) leaves a frame that

@@ -389,6 +389,35 @@ read_varint(const unsigned char *p, Py_ssize_t n, Py_ssize_t *pos, uint32_t *out
     return 0;
 }
 
+/* The handler targets of a code object's exception table, one entry at a
+ * time; a malformed entry ends it (as if the table ended there). */
+typedef struct handler_iter {
+    const unsigned char *p;
+    Py_ssize_t len, pos;
+} handler_iter;
+
+static handler_iter
+handlers_of(PyObject *code)
+{
+    PyObject *et = ((PyCodeObject *)code)->co_exceptiontable;
+    handler_iter it = {NULL, 0, 0};
+    if (et && PyBytes_Check(et)) {
+        it.p = (const unsigned char *)PyBytes_AS_STRING(et);
+        it.len = PyBytes_GET_SIZE(et);
+    }
+    return it;
+}
+
+static int
+next_handler(handler_iter *it, uint32_t *target)
+{
+    uint32_t start, size, dl;
+    return it->pos < it->len && !read_varint(it->p, it->len, &it->pos, &start) &&
+           !read_varint(it->p, it->len, &it->pos, &size) &&
+           !read_varint(it->p, it->len, &it->pos, target) &&
+           !read_varint(it->p, it->len, &it->pos, &dl);
+}
+
 /* The positions of each code unit, from co_positions(). */
 static int
 site_positions(PyObject *code, const rec_code *c, hops_site *sites, const uint32_t *site_instr)
@@ -744,21 +773,13 @@ find_blocks(const rec_opinfo *op, rec_arena *ar, PyObject *code, rec_code *c, co
         }
     }
     /* Exception handlers: leaders, and entered from outside the flow. */
-    PyObject *et = ((PyCodeObject *)code)->co_exceptiontable;
-    if (et && PyBytes_Check(et)) {
-        const unsigned char *p = (const unsigned char *)PyBytes_AS_STRING(et);
-        Py_ssize_t len = PyBytes_GET_SIZE(et), pos = 0;
-        uint32_t start, size, target, dl;
-        while (pos < len) {
-            if (read_varint(p, len, &pos, &start) || read_varint(p, len, &pos, &size) ||
-                read_varint(p, len, &pos, &target) || read_varint(p, len, &pos, &dl)) {
-                break;
-            }
-            if (target < n_units) {
-                uint32_t ti = rec_code_instr_of_unit(c, target);
-                leader[ti] = 1;
-                external[ti] |= 2; /* 1: a frame's start or resumption, 2: a handler */
-            }
+    handler_iter hi = handlers_of(code);
+    uint32_t target;
+    while (next_handler(&hi, &target)) {
+        if (target < n_units) {
+            uint32_t ti = rec_code_instr_of_unit(c, target);
+            leader[ti] = 1;
+            external[ti] |= 2; /* 1: a frame's start or resumption, 2: a handler */
         }
     }
     uint32_t cur = UINT32_MAX;
@@ -815,25 +836,17 @@ entry_block_end(const rec_opinfo *op, PyObject *code, const rec_code *c, const u
         end = rec_code_instr_of_unit(c, (uint32_t)t);
         end_unit = c->instr_unit[end];
     }
-    PyObject *et = ((PyCodeObject *)code)->co_exceptiontable;
-    if (et && PyBytes_Check(et)) {
-        const unsigned char *p = (const unsigned char *)PyBytes_AS_STRING(et);
-        Py_ssize_t len = PyBytes_GET_SIZE(et), pos = 0;
-        uint32_t start, size, target, dl;
-        while (pos < len) {
-            if (read_varint(p, len, &pos, &start) || read_varint(p, len, &pos, &size) ||
-                read_varint(p, len, &pos, &target) || read_varint(p, len, &pos, &dl)) {
-                break;
-            }
-            if (target >= n_units || target >= end_unit) {
-                continue;
-            }
-            if (target <= lead_unit) {
-                return 0;
-            }
-            end = rec_code_instr_of_unit(c, target);
-            end_unit = c->instr_unit[end];
+    handler_iter hi = handlers_of(code);
+    uint32_t target;
+    while (next_handler(&hi, &target)) {
+        if (target >= n_units || target >= end_unit) {
+            continue;
         }
+        if (target <= lead_unit) {
+            return 0;
+        }
+        end = rec_code_instr_of_unit(c, target);
+        end_unit = c->instr_unit[end];
     }
     return end;
 }
@@ -862,13 +875,7 @@ entry_block_only(rec_arena *ar, rec_code *c, uint32_t resume, uint32_t lead, uin
     }
     c->n_blocks = 1;
     c->block_first[0] = lead;
-    c->block_ctr[0] = resume;
-    c->block_counted[0] = 1;
-    c->start_counted = 1;
-    c->n_steps = c->n_terms = 0;
-    c->steps = NULL;
-    c->terms = NULL;
-    c->n_vals = 1;
+    rec_flow_start_only(c, 0, resume);
     return 0;
 }
 

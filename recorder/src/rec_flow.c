@@ -177,6 +177,19 @@ pick_cmp(const void *x, const void *y)
     return a->b < b->b ? -1 : a->b > b->b;
 }
 
+void
+rec_flow_start_only(rec_code *c, uint32_t entry, uint32_t resume)
+{
+    memset(c->block_counted, 0, c->n_blocks);
+    c->block_counted[entry] = 1;
+    c->block_ctr[entry] = resume;
+    c->start_counted = 1;
+    c->n_steps = c->n_terms = 0;
+    c->steps = NULL;
+    c->terms = NULL;
+    c->n_vals = c->n_blocks;
+}
+
 /* On any inconsistency every block gets a counter, which is always right. */
 int
 rec_flow_plan(rec_code *c, rec_arena *ar, const rec_opinfo *op, const uint8_t *ops,
@@ -203,13 +216,7 @@ rec_flow_plan(rec_code *c, rec_arena *ar, const rec_opinfo *op, const uint8_t *o
             last--;
         }
         if (first_fires == lead && !(external[lead] & 2) && !op->jrel[ops[last]]) {
-            c->block_counted[0] = 1;
-            c->block_ctr[0] = resume;
-            c->start_counted = 1;
-            c->n_steps = c->n_terms = 0;
-            c->steps = NULL;
-            c->terms = NULL;
-            c->n_vals = 1;
+            rec_flow_start_only(c, 0, resume);
             return 0;
         }
     }
@@ -316,12 +323,11 @@ rec_flow_plan(rec_code *c, rec_arena *ar, const rec_opinfo *op, const uint8_t *o
         for (uint32_t k = 0; all_in_entry && k < n; k++) {
             all_in_entry = c->instr_site[k] < 0 || c->instr_blk[k] == entry;
         }
-        c->start_counted = all_in_entry;
         if (all_in_entry) {
-            memset(c->block_counted, 0, nb);
-            c->block_counted[entry] = 1;
-            c->block_ctr[entry] = resume;
+            rec_flow_start_only(c, (uint32_t)entry, resume);
+            return 0;
         }
+        c->start_counted = 0;
         c->n_steps = c->n_terms = 0;
         c->steps = NULL;
         c->terms = NULL;

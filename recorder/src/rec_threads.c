@@ -118,7 +118,7 @@ rec_thread_counters(rec_state *st, rec_thread *t, rec_code *c)
         if (t->name == NULL) {
             rec_thread_lookup_name(t);
         }
-        a = PyMem_RawCalloc(REC_COUNTER_ROWS(st) * (size_t)c->n_instr + 1, sizeof(int64_t));
+        a = PyMem_RawCalloc(REC_COUNTER_ROWS(st) * (size_t)c->row + 1, sizeof(int64_t));
         if (a == NULL) {
             st->nomem = 1;
             return NULL;

@@ -25,17 +25,7 @@ def g(x):
     a = [x]; b = [x, x]; c = (x, a); d = [b, c]; e = (d, x); f = [e, a]
     h = [x + 1]; i = (h, x * 2); j = [i, h, x - 1]; k = (j, i, h)
     return a, b, c, d, e, f, h, i, j, k
-def instrumented(fn):
-    # co_code is g's code without instrumentation: it gives each instruction's length
-    ii = opcode.opmap["INSTRUMENTED_INSTRUCTION"]
-    caches = opcode._inline_cache_entries
-    code, live, n, u = fn.__code__.co_code, fn.__code__._co_code_adaptive, 0, 0
-    while u < len(code):
-        n += live[u] == ii
-        op = code[u]
-        u += 2 + 2 * (caches[op] if isinstance(caches, list) else caches.get(opcode.opname[op], 0))
-    return n
-print(g(1))
+""" + lib.INSTRUMENTED + """print(g(1))
 with open("instrumented.txt", "w") as out:
     out.write(str(instrumented(g)))
 print(len(g(0)))

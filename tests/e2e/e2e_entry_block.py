@@ -53,16 +53,7 @@ def slow(n):
     except OSError:
         pass
     return a
-def instrumented(fn):
-    ii = opcode.opmap["INSTRUMENTED_INSTRUCTION"]
-    caches = opcode._inline_cache_entries
-    code, live, n, u = fn.__code__.co_code, fn.__code__._co_code_adaptive, 0, 0
-    while u < len(code):
-        n += live[u] == ii
-        op = code[u]
-        u += 2 + 2 * (caches[op] if isinstance(caches, list) else caches.get(opcode.opname[op], 0))
-    return n
-for x in (1, 2, -1, 3, -2, 4, 5):
+""" + lib.INSTRUMENTED + """for x in (1, 2, -1, 3, -2, 4, 5):
     try:
         g(x)
     except ValueError:

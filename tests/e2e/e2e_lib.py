@@ -74,6 +74,21 @@ def scratch_dir(args, name):
     return os.path.abspath(d)
 
 
+# Source of instrumented(fn), for test programs (3.12+; they import opcode): how many of fn's
+# instructions are instrumented for INSTRUCTION events right now.  co_code, fn's code
+# without instrumentation, gives each instruction's length.
+INSTRUMENTED = """def instrumented(fn):
+    ii = opcode.opmap["INSTRUMENTED_INSTRUCTION"]
+    caches = opcode._inline_cache_entries
+    code, live, n, u = fn.__code__.co_code, fn.__code__._co_code_adaptive, 0, 0
+    while u < len(code):
+        n += live[u] == ii
+        op = code[u]
+        u += 2 + 2 * (caches[op] if isinstance(caches, list) else caches.get(opcode.opname[op], 0))
+    return n
+"""
+
+
 def write_prog(d, text, name="prog.py"):
     """Writes the test program TEXT into directory D; returns its path."""
     path = os.path.join(d, name)

@@ -180,7 +180,8 @@ def record(argv):
         sys.stderr.write(f"heavyops: {e}\n")
         return e.code
     except (SyntaxError, ValueError) as e:
-        sys.excepthook(type(e), e, None)
+        # as python reports it: without frames (the exception has this one's by now)
+        sys.excepthook(type(e), e.with_traceback(None), None)
         return 1
     try:
         return runtarget.run(prepared, opts["args"], out, tracked=tracked,

@@ -36,7 +36,9 @@ def prepare_script(path):
     # python >= 3.9 gives the main script an absolute __file__ and co_filename
     abspath = os.path.abspath(path)
     try:
-        code = compile(source, abspath, "exec", dont_inherit=True)
+        code = _recorder.compile_source(source, abspath)
+        if code is None:  # a NUL byte in it: compile() raises what python would
+            code = compile(source, abspath, "exec", dont_inherit=True)
     except (SyntaxError, ValueError) as e:
         # python reports these like any uncaught exception, without frames
         e.__traceback__ = None

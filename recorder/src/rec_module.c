@@ -623,8 +623,33 @@ rec_stats(PyObject *module, PyObject *unused)
                          (unsigned long long)(st->n_slots - st->n_free));
 }
 
+PyDoc_STRVAR(compile_doc,
+             "compile_source(source, filename)\n--\n\n"
+             "compile(source, filename, 'exec', dont_inherit=True) for source bytes, without\n"
+             "what compile() does first: set up the ast module's types to check whether\n"
+             "source is an AST (some 3 ms, paid by no plain `python script.py`).  None if\n"
+             "source holds a NUL byte: compile() says what CPython says of it.");
+
+static PyObject *
+rec_compile_source(PyObject *module, PyObject *args)
+{
+    const char *src;
+    Py_ssize_t len;
+    PyObject *filename;
+    if (!PyArg_ParseTuple(args, "y#U:compile_source", &src, &len, &filename)) {
+        return NULL;
+    }
+    if (memchr(src, '\0', (size_t)len) != NULL) {
+        Py_RETURN_NONE;
+    }
+    /* compile()'s flags for bytes: UTF-8 unless a coding cookie says otherwise */
+    PyCompilerFlags cf = {.cf_flags = PyCF_SOURCE_IS_UTF8, .cf_feature_version = PY_MINOR_VERSION};
+    return Py_CompileStringObject(src, filename, Py_file_input, &cf, -1);
+}
+
 static PyMethodDef rec_methods[] = {
     {"stats", rec_stats, METH_NOARGS, stats_doc},
+    {"compile_source", rec_compile_source, METH_VARARGS, compile_doc},
     {"start", (PyCFunction)(void (*)(void))rec_start, METH_VARARGS | METH_KEYWORDS, start_doc},
     {"stop", (PyCFunction)(void (*)(void))rec_stop, METH_VARARGS | METH_KEYWORDS, stop_doc},
     {"is_recording", rec_is_recording, METH_NOARGS, "True while a recording is running."},

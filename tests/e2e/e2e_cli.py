@@ -46,6 +46,30 @@ def missing_script(args, scratch):
     return problems
 
 
+# Scripts python cannot compile: the recorder must say exactly what python says (no frame of
+# its own in a traceback), with python's exit status, and leave no recording.
+BAD_SOURCES = {"unclosed.py": b"x = (\n", "indent.py": b"def f():\nreturn 1\n",
+               "latin1.py": b"# -*- coding: latin-1 -*-\ns = '\xe9'\nprint(s + (\n"}
+
+
+def syntax_error(args, scratch):
+    problems = []
+    for name, source in sorted(BAD_SOURCES.items()):
+        with open(os.path.join(scratch, name), "wb") as f:
+            f.write(source)
+        plain = lib.run([args.python, name], cwd=scratch)
+        cmd = [args.heavyops, "record", "-o", "out.hops", name]
+        rec = lib.run(cmd, cwd=scratch)
+        if (rec.returncode, rec.stdout, rec.stderr) != (plain.returncode, plain.stdout,
+                                                        plain.stderr):
+            problems.append("%s: the recorder's output differs from python's:\n  python: %d %r\n"
+                            "  recorder: %s" % (name, plain.returncode, plain.stderr,
+                                                lib.explain(rec, cmd)))
+        if hops_files(scratch):
+            problems.append("%s: a recording was left behind: %s" % (name, hops_files(scratch)))
+    return problems
+
+
 def unknown_op(args, scratch):
     problems = []
     for bad, hint in (("LOAD_DEREFF", "LOAD_DEREF"), ("BUILD_TUPEL", "BUILD_TUPLE"),
@@ -207,7 +231,8 @@ def odd_names(args, scratch):
     return problems
 
 
-CASES = {"odd-names": odd_names, "comma-list": comma_list, "missing-script": missing_script, "unknown-op": unknown_op,
+CASES = {"odd-names": odd_names, "comma-list": comma_list, "missing-script": missing_script,
+         "syntax-error": syntax_error, "unknown-op": unknown_op,
          "no-overwrite": no_overwrite, "default-name": default_name, "odd-argv": odd_argv}
 
 

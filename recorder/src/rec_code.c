@@ -820,7 +820,8 @@ entry_block_end(const rec_opinfo *op, PyObject *code, const rec_code *c, const u
         }
     }
     uint32_t end_unit = c->instr_unit[end]; /* instr_unit[n] is n_units */
-    for (uint32_t k = 0; k < n; k++) { /* every jump, as find_blocks looks at */
+    /* every jump, as find_blocks looks at */
+    for (uint32_t k = 0; k < n; k++) {
         uint8_t o = ops[k];
         if (!op->jrel[o]) {
             continue;

@@ -35,11 +35,7 @@ LISTS = 6
 
 
 def check(args):
-    if lib.run([args.python, "-c", "import sys; sys.monitoring"]).returncode != 0:
-        lib.skip("no sys.monitoring here (3.11 traces)")
-    d = lib.scratch_dir(args, "disable-ahead-" + args.mode)
-    prog = lib.write_prog(d, PROG)
-    plain = lib.run([args.python, prog], cwd=d)
+    d, prog, plain = lib.monitoring_prog(args, "disable-ahead-" + args.mode, PROG)
     out = os.path.join(d, "run.hops")
     select = ["BUILD_LIST,BUILD_TUPLE"] if args.mode == "select" else None
     cmd, rec = lib.record(args, [prog], out, select=select, cwd=d,

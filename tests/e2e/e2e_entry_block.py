@@ -80,11 +80,7 @@ EXPECT = [("g", "BUILD_LIST", 7), ("g", "BUILD_TUPLE", 7),
 
 
 def check(args):
-    if lib.run([args.python, "-c", "import sys; sys.monitoring"]).returncode != 0:
-        lib.skip("no sys.monitoring here (3.11 traces)")
-    d = lib.scratch_dir(args, "entry-block-" + args.mode)
-    prog = lib.write_prog(d, PROG)
-    plain = lib.run([args.python, prog], cwd=d)
+    d, prog, plain = lib.monitoring_prog(args, "entry-block-" + args.mode, PROG)
     out = os.path.join(d, "run.hops")
     env = {"HEAVYOPS_FLUSH_MS": "20"}
     if args.mode == "check":

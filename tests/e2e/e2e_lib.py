@@ -89,6 +89,16 @@ INSTRUMENTED = """def instrumented(fn):
 """
 
 
+def monitoring_prog(args, name, text):
+    """For a 3.12+ test (skipped where there is no sys.monitoring): scratch directory NAME with
+    TEXT as prog.py, run plain there.  Returns (directory, prog.py's path, the plain run)."""
+    if run([args.python, "-c", "import sys; sys.monitoring"]).returncode != 0:
+        skip("no sys.monitoring here (3.11 traces)")
+    d = scratch_dir(args, name)
+    prog = write_prog(d, text)
+    return d, prog, run([args.python, prog], cwd=d)
+
+
 def write_prog(d, text, name="prog.py"):
     """Writes the test program TEXT into directory D; returns its path."""
     path = os.path.join(d, name)

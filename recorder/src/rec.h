@@ -312,6 +312,17 @@ void rec_code_retire_dead(rec_state *st);
  * instruction before it); UINT32_MAX if out of range. */
 uint32_t rec_code_instr_at(const rec_code *c, int offset);
 
+/* The code unit relative jump k (op->jrel[ops[k]]) goes to; may lie outside
+ * the code (the callers check). */
+static inline int64_t
+rec_jump_target_unit(const rec_code *c, const rec_opinfo *op, const uint8_t *ops,
+                     const uint32_t *args, uint32_t k)
+{
+    uint8_t o = ops[k];
+    int64_t after = (int64_t)c->instr_unit[k] + 1 + op->caches[o];
+    return op->backward[o] ? after - (int64_t)args[k] : after + (int64_t)args[k];
+}
+
 /* The instruction code unit u (< n_units) belongs to: a binary search, since
  * only first sight, RAISE events and flushes ask. */
 static inline uint32_t

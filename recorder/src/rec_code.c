@@ -749,8 +749,7 @@ find_blocks(const rec_opinfo *op, rec_arena *ar, PyObject *code, rec_code *c, co
     for (uint32_t k = 0; k < n; k++) {
         uint8_t o = ops[k];
         if (op->jrel[o]) {
-            int64_t after = (int64_t)c->instr_unit[k] + 1 + op->caches[o];
-            int64_t target = op->backward[o] ? after - (int64_t)args[k] : after + (int64_t)args[k];
+            int64_t target = rec_jump_target_unit(c, op, ops, args, k);
             /* FOR_ITER's exit skips END_FOR (3.12) or END_FOR + POP_TOP
              * (3.13): REC_FOR_ITER_SKIP. */
             if (target >= 0 && target < (int64_t)n_units) {
@@ -761,7 +760,7 @@ find_blocks(const rec_opinfo *op, rec_arena *ar, PyObject *code, rec_code *c, co
                 }
             }
             leader[k + 1] = 1;
-        } else if (op->ends_block[o] || op->yields[o] || !fires[k] || o == op->end_for) {
+        } else if (op->leaves_block[o] || !fires[k]) {
             leader[k + 1] = 1;
         }
         /* Entered from outside: the first instruction, and where a
@@ -822,12 +821,10 @@ entry_block_end(const rec_opinfo *op, PyObject *code, const rec_code *c, const u
     uint32_t end_unit = c->instr_unit[end]; /* instr_unit[n] is n_units */
     /* every jump, as find_blocks looks at */
     for (uint32_t k = 0; k < n; k++) {
-        uint8_t o = ops[k];
-        if (!op->jrel[o]) {
+        if (!op->jrel[ops[k]]) {
             continue;
         }
-        int64_t after = (int64_t)c->instr_unit[k] + 1 + op->caches[o];
-        int64_t t = op->backward[o] ? after - (int64_t)args[k] : after + (int64_t)args[k];
+        int64_t t = rec_jump_target_unit(c, op, ops, args, k);
         if (t < 0 || t >= (int64_t)end_unit) {
             continue; /* FOR_ITER's other leaders come after its target */
         }

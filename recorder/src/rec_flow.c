@@ -79,9 +79,7 @@ static int64_t
 jump_target_instr(const rec_code *c, const rec_opinfo *op, const uint8_t *ops, const uint32_t *args,
                   uint32_t k)
 {
-    uint8_t o = ops[k];
-    int64_t after = (int64_t)c->instr_unit[k] + 1 + op->caches[o];
-    int64_t unit = op->backward[o] ? after - (int64_t)args[k] : after + (int64_t)args[k];
+    int64_t unit = rec_jump_target_unit(c, op, ops, args, k);
     if (unit < 0 || unit >= (int64_t)c->n_units) {
         return -1;
     }

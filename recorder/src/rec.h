@@ -69,6 +69,11 @@ typedef struct rec_opinfo {
         uint8_t first, second, super;
     } supers[8];
     uint8_t super_first[256]; /* opcode is the first half of some pair */
+    /* -i mode's first-sight scan (rec_code.c): per opcode as it stands in
+     * co_code_adaptive, its base opcode, inline caches and REC_SCAN_ flags */
+    struct {
+        uint8_t base, caches, flags;
+    } scan[256];
 } rec_opinfo;
 
 /* Per code object state, kept in a co_extra slot.  Its lifetime: created at
@@ -291,6 +296,8 @@ struct rec_state {
 
 /* rec_code.c */
 int rec_opinfo_init(rec_opinfo *op, PyObject **opname_list_out);
+/* Fills op->scan once op->tracked is set. */
+void rec_opinfo_scan_init(rec_opinfo *op);
 /* Returns the state for code, creating it at first sight; NULL with an
  * exception set on error.  The returned state has counted == 0 when the code
  * is not to be recorded. */

@@ -631,6 +631,128 @@ decode(const rec_opinfo *op, const uint8_t *b, uint32_t n_units, int adaptive, r
     return first == UINT32_MAX ? n : first;
 }
 
+/* rec_opinfo.scan's flags */
+enum {
+    SCAN_BAD = 1,     /* deopt_ok 0: only CPython can map it */
+    SCAN_EXT = 2,     /* EXTENDED_ARG */
+    SCAN_RESUME = 4,  /* RESUME */
+    SCAN_SILENT = 8,  /* no_event */
+    SCAN_LEAVES = 16, /* leaves_block */
+    SCAN_JREL = 32,   /* relative jump */
+    SCAN_BACK = 64,   /* backwards */
+    SCAN_SITE = 128,  /* tracked */
+};
+
+void
+rec_opinfo_scan_init(rec_opinfo *op)
+{
+    for (int raw = 0; raw < 256; raw++) {
+        uint8_t o = op->deopt[raw];
+        op->scan[raw].base = o;
+        op->scan[raw].caches = op->caches[o];
+        op->scan[raw].flags =
+            (uint8_t)((op->deopt_ok[raw] ? 0 : SCAN_BAD) | (o == op->extended_arg ? SCAN_EXT : 0) |
+                      (o == op->resume ? SCAN_RESUME : 0) | (op->no_event[o] ? SCAN_SILENT : 0) |
+                      (op->leaves_block[o] ? SCAN_LEAVES : 0) | (op->jrel[o] ? SCAN_JREL : 0) |
+                      (op->backward[o] ? SCAN_BACK : 0) | (op->tracked[o] ? SCAN_SITE : 0));
+    }
+}
+
+/* What scan_selected finds besides decode()'s tables. */
+typedef struct sel_scan {
+    uint32_t first;     /* the first RESUME, n_instr if none */
+    uint32_t lead;      /* the first instruction after it that fires */
+    uint32_t n_sites;   /* into the caller's site_instr */
+    uint32_t entry_end; /* entry_block_end()'s answer */
+} sel_scan;
+
+/* -i mode, 3.12+: decode() of co_code_adaptive, the sites and
+ * entry_block_end() in one pass, for the thousands of code objects an import
+ * runs once (the long way takes a pass for each, and they cost more than the
+ * rest of first sight).  args is set for jumps only: nothing else reads it.  One table lookup per
+ * instruction; only jumps, and what can end the entry block or be a site, take a branch.  0, or -1
+ * at an opcode only CPython can map (decode_co_code's turn).  The self-check compares it with the
+ * long way. */
+static int
+scan_selected(const rec_opinfo *op, PyObject *code, rec_code *c, uint8_t *ops, uint32_t *args,
+              uint32_t *site_instr, sel_scan *out)
+{
+    const uint8_t *b = (const uint8_t *)((PyCodeObject *)code)->co_code_adaptive;
+    const uint32_t n_units = c->n_units, none = UINT32_MAX;
+    uint32_t n = 0, ext = 0, first = none, ns = 0;
+    uint32_t silent = none, leaves = none; /* the first of each after the RESUME */
+    int64_t low = INT64_MAX;               /* the lowest jump target, in code units */
+    for (uint32_t u = 0; u < n_units; n++) {
+        const uint8_t raw = b[2 * u], f = op->scan[raw].flags;
+        const uint32_t arg = b[2 * u + 1] | ext, next = u + 1 + op->scan[raw].caches;
+        c->instr_unit[n] = u;
+        ops[n] = op->scan[raw].base;
+        ext = 0;
+        if (f != 0) {
+            if (f & SCAN_BAD) {
+                return -1;
+            }
+            if (f & SCAN_EXT) {
+                ext = arg << 8;
+            }
+            if (f & SCAN_JREL) {
+                int64_t t = (f & SCAN_BACK) ? (int64_t)next - arg : (int64_t)next + arg;
+                low = t >= 0 && t < low ? t : low;
+                args[n] = arg; /* only jumps' are read */
+            }
+            if (first == none) {
+                first = (f & SCAN_RESUME) ? n : none;
+            } else if (f & SCAN_SILENT) {
+                silent = silent == none ? n : silent;
+            } else {
+                leaves = leaves == none && (f & SCAN_LEAVES) ? n : leaves;
+                if (f & SCAN_SITE) {
+                    site_instr[ns++] = n;
+                }
+            }
+        }
+        u = next < n_units ? next : n_units; /* past its caches */
+    }
+    c->n_instr = n;
+    c->instr_unit[n] = n_units;
+    first = first == none ? n : first;
+    uint32_t lead = first;
+    while (lead < n && op->no_event[ops[lead]]) {
+        lead++;
+    }
+    out->first = first;
+    out->lead = lead;
+    out->n_sites = ns;
+    out->entry_end = 0;
+    if (ns == 0) {
+        return 0;
+    }
+    /* the entry block: from lead to the first silent instruction, or past
+     * the first that leaves a block (lead fires: leaves >= lead) */
+    uint32_t end = n;
+    if (silent != none && silent < lead) { /* a silent one between RESUME and lead */
+        for (end = lead; end < n && !op->no_event[ops[end]];) {
+            if (op->leaves_block[ops[end++]]) {
+                break;
+            }
+        }
+    } else {
+        end = silent != none ? silent : n;
+        end = leaves != none && leaves + 1 < end ? leaves + 1 : end;
+    }
+    /* whatever else enters it, a jump or a handler, ends it there */
+    handler_iter hi = handlers_of(code);
+    uint32_t target;
+    while (next_handler(&hi, &target)) {
+        low = target < low ? target : low;
+    }
+    if (low < (int64_t)c->instr_unit[end]) {
+        end = low <= (int64_t)c->instr_unit[lead] ? 0 : rec_code_instr_of_unit(c, (uint32_t)low);
+    }
+    out->entry_end = end;
+    return 0;
+}
+
 /* The final rec_code: c and its arrays copied into one allocation. */
 static rec_code *
 pack(const rec_code *c)
@@ -659,11 +781,11 @@ pack(const rec_code *c)
 #define CARVE(field, count)                                                                        \
     do {                                                                                           \
         size_t bytes_ = (count) * sizeof(*c->field);                                               \
-        p->field = (void *)q;                                                                      \
-        if (bytes_ > 0) {                                                                          \
+        p->field = c->field ? (void *)q : NULL;                                                    \
+        if (bytes_ > 0 && c->field) {                                                              \
             memcpy(q, c->field, bytes_);                                                           \
+            q += bytes_;                                                                           \
         }                                                                                          \
-        q += bytes_;                                                                               \
     } while (0)
     /* 4-byte elements first, bytes last: every array stays aligned */
     CARVE(unit_ctr, nu);
@@ -856,21 +978,17 @@ entry_block_end(const rec_opinfo *op, PyObject *code, const rec_code *c, const u
 static int
 entry_block_only(rec_arena *ar, rec_code *c, uint32_t resume, uint32_t lead, uint32_t end)
 {
-    const uint32_t n = c->n_instr;
-    const size_t n1 = (size_t)n + 1;
-    c->instr_block = rec_arena_alloc(ar, n1 * sizeof(uint32_t));
+    const size_t n1 = (size_t)c->n_instr + 1;
+    c->instr_block = NULL; /* only planning reads it */
     c->instr_blk = rec_arena_alloc(ar, n1 * sizeof(int32_t));
     c->block_first = rec_arena_alloc(ar, 2 * sizeof(uint32_t));
     c->block_ctr = rec_arena_alloc(ar, 2 * sizeof(uint32_t));
     c->block_counted = rec_arena_alloc(ar, 2);
-    if (!c->instr_block || !c->instr_blk || !c->block_first || !c->block_ctr || !c->block_counted) {
+    if (!c->instr_blk || !c->block_first || !c->block_ctr || !c->block_counted) {
         return -1;
     }
-    for (uint32_t k = 0; k < n; k++) {
-        int in = k >= lead && k < end;
-        c->instr_block[k] = in ? lead : k;
-        c->instr_blk[k] = in ? 0 : -1;
-    }
+    memset(c->instr_blk, 0xff, n1 * sizeof(int32_t)); /* -1: in no block */
+    memset(c->instr_blk + lead, 0, (end - lead) * sizeof(int32_t));
     c->n_blocks = 1;
     c->block_first[0] = lead;
     rec_flow_start_only(c, 0, resume);
@@ -929,6 +1047,104 @@ plan_blocks(rec_state *st, PyObject *code, rec_code *c, const uint8_t *ops, cons
     return 0;
 }
 
+/* Self-check: the in-place decoder (co_code_adaptive) against CPython's
+ * co_code, which c's tables hold.  0, or -1 if out of memory. */
+static int
+check_decode(rec_state *st, PyObject *code, const rec_code *c, const uint8_t *ops,
+             const uint32_t *args)
+{
+    rec_arena *ar = &st->arena;
+    const size_t n1 = (size_t)c->n_units + 1;
+    rec_code fast = *c;
+    uint8_t *fops = rec_arena_alloc(ar, n1);
+    uint32_t *fargs = rec_arena_alloc(ar, n1 * sizeof(uint32_t));
+    fast.instr_unit = rec_arena_alloc(ar, n1 * sizeof(uint32_t));
+    if (!fops || !fargs || !fast.instr_unit) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    PyCodeObject *co = (PyCodeObject *)code;
+    if (decode(&st->op, (const uint8_t *)co->co_code_adaptive, c->n_units, 1, &fast, fops, fargs) <
+        0) {
+        return 0; /* hidden opcodes: only CPython's copy tells */
+    }
+    if (fast.n_instr != c->n_instr || memcmp(fops, ops, c->n_instr) != 0 ||
+        memcmp(fargs, args, c->n_instr * sizeof(uint32_t)) != 0 ||
+        memcmp(fast.instr_unit, c->instr_unit, c->n_instr * 4) != 0) {
+        st->check_failures++;
+        fprintf(stderr, "heavyops: check: %s: co_code_adaptive decodes differently\n",
+                rec_diag_name(co->co_qualname));
+    }
+    return 0;
+}
+
+/* Self-check (-i mode): scan_selected against the long way's tables (from
+ * co_code), sites and entry block.  0, or -1 if out of memory. */
+static int
+check_scan(rec_state *st, PyObject *code, const rec_code *c, const uint8_t *ops,
+           const uint32_t *args, const uint32_t *site_instr, uint32_t first, uint32_t lead,
+           uint32_t entry_end)
+{
+    rec_arena *ar = &st->arena;
+    const size_t n1 = (size_t)c->n_units + 1;
+    rec_code fast = *c;
+    uint8_t *fops = rec_arena_alloc(ar, n1);
+    uint32_t *fargs = rec_arena_alloc(ar, n1 * sizeof(uint32_t));
+    uint32_t *fsites = rec_arena_alloc(ar, n1 * sizeof(uint32_t));
+    fast.instr_unit = rec_arena_alloc(ar, n1 * sizeof(uint32_t));
+    if (!fops || !fargs || !fsites || !fast.instr_unit) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    sel_scan sc;
+    if (scan_selected(&st->op, code, &fast, fops, fargs, fsites, &sc) < 0) {
+        return 0; /* hidden opcodes: the long way alone */
+    }
+    const uint32_t n = c->n_instr;
+    int same_args = 1;
+    for (uint32_t k = 0; k < n && fast.n_instr == n; k++) {
+        same_args &= !st->op.jrel[ops[k]] || fargs[k] == args[k];
+    }
+    if (fast.n_instr != n || memcmp(fops, ops, n) != 0 || !same_args ||
+        memcmp(fast.instr_unit, c->instr_unit, (n + 1) * sizeof(uint32_t)) != 0 ||
+        sc.first != first || sc.lead != lead || sc.n_sites != c->n_sites ||
+        memcmp(fsites, site_instr, c->n_sites * sizeof(uint32_t)) != 0 ||
+        sc.entry_end != entry_end) {
+        st->check_failures++;
+        fprintf(stderr,
+                "heavyops: check: %s: the one-pass scan differs (entry block ends at %u, "
+                "the long way says %u; sites %u, %u)\n",
+                rec_diag_name(((PyCodeObject *)code)->co_qualname), sc.entry_end, entry_end,
+                sc.n_sites, c->n_sites);
+    }
+    return 0;
+}
+
+/* Which instructions report events (fires) and the sites, the instructions
+ * whose counts the file will hold (site_instr, c->instr_site): their number. */
+static uint32_t
+find_sites(const rec_state *st, rec_code *c, const uint8_t *ops, uint8_t *fires,
+           uint32_t *site_instr, uint32_t first)
+{
+    const rec_opinfo *op = &st->op;
+    const int tracing311 = !REC_HAVE_MONITORING;
+    uint32_t ns = 0;
+    for (uint32_t k = 0; k < c->n_instr; k++) {
+        uint8_t o = ops[k];
+        fires[k] = fires_event(op, o, k, first);
+        c->instr_site[k] = -1;
+        if (!fires[k] || (tracing311 && o == op->extended_arg)) {
+            continue; /* 3.11: an EXTENDED_ARG's event stands for the instruction it prefixes */
+        }
+        if (st->mode == REC_MODE_SELECTED && !op->tracked[o]) {
+            continue;
+        }
+        c->instr_site[k] = (int32_t)ns;
+        site_instr[ns++] = k;
+    }
+    return ns;
+}
+
 /* Decodes code into c (arrays in st->arena) and declares its sites to the
  * writer. */
 static int
@@ -956,55 +1172,39 @@ analyse(rec_state *st, PyObject *code, rec_code *c)
     }
     memset(c->unit_ctr, 0xff, n1 * sizeof(int32_t)); /* -1: no counter */
 
-    /* The instructions, read in place unless CPython's own instrumentation
-     * hides some (another tool's LINE or INSTRUCTION events). */
-    int64_t first =
-        st->check ? -1
-                  : decode(op, (const uint8_t *)co->co_code_adaptive, n_units, 1, c, ops, args);
-    if (first < 0) {
-        first = decode_co_code(op, co, c, ops, args, &bytes);
-        if (first < 0) {
-            goto done;
+    /* -i mode: the one-pass scan, if CPython's own instrumentation hides
+     * nothing (another tool's LINE or INSTRUCTION events) */
+    const int selected = st->mode == REC_MODE_SELECTED && REC_HAVE_MONITORING;
+    sel_scan sc = {0};
+    int scanned =
+        selected && !st->check && scan_selected(op, code, c, ops, args, site_instr, &sc) == 0;
+    int64_t first = scanned ? (int64_t)sc.first : -1;
+    uint32_t ns = sc.n_sites;
+    if (scanned) {
+        memset(c->instr_site, 0xff, n1 * sizeof(int32_t));
+        for (uint32_t i = 0; i < ns; i++) {
+            c->instr_site[site_instr[i]] = (int32_t)i;
         }
-        if (st->check) { /* self-check: the in-place decoder against CPython's */
-            rec_code fast = *c;
-            uint8_t *fops = rec_arena_alloc(ar, n1);
-            uint32_t *fargs = rec_arena_alloc(ar, n1 * sizeof(uint32_t));
-            fast.instr_unit = rec_arena_alloc(ar, n1 * sizeof(uint32_t));
-            if (fops && fargs && fast.instr_unit &&
-                decode(op, (const uint8_t *)co->co_code_adaptive, n_units, 1, &fast, fops, fargs) >=
-                    0) {
-                int same = fast.n_instr == c->n_instr && memcmp(fops, ops, c->n_instr) == 0 &&
-                           memcmp(fargs, args, c->n_instr * sizeof(uint32_t)) == 0 &&
-                           memcmp(fast.instr_unit, c->instr_unit, c->n_instr * 4) == 0;
-                if (!same) {
-                    st->check_failures++;
-                    fprintf(stderr, "heavyops: check: %s: co_code_adaptive decodes differently\n",
-                            rec_diag_name(co->co_qualname));
-                }
+        fires = NULL; /* only the long way needs them: made there */
+    } else {
+        /* The instructions, read in place unless CPython's own
+         * instrumentation hides some. */
+        first = st->check
+                    ? -1
+                    : decode(op, (const uint8_t *)co->co_code_adaptive, n_units, 1, c, ops, args);
+        if (first < 0) {
+            first = decode_co_code(op, co, c, ops, args, &bytes);
+            if (first < 0) {
+                goto done;
+            }
+            if (st->check && check_decode(st, code, c, ops, args) < 0) {
+                goto done;
             }
         }
+        ns = find_sites(st, c, ops, fires, site_instr, (uint32_t)first);
     }
     const uint32_t n = c->n_instr;
     c->row = n;
-
-    /* Which instructions report events (fires_event), and the sites: the
-     * instructions whose counts the file will hold. */
-    int tracing311 = !REC_HAVE_MONITORING;
-    uint32_t ns = 0;
-    for (uint32_t k = 0; k < n; k++) {
-        uint8_t o = ops[k];
-        fires[k] = fires_event(op, o, k, first);
-        c->instr_site[k] = -1;
-        if (!fires[k] || (tracing311 && o == op->extended_arg)) {
-            continue; /* 3.11: an EXTENDED_ARG's event stands for the instruction it prefixes */
-        }
-        if (st->mode == REC_MODE_SELECTED && !op->tracked[o]) {
-            continue;
-        }
-        c->instr_site[k] = (int32_t)ns;
-        site_instr[ns++] = k;
-    }
     c->n_sites = ns;
     c->derive = 0;
     c->counted = ns > 0;
@@ -1014,7 +1214,7 @@ analyse(rec_state *st, PyObject *code, rec_code *c)
     }
 
     /* Counter placement. */
-    if (tracing311) {
+    if (!REC_HAVE_MONITORING) {
         for (uint32_t k = 0; k < n; k++) {
             if (!fires[k]) {
                 continue;
@@ -1031,9 +1231,15 @@ analyse(rec_state *st, PyObject *code, rec_code *c)
         /* Blocks and the flow plan, in -i mode too: there a code object
          * that PY_START alone counts needs no INSTRUCTION event either. */
         c->derive = 1;
-        uint32_t lead = rec_next_firing(fires, n, (uint32_t)first), entry_end = 0;
-        if (st->mode == REC_MODE_SELECTED) {
-            entry_end = entry_block_end(op, code, c, ops, args, fires, lead);
+        uint32_t lead = sc.lead, entry_end = sc.entry_end;
+        if (!scanned) {
+            lead = rec_next_firing(fires, n, (uint32_t)first);
+            entry_end = selected ? entry_block_end(op, code, c, ops, args, fires, lead) : 0;
+            if (selected && st->check &&
+                check_scan(st, code, c, ops, args, site_instr, (uint32_t)first, lead, entry_end) <
+                    0) {
+                goto done;
+            }
         }
         if (site_instr[ns - 1] < entry_end && !st->check) {
             if (entry_block_only(ar, c, (uint32_t)first, lead, entry_end) < 0) {
@@ -1041,9 +1247,21 @@ analyse(rec_state *st, PyObject *code, rec_code *c)
                 goto done;
             }
             c->row = entry_end; /* PY_START's counter and the exits read are all before */
-        } else if (plan_blocks(st, code, c, ops, args, fires, site_instr, (uint32_t)first, lead,
-                               entry_end) < 0) {
-            goto done;
+        } else {
+            if (fires == NULL) {
+                fires = rec_arena_alloc(ar, n1);
+                if (fires == NULL) {
+                    PyErr_NoMemory();
+                    goto done;
+                }
+                for (uint32_t k = 0; k < n; k++) {
+                    fires[k] = fires_event(op, ops[k], k, first);
+                }
+            }
+            if (plan_blocks(st, code, c, ops, args, fires, site_instr, (uint32_t)first, lead,
+                            entry_end) < 0) {
+                goto done;
+            }
         }
         rec_code_block_counters(c, 1);
     }

@@ -288,6 +288,7 @@ rec_start(PyObject *module, PyObject *args, PyObject *kwargs)
         }
         Py_DECREF(seq);
     }
+    rec_opinfo_scan_init(&st->op);
     if (globs && (st->file_globs = dup_str_list(globs, &st->n_file_globs)) == NULL) {
         goto done;
     }

@@ -99,7 +99,9 @@ typedef struct rec_code {
     uint32_t first_site; /* global site id of this code's site 0 */
     uint32_t n_units;    /* code units in co_code */
     uint32_t n_instr;    /* instructions */
-    uint32_t row;        /* length of each counter row: n_instr, or less in -i mode */
+    uint32_t row;        /* instructions whose exits are kept: n_instr, or less in -i mode */
+    uint32_t n_ctr;      /* counter row length: row, or just past PY_START's counter in -i
+                            mode for code it counts alone */
     uint32_t n_sites;
     int dead;
     int counted; /* 0: code is not recorded (filtered out) */
@@ -182,12 +184,14 @@ rec_cache_index(const PyObject *code)
     return (uint32_t)((p >> 4) ^ (p >> 12)) & (REC_CACHE_SIZE - 1);
 }
 
-/* Per thread counters.  counters[slot] is an array of ROWS * row int64
- * (row: n_instr, or in -i mode the end of the entry block that PY_START
- * counts: nothing past it is read):
- * [0, row) executions counted at an instruction (block leaders, or every
- * counted instruction when !derive), [row, 2 row) early block exits,
- * and in check mode [2 row, 3 row) every instruction's own events. */
+/* Per thread counters.  counters[slot] is an array of REC_COUNTERS(st, c)
+ * int64: [0, n_ctr) executions counted at an instruction (block leaders, or
+ * every counted instruction when !derive), and in check mode [n_ctr, n_ctr +
+ * row) every instruction's own events.  exits[slot], row int64 (row: n_instr,
+ * or in -i mode the end of the entry block that PY_START counts: nothing past
+ * it is read), the early block exits at each instruction, is allocated at the
+ * code's first exit in the thread: most code that runs once has none, and a
+ * code object PY_START counts alone then costs its thread one counter. */
 typedef struct rec_thread {
     uint64_t tid;
     uint64_t native_id;
@@ -195,6 +199,7 @@ typedef struct rec_thread {
     int dead;      /* OS thread has exited (set under rec_threads_lock) */
     uint32_t cap;
     int64_t **counters; /* Owned, each Owned */
+    int64_t **exits;    /* Owned, each Owned or NULL, cap entries */
     /* the slots whose counters changed since the last flush, which collects
      * only those: dirty[slot] says whether slot is in dirty_slots */
     uint8_t *dirty;        /* Owned, cap entries */
@@ -392,7 +397,9 @@ void rec_arena_free(rec_arena *ar);
 int rec_flow_plan(rec_code *c, rec_arena *ar, const rec_opinfo *op, const uint8_t *ops,
                   const uint32_t *args, const uint8_t *fires, const uint8_t *external,
                   uint32_t resume, const int64_t *weight, int equations);
-void rec_flow_solve(const rec_code *c, const int64_t *a, int64_t *vals, int64_t *r);
+/* exits: NULL if the window had none */
+void rec_flow_solve(const rec_code *c, const int64_t *a, const int64_t *exits, int64_t *vals,
+                    int64_t *r);
 /* The plan of code whose sites all lie in its entry block, which only a
  * frame's start enters: PY_START at the first RESUME counts it, nothing else
  * (block_counted and block_ctr allocated, n_blocks set). */
@@ -420,7 +427,7 @@ void rec_flow_start_only(rec_code *c, uint32_t entry, uint32_t resume);
 
 /* Counters per instruction per thread: executions, exits, and in check mode
  * direct counts of every instruction. */
-#define REC_COUNTER_ROWS(st) ((st)->check ? 3 : 2)
+#define REC_COUNTERS(st, c) ((size_t)(c)->n_ctr + ((st)->check ? (size_t)(c)->row : 0))
 
 /* rec_replan.c (3.12+): counters moved to the coldest blocks measured */
 void rec_replan_init(rec_state *st);
@@ -454,6 +461,9 @@ void rec_threads_forget_cached(rec_state *st, const rec_code *c);
  * rec_thread_mark_dirty, except rec_monitor.c's and rec_trace.c's caches,
  * which flushes empty. */
 int64_t *rec_thread_counters(rec_state *st, rec_thread *t, rec_code *c);
+/* c's exits in thread t (rec_thread_counters' too, made if need be); NULL if
+ * no memory. */
+int64_t *rec_thread_exits(rec_state *st, rec_thread *t, rec_code *c);
 void rec_thread_mark_dirty(rec_thread *t, uint32_t slot);
 void rec_threads_init_key(void);
 void rec_threads_free_all(rec_state *st);

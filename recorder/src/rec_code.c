@@ -1204,7 +1204,7 @@ analyse(rec_state *st, PyObject *code, rec_code *c)
         ns = find_sites(st, c, ops, fires, site_instr, (uint32_t)first);
     }
     const uint32_t n = c->n_instr;
-    c->row = n;
+    c->row = c->n_ctr = n;
     c->n_sites = ns;
     c->derive = 0;
     c->counted = ns > 0;
@@ -1246,7 +1246,10 @@ analyse(rec_state *st, PyObject *code, rec_code *c)
                 PyErr_NoMemory();
                 goto done;
             }
-            c->row = entry_end; /* PY_START's counter and the exits read are all before */
+            /* the exits read are all before its end, and PY_START's counter
+             * (at the first RESUME) is its only one */
+            c->row = entry_end;
+            c->n_ctr = (uint32_t)first + 1;
         } else {
             if (fires == NULL) {
                 fires = rec_arena_alloc(ar, n1);

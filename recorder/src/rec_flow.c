@@ -558,12 +558,11 @@ nomem:
 /* Block counts of one window: measured ones from a, the rest derived.
  * vals has n_vals entries, r has n_blocks. */
 void
-rec_flow_solve(const rec_code *c, const int64_t *a, int64_t *vals, int64_t *r)
+rec_flow_solve(const rec_code *c, const int64_t *a, const int64_t *exits, int64_t *vals, int64_t *r)
 {
-    const int64_t *exits = a + c->row;
     if (c->n_steps > 0) { /* R(b): only the steps read them */
         memset(r, 0, c->n_blocks * sizeof(int64_t));
-        for (uint32_t k = 0; k < c->n_instr; k++) {
+        for (uint32_t k = 0; exits && k < c->n_instr; k++) {
             if (c->instr_blk[k] >= 0) {
                 r[c->instr_blk[k]] += exits[k];
             }
@@ -574,12 +573,13 @@ rec_flow_solve(const rec_code *c, const int64_t *a, int64_t *vals, int64_t *r)
         uint32_t ctr = c->block_ctr[b];
         if (c->block_counted[b] && ctr >= c->block_first[b]) {
             v = a[ctr]; /* entries: those counted, and those that left before */
-            for (uint32_t k = c->block_first[b]; k < ctr; k++) {
+            for (uint32_t k = c->block_first[b]; exits && k < ctr; k++) {
                 v += exits[k];
             }
         } else if (c->block_counted[b]) { /* PY_START, less those that left before */
             v = a[ctr];
-            for (uint32_t k = ctr + !REC_START_BEFORE_BREAKER; k < c->block_first[b]; k++) {
+            for (uint32_t k = ctr + !REC_START_BEFORE_BREAKER; exits && k < c->block_first[b];
+                 k++) {
                 v -= exits[k];
             }
         }

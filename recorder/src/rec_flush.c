@@ -76,7 +76,11 @@ mark_inflight(rec_state *st, inflight **out, size_t *cap)
                         *out = p;
                         *cap = ncap;
                     }
-                    int64_t *exits = t->counters[c->slot] + c->row;
+                    int64_t *exits = rec_thread_exits(st, t, c);
+                    if (exits == NULL) {
+                        Py_DECREF(f);
+                        return -1;
+                    }
                     exits[k] += 1;
                     (*out)[n].exits = exits;
                     (*out)[n].instr = k;
@@ -136,6 +140,19 @@ check_failed(rec_state *st, const rec_code *c, uint32_t k, int64_t derived, int6
             c->instr_unit[k] * 2, (long long)derived, (long long)counted);
 }
 
+/* Appends site s's count v to the scratch frame (reserved). */
+static inline void
+emit_site(rec_state *st, const rec_code *c, uint32_t s, int64_t v, size_t *n)
+{
+    if (v < 0) { /* only if CPython dropped events of ours; never write it */
+        st->negative_counts++;
+        return;
+    }
+    st->scratch[*n].site = c->first_site + s;
+    st->scratch[*n].count = (uint64_t)v;
+    (*n)++;
+}
+
 /* Appends instruction k's count v to the scratch frame (reserved). */
 static inline void
 emit(rec_state *st, const rec_code *c, uint32_t k, int64_t v, size_t *n)
@@ -158,22 +175,33 @@ emit(rec_state *st, const rec_code *c, uint32_t k, int64_t v, size_t *n)
  * and that range (a signal handler's exception at a later RESUME) is never
  * read: left as it is. */
 static void
-collect_counted_blocks(rec_state *st, rec_code *c, int64_t *a, const int64_t *vals, size_t *n)
+collect_counted_blocks(rec_state *st, rec_code *c, int64_t *a, int64_t *exits, const int64_t *vals,
+                       size_t *n)
 {
-    int64_t *exits = a + c->row;
+    if (exits == NULL && c->start_counted && c->n_blocks == 1) { /* its sites ran as often */
+        for (uint32_t s = 0; s < c->n_sites && vals[0] != 0; s++) {
+            emit_site(st, c, s, vals[0], n);
+        }
+        st->stat_instrs += vals[0] * c->n_sites;
+        c->stat_instrs += vals[0] * c->n_sites;
+        a[c->block_ctr[0]] = 0;
+        return;
+    }
     for (uint32_t b = 0; b < c->n_blocks; b++) {
         if (!c->block_counted[b]) {
             continue;
         }
         uint32_t ctr = c->block_ctr[b], k = c->block_first[b];
         int64_t run = vals[b];
-        for (uint32_t x = ctr; x < k; x++) {
+        for (uint32_t x = ctr; x < k && exits; x++) {
             exits[x] = 0;
         }
         for (; k < c->n_instr && c->instr_blk[k] == (int32_t)b; k++) {
             int64_t v = run;
-            run -= exits[k];
-            exits[k] = 0;
+            if (exits) {
+                run -= exits[k];
+                exits[k] = 0;
+            }
             if (c->instr_site[k] >= 0 && v != 0) {
                 emit(st, c, k, v, n);
                 st->stat_instrs += v;
@@ -184,21 +212,21 @@ collect_counted_blocks(rec_state *st, rec_code *c, int64_t *a, const int64_t *va
     }
 }
 
-/* Appends code c's counts from a to the scratch frame and zeroes a. */
+/* Appends code c's counts from a and exits (NULL: none) to the scratch frame
+ * and zeroes them. */
 static int
-collect(rec_state *st, rec_code *c, int64_t *a, size_t *n)
+collect(rec_state *st, rec_code *c, int64_t *a, int64_t *exits, size_t *n)
 {
     if (scratch_reserve(st, *n + c->n_sites) < 0) {
         return -1;
     }
-    const int64_t *exits = a + c->row;
     if (c->derive) {
         int64_t *vals = grow(&st->vals, &st->vals_cap, (size_t)c->n_vals + 1);
         int64_t *r = grow(&st->rblk, &st->rblk_cap, (size_t)c->n_blocks + 1);
         if (vals == NULL || r == NULL) {
             return -1;
         }
-        rec_flow_solve(c, a, vals, r);
+        rec_flow_solve(c, a, exits, vals, r);
         if (st->stats) {
             int64_t ev = rec_code_window_events(c, a);
             st->stat_events += ev;
@@ -211,7 +239,7 @@ collect(rec_state *st, rec_code *c, int64_t *a, size_t *n)
         }
 #endif
         if (st->mode == REC_MODE_SELECTED && !st->check) {
-            collect_counted_blocks(st, c, a, vals, n);
+            collect_counted_blocks(st, c, a, exits, vals, n);
             return 0;
         }
         /* block by block: its count less the exits before each instruction */
@@ -220,11 +248,11 @@ collect(rec_state *st, rec_code *c, int64_t *a, size_t *n)
             for (uint32_t k = c->block_first[b]; k < c->n_instr && c->instr_blk[k] == (int32_t)b;
                  k++) {
                 int64_t v = run;
-                run -= exits[k];
+                run -= exits ? exits[k] : 0;
                 /* -i mode derives only the blocks with a tracked instruction */
                 if (st->check && (st->mode == REC_MODE_ALL || c->block_counted[b]) &&
-                    v != a[2 * (size_t)c->row + k]) {
-                    check_failed(st, c, k, v, a[2 * (size_t)c->row + k]);
+                    v != a[c->n_ctr + k]) {
+                    check_failed(st, c, k, v, a[c->n_ctr + k]);
                 }
                 if (c->instr_site[k] >= 0 && v != 0) {
                     emit(st, c, k, v, n);
@@ -242,7 +270,10 @@ collect(rec_state *st, rec_code *c, int64_t *a, size_t *n)
             }
         }
     }
-    memset(a, 0, REC_COUNTER_ROWS(st) * (size_t)c->row * sizeof(int64_t));
+    memset(a, 0, REC_COUNTERS(st, c) * sizeof(int64_t));
+    if (exits != NULL) {
+        memset(exits, 0, (size_t)c->row * sizeof(int64_t));
+    }
     return 0;
 }
 
@@ -311,7 +342,7 @@ rec_flush(rec_state *st)
              * scan. */
             int supers = a != NULL && c != NULL && rec_backend_supers_pending(st, c) &&
                          (c->windows > 0 || rec_code_window_events(c, a) >= SUPERS_MIN_EVENTS);
-            if (a != NULL && c != NULL && collect(st, c, a, &n) < 0) {
+            if (a != NULL && c != NULL && collect(st, c, a, t->exits[slot], &n) < 0) {
                 st->nomem = 1;
                 break;
             }
@@ -349,7 +380,9 @@ rec_flush(rec_state *st)
         for (rec_thread *t = st->threads; t; t = t->next) {
             if (c->slot < t->cap) {
                 PyMem_RawFree(t->counters[c->slot]);
+                PyMem_RawFree(t->exits[c->slot]);
                 t->counters[c->slot] = NULL;
+                t->exits[c->slot] = NULL;
             }
         }
     }

@@ -305,7 +305,7 @@ instruction_slow(rec_state *st, PyObject *code, PyObject *offset)
     int64_t *a = t ? rec_thread_counters(st, t, c) : NULL;
     if (st->check) { /* self-check: keep every event and count it directly */
         if (a != NULL) {
-            a[2 * (size_t)c->row + rec_code_instr_at(c, (int)off)]++;
+            a[c->n_ctr + rec_code_instr_at(c, (int)off)]++;
             if (k >= 0) {
                 a[k]++;
             }
@@ -522,9 +522,9 @@ on_raise(PyObject *self, PyObject *const *args, size_t nargsf, PyObject *kwnames
     if (th != NULL && th->paused) {
         Py_RETURN_NONE;
     }
-    int64_t *a = th ? rec_thread_counters(st, th, c) : NULL;
-    if (a != NULL) {
-        a[c->row + k]++;
+    int64_t *exits = th ? rec_thread_exits(st, th, c) : NULL;
+    if (exits != NULL) {
+        exits[k]++;
     } else {
         st->nomem = 1;
     }

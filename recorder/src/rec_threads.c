@@ -21,8 +21,10 @@ rec_thread_free(rec_thread *t)
 {
     for (uint32_t i = 0; i < t->cap; i++) {
         PyMem_RawFree(t->counters[i]);
+        PyMem_RawFree(t->exits[i]);
     }
     PyMem_RawFree(t->counters);
+    PyMem_RawFree(t->exits);
     PyMem_RawFree(t->dirty);
     PyMem_RawFree(t->dirty_slots);
     PyMem_RawFree(t->written_name);
@@ -97,7 +99,11 @@ rec_thread_counters(rec_state *st, rec_thread *t, rec_code *c)
         if (tab != NULL) {
             t->counters = tab;
         }
-        uint8_t *dirty = tab ? PyMem_RawRealloc(t->dirty, cap) : NULL;
+        int64_t **ex = tab ? PyMem_RawRealloc(t->exits, cap * sizeof(*ex)) : NULL;
+        if (ex != NULL) {
+            t->exits = ex;
+        }
+        uint8_t *dirty = ex ? PyMem_RawRealloc(t->dirty, cap) : NULL;
         if (dirty != NULL) {
             t->dirty = dirty;
         }
@@ -108,6 +114,7 @@ rec_thread_counters(rec_state *st, rec_thread *t, rec_code *c)
         }
         t->dirty_slots = ds;
         memset(tab + t->cap, 0, (cap - t->cap) * sizeof(*tab));
+        memset(ex + t->cap, 0, (cap - t->cap) * sizeof(*ex));
         memset(dirty + t->cap, 0, cap - t->cap);
         t->cap = cap;
     }
@@ -118,7 +125,7 @@ rec_thread_counters(rec_state *st, rec_thread *t, rec_code *c)
         if (t->name == NULL) {
             rec_thread_lookup_name(t);
         }
-        a = PyMem_RawCalloc(REC_COUNTER_ROWS(st) * (size_t)c->row + 1, sizeof(int64_t));
+        a = PyMem_RawCalloc(REC_COUNTERS(st, c) + 1, sizeof(int64_t));
         if (a == NULL) {
             st->nomem = 1;
             return NULL;
@@ -127,6 +134,22 @@ rec_thread_counters(rec_state *st, rec_thread *t, rec_code *c)
     }
     rec_thread_mark_dirty(t, c->slot);
     return a;
+}
+
+int64_t *
+rec_thread_exits(rec_state *st, rec_thread *t, rec_code *c)
+{
+    if (rec_thread_counters(st, t, c) == NULL) {
+        return NULL;
+    }
+    int64_t *x = t->exits[c->slot];
+    if (x == NULL) {
+        x = t->exits[c->slot] = PyMem_RawCalloc((size_t)c->row + 1, sizeof(int64_t));
+        if (x == NULL) {
+            st->nomem = 1;
+        }
+    }
+    return x;
 }
 
 void
@@ -150,7 +173,9 @@ rec_threads_free_all(rec_state *st)
         rec_thread *next = t->next;
         for (uint32_t i = 0; i < t->cap; i++) {
             PyMem_RawFree(t->counters[i]);
+            PyMem_RawFree(t->exits[i]);
             t->counters[i] = NULL;
+            t->exits[i] = NULL;
         }
         if (t->dead) {
             rec_thread_free(t);

@@ -157,13 +157,7 @@ emit_site(rec_state *st, const rec_code *c, uint32_t s, int64_t v, size_t *n)
 static inline void
 emit(rec_state *st, const rec_code *c, uint32_t k, int64_t v, size_t *n)
 {
-    if (v < 0) { /* only if CPython dropped events of ours; never write it */
-        st->negative_counts++;
-        return;
-    }
-    st->scratch[*n].site = c->first_site + (uint32_t)c->instr_site[k];
-    st->scratch[*n].count = (uint64_t)v;
-    (*n)++;
+    emit_site(st, c, (uint32_t)c->instr_site[k], v, n);
 }
 
 /* -i mode: only counted blocks hold sites (uncounted ones derive nothing and

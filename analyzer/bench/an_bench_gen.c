@@ -54,7 +54,7 @@ main(int argc, char **argv)
         }
         snprintf(file, sizeof file, "/srv/mod%d.py", c % 50);
         snprintf(qualname, sizeof qualname, "func_%d", c);
-        hops_code code = {nsites, SITES_PER_CODE, 10 * c, file, qualname, s};
+        hops_code code = {nsites, SITES_PER_CODE, 10 * c, file, qualname, s, NULL, 0};
         if ((rc = hops_writer_add_code(w, &code)) < 0)
             goto fail;
         nsites += SITES_PER_CODE;

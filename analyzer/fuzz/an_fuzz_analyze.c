@@ -171,8 +171,8 @@ build_good(void)
                                       {4, 3, 15, "LOAD_DEREF"},
                                       {6, 3, 15, "BINARY_OP"},
                                       {8, 3, 8, "RETURN_VALUE"}};
-    hops_code c1 = {0, 10, 1, "examples/closure.py", "outer", outer};
-    hops_code c2 = {10, 5, 2, "examples/closure.py", "outer.<locals>.inner", inner};
+    hops_code c1 = {0, 10, 1, "examples/closure.py", "outer", outer, NULL, 0};
+    hops_code c2 = {10, 5, 2, "examples/closure.py", "outer.<locals>.inner", inner, NULL, 0};
     hops_thread t1 = {140000000001, 1001, "MainThread"}, t2 = {140000000002, 1002, "worker"};
     hops_count f1[] = {{0, 1}, {2, 100}, {4, 100}, {6, 50}, {11, 100}, {12, 100}, {13, 7}};
     hops_count f2[] = {{2, 3}, {7, 9}, {8, 1}, {14, 12}};

@@ -404,8 +404,23 @@ parse_code(hops_reader *r, const uint8_t *payload, uint64_t len, hops_code *code
         s->opname = arena_put(&arena, c.p + 13, olen);
         c.p += 13 + olen;
     }
+    /* 1.1: the location table the sites' positions come from.  One the
+     * decoder cannot read (a CPython we do not know) leaves them unknown. */
+    if (cur_left(&c) >= 4) {
+        uint32_t tlen = hops_get32(c.p);
+        RETURN_ERROR_IF(tlen > cur_left(&c) - 4, HOPS_E_CORRUPT);
+        if (hops_linetable_positions(c.p + 4, tlen, code->firstlineno, r->sites, code->n_sites) !=
+            HOPS_OK) {
+            for (uint32_t i = 0; i < code->n_sites; i++) {
+                r->sites[i].line = r->sites[i].col = -1;
+            }
+        }
+        c.p += 4 + (size_t)tlen;
+    }
     /* Trailing bytes are fields of a newer minor version: ignored. */
     code->sites = r->sites;
+    code->linetable = NULL;
+    code->linetable_len = 0;
     r->n_sites += code->n_sites;
     return HOPS_OK;
 }

@@ -354,6 +354,10 @@ hops_writer_add_code(hops_writer *w, const hops_code *code)
         RETURN_ERROR_IF(op == NULL || op[0] == '\0', HOPS_E_API);
         FORWARD_IF_ERROR(check_str(op, UINT8_MAX, &size, 13));
     }
+    RETURN_ERROR_IF(code->linetable == NULL && code->linetable_len != 0, HOPS_E_API);
+    if (code->linetable != NULL) {
+        size += 4 + (uint64_t)code->linetable_len;
+    }
     err = buf_reserve(w, HOPS_CHUNK_HDR_SIZE + size);
     if (err != HOPS_OK)
         return set_error(w, err);
@@ -371,11 +375,18 @@ hops_writer_add_code(hops_writer *w, const hops_code *code)
         const hops_site *s = &code->sites[i];
         size_t olen = strlen(s->opname);
         hops_put32(p, s->offset);
-        hops_put32(p + 4, (uint32_t)s->line);
-        hops_put32(p + 8, (uint32_t)s->col);
+        hops_put32(p + 4, code->linetable ? UINT32_MAX : (uint32_t)s->line);
+        hops_put32(p + 8, code->linetable ? UINT32_MAX : (uint32_t)s->col);
         p[12] = (uint8_t)olen;
         memcpy(p + 13, s->opname, olen);
         p += 13 + olen;
+    }
+    if (code->linetable != NULL) { /* format 1.1: the positions, for the reader to decode */
+        hops_put32(p, code->linetable_len);
+        if (code->linetable_len > 0) {
+            memcpy(p + 4, code->linetable, code->linetable_len);
+        }
+        p += 4 + code->linetable_len;
     }
     chunk_end(w, HOPS_CHUNK_CODE, (size_t)(p - start));
     w->next_site += code->n_sites;

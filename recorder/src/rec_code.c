@@ -459,125 +459,6 @@ site_positions(PyObject *code, const rec_code *c, hops_site *sites, const uint32
     return 0;
 }
 
-/* The same positions decoded straight from co_linetable (format described in
- * CPython's Objects/locations.md, unchanged from 3.11 to 3.13): no tuple per
- * code unit, which matters when thousands of code objects run once.  Returns
- * -1 if the table looks malformed, so the caller can fall back. */
-typedef struct lt_reader {
-    const uint8_t *p, *end;
-} lt_reader;
-
-static inline int
-lt_byte(lt_reader *r)
-{
-    return r->p < r->end ? *r->p++ : -1;
-}
-
-static inline int64_t
-lt_varint(lt_reader *r)
-{
-    int b = lt_byte(r);
-    if (b < 0) {
-        return -1;
-    }
-    uint64_t v = (unsigned)b & 63;
-    unsigned shift = 0;
-    while (b & 64) {
-        if ((b = lt_byte(r)) < 0 || (shift += 6) > 30) {
-            return -1;
-        }
-        v |= (uint64_t)((unsigned)b & 63) << shift;
-    }
-    return (int64_t)v;
-}
-
-static int
-linetable_positions(PyObject *code, const rec_code *c, hops_site *sites, const uint32_t *site_instr)
-{
-    PyCodeObject *co = (PyCodeObject *)code;
-    if (!PyBytes_Check(co->co_linetable)) {
-        return -1;
-    }
-    lt_reader r = {(const uint8_t *)PyBytes_AS_STRING(co->co_linetable),
-                   (const uint8_t *)PyBytes_AS_STRING(co->co_linetable) +
-                       PyBytes_GET_SIZE(co->co_linetable)};
-    /* locals: the stores into sites could alias c's fields */
-    const uint32_t ns = c->n_sites, *const instr_unit = c->instr_unit;
-    int64_t line = co->co_firstlineno;
-    uint32_t unit = 0, s = 0;
-    uint32_t next = ns > 0 ? instr_unit[site_instr[0]] : 0; /* the next site's code unit */
-    while (s < ns && r.p < r.end) {
-        int first = *r.p++;
-        if (!(first & 128)) {
-            return -1;
-        }
-        int kind = (first >> 3) & 15;
-        unit += (uint32_t)(first & 7) + 1; /* the entry covers code units up to here */
-        int64_t eline, col;
-        switch (kind) {
-        case 15: /* no location */
-            eline = -1;
-            col = -1;
-            break;
-        case 14: { /* long form */
-            int64_t d = lt_varint(&r);
-            if (d < 0 || lt_varint(&r) < 0) {
-                return -1;
-            }
-            line += (d & 1) ? -(d >> 1) : (d >> 1);
-            eline = line;
-            col = lt_varint(&r) - 1;
-            if (col < -1 || lt_varint(&r) < 0) {
-                return -1;
-            }
-            break;
-        }
-        case 13: { /* no columns */
-            int64_t d = lt_varint(&r);
-            if (d < 0) {
-                return -1;
-            }
-            line += (d & 1) ? -(d >> 1) : (d >> 1);
-            eline = line;
-            col = -1;
-            break;
-        }
-        case 10:
-        case 11:
-        case 12: /* one line, line delta kind - 10 */
-            line += kind - 10;
-            eline = line;
-            col = lt_byte(&r);
-            if (col < 0 || lt_byte(&r) < 0) {
-                return -1;
-            }
-            break;
-        default: { /* short form */
-            int second = lt_byte(&r);
-            if (second < 0) {
-                return -1;
-            }
-            eline = line;
-            col = (kind << 3) | (second >> 4);
-            break;
-        }
-        }
-        while (next < unit) {
-            sites[s].line = (int32_t)eline;
-            sites[s].col = (int32_t)col;
-            if (++s == ns) {
-                break;
-            }
-            next = instr_unit[site_instr[s]];
-        }
-    }
-    for (; s < ns; s++) {
-        sites[s].line = -1;
-        sites[s].col = -1;
-    }
-    return 0;
-}
-
 static uint32_t
 take_slot(rec_state *st)
 {
@@ -1279,11 +1160,22 @@ analyse(rec_state *st, PyObject *code, rec_code *c)
         sites[i].offset = c->instr_unit[site_instr[i]] * 2;
         sites[i].opname = op->name[ops[site_instr[i]]];
     }
-    if (st->check || linetable_positions(code, c, sites, site_instr) < 0) {
+    /* Positions: the file carries co_linetable and the reader decodes it
+     * (hops_linetable_positions), a cost thousands of code objects run once
+     * need not pay here.  The self-check writes co_positions()'s, and
+     * compares the decoder with them. */
+    PyObject *lt = co->co_linetable;
+    const int raw = !st->check && PyBytes_Check(lt) && (uint64_t)PyBytes_GET_SIZE(lt) <= UINT32_MAX;
+    if (!raw) {
         hops_site *fast = NULL;
-        if (st->check) { /* self-check: the decoder against co_positions() */
-            fast = rec_arena_alloc(ar, ns * sizeof(hops_site));
-            if (fast && linetable_positions(code, c, fast, site_instr) < 0) {
+        if (st->check && PyBytes_Check(lt) && (fast = rec_arena_alloc(ar, ns * sizeof(*fast)))) {
+            memcpy(fast, sites, ns * sizeof(*fast));
+            if (hops_linetable_positions((const uint8_t *)PyBytes_AS_STRING(lt),
+                                         (size_t)PyBytes_GET_SIZE(lt), co->co_firstlineno, fast,
+                                         ns) != HOPS_OK) {
+                st->check_failures++;
+                fprintf(stderr, "heavyops: check: %s: the line table does not decode\n",
+                        rec_diag_name(co->co_qualname));
                 fast = NULL;
             }
         }
@@ -1312,6 +1204,8 @@ analyse(rec_state *st, PyObject *code, rec_code *c)
         .filename = fn,
         .qualname = qn,
         .sites = sites,
+        .linetable = raw ? (const uint8_t *)PyBytes_AS_STRING(lt) : NULL,
+        .linetable_len = raw ? (uint32_t)PyBytes_GET_SIZE(lt) : 0,
     };
     c->first_site = hc.first_site;
     int err = hops_writer_add_code(st->writer, &hc);

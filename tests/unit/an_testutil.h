@@ -104,7 +104,7 @@ tu_code(hops_writer *w, const char *file, const char *qualname, int firstlineno,
         sites[i].col = cols ? cols[i] : 4;
         sites[i].offset = offsets ? offsets[i] : (uint32_t)(2 * i);
     }
-    hops_code c;
+    hops_code c = {0};
     c.first_site = hops_writer_next_site(w);
     c.n_sites = (uint32_t)n;
     c.firstlineno = firstlineno;

@@ -11,6 +11,9 @@
 #include <ctype.h>
 #include <sys/stat.h>
 
+#define TU_STR_(x) #x
+#define TU_STR(x)  TU_STR_(x) /* a macro's value as a string */
+
 static void
 setup(void)
 {
@@ -301,7 +304,7 @@ Test(cli, info_describes_the_recording)
     struct tu_run r = tu_run("info", tu_path("app.hops"));
     cr_assert_eq(r.rc, 0, "%s", r.err);
     const char *want[] = {
-        "  format version:    1.0\n",
+        "  format version:    " TU_STR(HOPS_FORMAT_MAJOR) "." TU_STR(HOPS_FORMAT_MINOR) "\n",
         "  python:            3.12.1\n",
         "  argv:              python3 app.py 'it'\\''s'\n",
         "  pid:               4242\n",

@@ -1533,3 +1533,145 @@ Test(hops_reader, rejects_misuse)
     cr_assert_null(hops_reader_meta(NULL));
     free(b.data);
 }
+
+/* ---- line tables (format 1.1) ------------------------------------------- */
+
+/* A location table with an entry of each kind (CPython's Objects/locations.md)
+ * for a code object whose first line is 10, and what its sites decode to. */
+static const uint8_t LT[] = {
+    0xE8, 0x00,          /* kind 13, 1 unit: line +0, no column */
+    0xD9, 4,    9,       /* kind 11, 2 units: line +1, column 4 (to 9) */
+    0x88, 0x20,          /* kind 1 (short form), 1 unit: column 1 << 3 | 2 */
+    0xF0, 6,    0, 1, 5, /* kind 14 (long form), 1 unit: line +3, column 1 - 1 */
+    0xF9,                /* kind 15, 2 units: no location */
+    0xE8, 5,             /* kind 13, 1 unit: line -2 */
+};
+static const size_t LT_ENTRY_ENDS[] = {2, 5, 7, 12, 13, 15};
+enum { LT_SITES = 7 };
+static const uint32_t LT_OFFSETS[LT_SITES] = {0, 2, 6, 8, 10, 14, 16}; /* 16: past the table */
+static const int32_t LT_LINES[LT_SITES] = {10, 11, 11, 14, -1, 12, -1};
+static const int32_t LT_COLS[LT_SITES] = {-1, 4, 10, 0, -1, -1, -1};
+
+static void
+lt_sites(hops_site *s)
+{
+    for (int i = 0; i < LT_SITES; i++)
+        s[i] = (hops_site){.offset = LT_OFFSETS[i], .line = 77, .col = 77, .opname = "OP"};
+}
+
+Test(hops_linetable, decodes_every_kind_of_entry)
+{
+    hops_site s[LT_SITES];
+
+    lt_sites(s);
+    cr_assert_eq(hops_linetable_positions(LT, sizeof(LT), 10, s, LT_SITES), HOPS_OK);
+    for (int i = 0; i < LT_SITES; i++) {
+        cr_expect_eq(s[i].line, LT_LINES[i], "site %d: line %d", i, s[i].line);
+        cr_expect_eq(s[i].col, LT_COLS[i], "site %d: col %d", i, s[i].col);
+    }
+}
+
+Test(hops_linetable, rejects_cut_entries_malformed_bytes_and_unordered_sites)
+{
+    static const uint8_t no_high_bit[] = {0x68, 0x00};
+    hops_site s[LT_SITES];
+
+    for (size_t cut = 0; cut <= sizeof(LT); cut++) {
+        int boundary = cut == 0;
+        for (size_t e = 0; e < sizeof(LT_ENTRY_ENDS) / sizeof(*LT_ENTRY_ENDS); e++)
+            boundary |= LT_ENTRY_ENDS[e] == cut;
+        lt_sites(s);
+        cr_expect_eq(hops_linetable_positions(LT, cut, 10, s, LT_SITES),
+                     boundary ? HOPS_OK : HOPS_E_CORRUPT, "table cut at %zu", cut);
+    }
+    lt_sites(s);
+    cr_expect_eq(hops_linetable_positions(no_high_bit, sizeof(no_high_bit), 10, s, 1),
+                 HOPS_E_CORRUPT);
+    lt_sites(s);
+    s[1].offset = 0xFFFFFFF0u;
+    cr_expect_eq(hops_linetable_positions(LT, sizeof(LT), 10, s, LT_SITES), HOPS_E_CORRUPT);
+}
+
+/* A file with one code object of LT_SITES sites and the given line table. */
+static buf
+file_with_linetable(const uint8_t *table, uint32_t len)
+{
+    int fd;
+    char *path;
+    hops_writer *w = writer_to_fd(&fd, &path);
+    hops_site s[LT_SITES];
+    hops_code c = {.n_sites = LT_SITES,
+                   .firstlineno = 10,
+                   .filename = "mod.py",
+                   .qualname = "f",
+                   .sites = s,
+                   .linetable = table,
+                   .linetable_len = len};
+
+    lt_sites(s);
+    cr_assert_eq(hops_writer_add_code(w, &c), HOPS_OK);
+    cr_assert_eq(hops_writer_finish(w, &(hops_end){.flags = HOPS_END_CLEAN}), HOPS_OK);
+    return finish_to_buf(w, fd, path);
+}
+
+static void
+read_first_code(const buf *b, hops_site *out)
+{
+    hops_reader *r = NULL;
+    hops_event ev;
+
+    cr_assert_eq(hops_reader_open_mem(&r, b->data, b->size), HOPS_OK);
+    cr_assert_eq(hops_reader_next(r, &ev), 1);
+    cr_assert_eq(ev.kind, HOPS_EV_CODE);
+    cr_assert_eq(ev.u.code.n_sites, LT_SITES);
+    cr_assert_null(ev.u.code.linetable);
+    memcpy(out, ev.u.code.sites, LT_SITES * sizeof(*out));
+    hops_reader_close(r);
+}
+
+Test(hops_roundtrip, a_line_table_gives_the_sites_their_positions)
+{
+    buf b = file_with_linetable(LT, sizeof(LT));
+    hops_site s[LT_SITES];
+
+    read_first_code(&b, s);
+    for (int i = 0; i < LT_SITES; i++) {
+        cr_expect_eq(s[i].offset, LT_OFFSETS[i]);
+        cr_expect_eq(s[i].line, LT_LINES[i], "site %d: line %d", i, s[i].line);
+        cr_expect_eq(s[i].col, LT_COLS[i], "site %d: col %d", i, s[i].col);
+    }
+    free(b.data);
+}
+
+Test(hops_reader, leaves_positions_unknown_for_a_line_table_it_cannot_decode)
+{
+    static const uint8_t cut[] = {0xE8, 0x00, 0xD9, 4}; /* ends inside its second entry */
+    buf b = file_with_linetable(cut, sizeof(cut));
+    hops_site s[LT_SITES];
+
+    read_first_code(&b, s);
+    for (int i = 0; i < LT_SITES; i++) {
+        cr_expect_eq(s[i].line, -1, "site %d: line %d", i, s[i].line);
+        cr_expect_eq(s[i].col, -1, "site %d: col %d", i, s[i].col);
+    }
+    free(b.data);
+}
+
+Test(hops_reader, rejects_a_line_table_longer_than_its_chunk)
+{
+    buf b = file_with_linetable(LT, sizeof(LT));
+    size_t offs[8], n = chunk_offsets(&b, offs, 8);
+    hops_reader *r = NULL;
+    hops_event ev;
+
+    cr_assert_geq(n, 2);
+    size_t code = offs[1], len = (size_t)hops_read_le64(b.data + code + 8);
+    cr_assert(memcmp(b.data + code, "CODE", 4) == 0);
+    /* the table's length field sits before its bytes, at the payload's end */
+    hops_write_le32(b.data + code + 16 + len - sizeof(LT) - 4, (uint32_t)sizeof(LT) + 1);
+    fix_crc(&b, code);
+    cr_assert_eq(hops_reader_open_mem(&r, b.data, b.size), HOPS_OK);
+    cr_assert_eq(hops_reader_next(r, &ev), HOPS_E_CORRUPT);
+    hops_reader_close(r);
+    free(b.data);
+}

@@ -28,7 +28,7 @@ extern "C" {
 /* Format version written by this library.  A reader accepts any minor version
  * of a major it knows and refuses other majors with HOPS_E_VERSION. */
 #define HOPS_FORMAT_MAJOR 1
-#define HOPS_FORMAT_MINOR 0
+#define HOPS_FORMAT_MINOR 1
 
 /* ---- errors ---------------------------------------------------------------
  * One list generates the enum and hops_strerror().  Values are pinned. */
@@ -105,7 +105,21 @@ typedef struct hops_code {
     const char *filename;
     const char *qualname;
     const hops_site *sites;
+    /* Writing: the code object's co_linetable (CPython's location table),
+     * written instead of decoded, or NULL; the sites' line and col are then
+     * written as -1 and the reader takes them from the table.  Reading:
+     * always NULL (the sites hold the positions). */
+    const uint8_t *linetable;
+    uint32_t linetable_len;
 } hops_code;
+
+/* Line and column of each site (in increasing offset order) from a CPython
+ * location table (co_linetable: Objects/locations.md, 3.11 to 3.13) of a code
+ * object whose co_firstlineno is firstlineno; a site past the table gets -1,
+ * -1.  HOPS_OK, or HOPS_E_CORRUPT if the table or the order is not right
+ * (the sites are then partly written). */
+HOPS_API int hops_linetable_positions(const uint8_t *table, size_t len, int32_t firstlineno,
+                                      hops_site *sites, uint32_t n_sites);
 
 /* A thread's identity; may be written again when its name changes. */
 typedef struct hops_thread {

@@ -229,6 +229,10 @@ struct rec_state {
     char **file_globs;      /* Owned, n_file_globs entries */
     size_t n_file_globs;
     char *exclude_prefix; /* Owned: files never recorded (heavyops itself) */
+    /* the last co_filename asked about and the answer: a module's code
+     * objects come one after another (rec_code_get) */
+    PyObject *last_file; /* Owned, or NULL */
+    int last_file_recorded;
 
     /* codes */
     rec_code **codes; /* Owned table indexed by slot; NULL: free slot */
@@ -404,6 +408,9 @@ void rec_flow_solve(const rec_code *c, const int64_t *a, const int64_t *exits, i
  * frame's start enters: PY_START at the first RESUME counts it, nothing else
  * (block_counted and block_ctr allocated, n_blocks set). */
 void rec_flow_start_only(rec_code *c, uint32_t entry, uint32_t resume);
+/* -i mode's plan of code with a site past its entry block: none (no steps,
+ * not start_counted); block_counted and block_ctr are the caller's. */
+void rec_flow_unplanned(rec_code *c);
 
 /* 3.12's RESUME reports PY_START before it looks at the eval breaker, 3.13's
  * after: an exception there (from a signal handler, say) leaves a frame that

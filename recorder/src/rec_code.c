@@ -563,19 +563,20 @@ scan_selected(const rec_opinfo *op, PyObject *code, rec_code *c, uint8_t *ops, u
     uint32_t n = 0, ext = 0, first = none, ns = 0;
     uint32_t silent = none, leaves = none; /* the first of each after the RESUME */
     int64_t low = INT64_MAX;               /* the lowest jump target, in code units */
-    for (uint32_t u = 0; u < n_units; n++) {
+    for (uint32_t u = 0, at; u < n_units; n++) {
         const uint8_t raw = b[2 * u], f = op->scan[raw].flags;
-        const uint32_t arg = b[2 * u + 1] | ext, next = u + 1 + op->scan[raw].caches;
-        c->instr_unit[n] = u;
+        const uint32_t next = u + 1 + op->scan[raw].caches; /* past its caches */
+        c->instr_unit[n] = at = u;
         ops[n] = op->scan[raw].base;
-        ext = 0;
-        if (f != 0) {
+        u = next; /* past n_units only if the last caches are cut: the loop ends */
+        if (f == 0) {
+            ext = 0; /* a plain instruction's argument is never read */
+        } else {
+            const uint32_t arg = b[2 * at + 1] | ext;
             if (f & SCAN_BAD) {
                 return -1;
             }
-            if (f & SCAN_EXT) {
-                ext = arg << 8;
-            }
+            ext = (f & SCAN_EXT) ? arg << 8 : 0;
             if (f & SCAN_JREL) {
                 int64_t t = (f & SCAN_BACK) ? (int64_t)next - arg : (int64_t)next + arg;
                 low = t >= 0 && t < low ? t : low;
@@ -592,7 +593,6 @@ scan_selected(const rec_opinfo *op, PyObject *code, rec_code *c, uint8_t *ops, u
                 }
             }
         }
-        u = next < n_units ? next : n_units; /* past its caches */
     }
     c->n_instr = n;
     c->instr_unit[n] = n_units;
@@ -893,8 +893,12 @@ plan_blocks(rec_state *st, PyObject *code, rec_code *c, const uint8_t *ops, cons
         PyErr_NoMemory();
         return -1;
     }
-    if (rec_flow_plan(c, ar, op, ops, args, fires, external, first, NULL,
-                      st->mode == REC_MODE_ALL) < 0) {
+    if (st->mode == REC_MODE_SELECTED && !st->check) {
+        /* the caller comes here with a site past the entry block: all that
+         * rec_flow_plan would conclude (the self-check has both agree) */
+        rec_flow_unplanned(c);
+    } else if (rec_flow_plan(c, ar, op, ops, args, fires, external, first, NULL,
+                             st->mode == REC_MODE_ALL) < 0) {
         return -1;
     }
     if (st->mode == REC_MODE_SELECTED && st->check) {
@@ -1301,14 +1305,20 @@ rec_code_get(rec_state *st, PyObject *code)
     tmp.st = st;
     tmp.code = code;
     tmp.slot = UINT32_MAX;
-    PyObject *fn_hold = NULL;
-    const char *fn = rec_utf8(((PyCodeObject *)code)->co_filename, &fn_hold);
-    if (fn == NULL) {
-        PyErr_Clear();
-        fn = "";
+    PyObject *file = ((PyCodeObject *)code)->co_filename;
+    int recorded = st->last_file_recorded;
+    if (file == NULL || file != st->last_file) {
+        PyObject *fn_hold = NULL;
+        const char *fn = rec_utf8(file, &fn_hold);
+        if (fn == NULL) {
+            PyErr_Clear();
+            fn = "";
+        }
+        recorded = file_is_recorded(st, fn);
+        Py_XDECREF(fn_hold);
+        Py_XSETREF(st->last_file, Py_XNewRef(file));
+        st->last_file_recorded = recorded;
     }
-    int recorded = file_is_recorded(st, fn);
-    Py_XDECREF(fn_hold);
     if (recorded && analyse(st, code, &tmp) < 0) {
         rec_arena_reset(&st->arena);
         return NULL;

@@ -188,6 +188,16 @@ rec_flow_start_only(rec_code *c, uint32_t entry, uint32_t resume)
     c->n_vals = c->n_blocks;
 }
 
+void
+rec_flow_unplanned(rec_code *c)
+{
+    c->start_counted = 0;
+    c->n_steps = c->n_terms = 0;
+    c->steps = NULL;
+    c->terms = NULL;
+    c->n_vals = c->n_blocks;
+}
+
 /* On any inconsistency every block gets a counter, which is always right. */
 int
 rec_flow_plan(rec_code *c, rec_arena *ar, const rec_opinfo *op, const uint8_t *ops,
@@ -325,11 +335,7 @@ rec_flow_plan(rec_code *c, rec_arena *ar, const rec_opinfo *op, const uint8_t *o
             rec_flow_start_only(c, (uint32_t)entry, resume);
             return 0;
         }
-        c->start_counted = 0;
-        c->n_steps = c->n_terms = 0;
-        c->steps = NULL;
-        c->terms = NULL;
-        c->n_vals = nb;
+        rec_flow_unplanned(c);
         return 0;
     }
     for (uint32_t b = 0; b < nb; b++) {

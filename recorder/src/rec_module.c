@@ -171,6 +171,7 @@ state_free(rec_state *st)
     PyMem_RawFree(st->vals);
     PyMem_RawFree(st->rblk);
     Py_XDECREF(st->opname_list);
+    Py_XDECREF(st->last_file);
     Py_XDECREF(st->set_local_events);
     Py_XDECREF(st->disable);
     PyObject *cbs[] = {st->cb_instruction, st->cb_start, st->cb_raise, st->trace_obj,

@@ -550,10 +550,11 @@ typedef struct sel_scan {
 /* -i mode, 3.12+: decode() of co_code_adaptive, the sites and
  * entry_block_end() in one pass, for the thousands of code objects an import
  * runs once (the long way takes a pass for each, and they cost more than the
- * rest of first sight).  args is set for jumps only: nothing else reads it.  One table lookup per
- * instruction; only jumps, and what can end the entry block or be a site, take a branch.  0, or -1
- * at an opcode only CPython can map (decode_co_code's turn).  The self-check compares it with the
- * long way. */
+ * rest of first sight).  One table lookup per instruction; only jumps, and
+ * what can end the entry block or be a site, take a branch.  args is set for
+ * jumps only: nothing else reads it.  0, or -1 at an opcode only CPython can
+ * map (decode_co_code's turn).  The self-check compares it with the long
+ * way. */
 static int
 scan_selected(const rec_opinfo *op, PyObject *code, rec_code *c, uint8_t *ops, uint32_t *args,
               uint32_t *site_instr, sel_scan *out)
@@ -698,6 +699,16 @@ static inline int
 fires_event(const rec_opinfo *op, uint8_t o, uint32_t k, int64_t first)
 {
     return k >= first && !op->no_event[o];
+}
+
+/* fires[k] for each of c's n_instr instructions (ops). */
+static void
+fill_fires(const rec_opinfo *op, const rec_code *c, const uint8_t *ops, int64_t first,
+           uint8_t *fires)
+{
+    for (uint32_t k = 0; k < c->n_instr; k++) {
+        fires[k] = fires_event(op, ops[k], k, first);
+    }
 }
 
 /* Decodes the code's co_code (CPython's copy, without specialization or
@@ -1070,7 +1081,6 @@ analyse(rec_state *st, PyObject *code, rec_code *c)
         for (uint32_t i = 0; i < ns; i++) {
             c->instr_site[site_instr[i]] = (int32_t)i;
         }
-        fires = NULL; /* only the long way needs them: made there */
     } else {
         /* The instructions, read in place unless CPython's own
          * instrumentation hides some. */
@@ -1136,15 +1146,8 @@ analyse(rec_state *st, PyObject *code, rec_code *c)
             c->row = entry_end;
             c->n_ctr = (uint32_t)first + 1;
         } else {
-            if (fires == NULL) {
-                fires = rec_arena_alloc(ar, n1);
-                if (fires == NULL) {
-                    PyErr_NoMemory();
-                    goto done;
-                }
-                for (uint32_t k = 0; k < n; k++) {
-                    fires[k] = fires_event(op, ops[k], k, first);
-                }
+            if (scanned) { /* only the long way reads them */
+                fill_fires(op, c, ops, first, fires);
             }
             if (plan_blocks(st, code, c, ops, args, fires, site_instr, (uint32_t)first, lead,
                             entry_end) < 0) {
@@ -1252,9 +1255,7 @@ rec_code_plan_measured(rec_state *st, const rec_code *c, const int64_t *weight, 
         PyErr_SetString(PyExc_SystemError, "heavyops: code decodes differently");
         goto done;
     }
-    for (uint32_t k = 0; k < tmp.n_instr; k++) {
-        fires[k] = fires_event(op, ops[k], k, first);
-    }
+    fill_fires(op, &tmp, ops, first, fires);
     uint8_t *external = find_blocks(op, ar, c->code, &tmp, ops, args, fires, (uint32_t)first);
     if (external == NULL) {
         PyErr_NoMemory();

@@ -176,19 +176,6 @@ pick_cmp(const void *x, const void *y)
 }
 
 void
-rec_flow_start_only(rec_code *c, uint32_t entry, uint32_t resume)
-{
-    memset(c->block_counted, 0, c->n_blocks);
-    c->block_counted[entry] = 1;
-    c->block_ctr[entry] = resume;
-    c->start_counted = 1;
-    c->n_steps = c->n_terms = 0;
-    c->steps = NULL;
-    c->terms = NULL;
-    c->n_vals = c->n_blocks;
-}
-
-void
 rec_flow_unplanned(rec_code *c)
 {
     c->start_counted = 0;
@@ -196,6 +183,16 @@ rec_flow_unplanned(rec_code *c)
     c->steps = NULL;
     c->terms = NULL;
     c->n_vals = c->n_blocks;
+}
+
+void
+rec_flow_start_only(rec_code *c, uint32_t entry, uint32_t resume)
+{
+    rec_flow_unplanned(c); /* no steps either */
+    memset(c->block_counted, 0, c->n_blocks);
+    c->block_counted[entry] = 1;
+    c->block_ctr[entry] = resume;
+    c->start_counted = 1;
 }
 
 /* On any inconsistency every block gets a counter, which is always right. */

@@ -98,7 +98,10 @@ typedef struct rec_code {
     uint32_t slot;       /* index into each thread's table */
     uint32_t first_site; /* global site id of this code's site 0 */
     uint32_t n_units;    /* code units in co_code */
-    uint32_t n_instr;    /* instructions */
+    uint32_t ctr_units;  /* unit_ctr's entries: n_units, or in code PY_START counts alone
+                            up to its first RESUME (every later offset is disabled) */
+    uint32_t n_instr;    /* instructions in the tables: all, or in code PY_START counts
+                            alone those up to its entry block's end */
     uint32_t row;        /* instructions whose exits are kept: n_instr, or less in -i mode */
     uint32_t n_ctr;      /* counter row length: row, or just past PY_START's counter in -i
                             mode for code it counts alone */
@@ -112,7 +115,7 @@ typedef struct rec_code {
     int start_counted;
     /* Arrays (in the rec_code's own allocation): */
     int32_t *unit_ctr;     /* code unit -> counter index, -1: disable event */
-    uint32_t *instr_unit;  /* instruction index -> first code unit */
+    uint32_t *instr_unit;  /* instruction index -> first code unit; [n_instr]: past the last */
     uint8_t *instr_op;     /* instruction index -> opcode */
     uint32_t *instr_block; /* instruction index -> leader instruction index */
     int32_t *instr_site;   /* instruction index -> site index, -1 if not a site */
@@ -171,7 +174,7 @@ typedef struct rec_cache_entry {
     PyObject *code;          /* Borrowed, compared only */
     const int32_t *unit_ctr; /* Borrowed: the code's rec_code.unit_ctr */
     int64_t *a;              /* Borrowed: its counters in this thread */
-    uint64_t n_units;
+    uint64_t n_units;        /* unit_ctr's entries (rec_code.ctr_units) */
 } rec_cache_entry;
 
 /* Direct-mapped by code object address; a power of two. */
@@ -192,14 +195,23 @@ rec_cache_index(const PyObject *code)
  * it is read), the early block exits at each instruction, is allocated at the
  * code's first exit in the thread: most code that runs once has none, and a
  * code object PY_START counts alone then costs its thread one counter. */
+/* rec_threads.c's slabs of small counter rows: REC_SMALL_ROW int64 each */
+#define REC_SMALL_ROW 4
+#define REC_SLAB_ROWS 256
+typedef struct rec_slab rec_slab;
+
 typedef struct rec_thread {
     uint64_t tid;
     uint64_t native_id;
     rec_state *st; /* Borrowed; NULL once the recorder stopped */
     int dead;      /* OS thread has exited (set under rec_threads_lock) */
     uint32_t cap;
-    int64_t **counters; /* Owned, each Owned */
-    int64_t **exits;    /* Owned, each Owned or NULL, cap entries */
+    int64_t **counters;  /* Owned, each Owned */
+    int64_t **exits;     /* Owned, each Owned or NULL, cap entries */
+    uint8_t *small;      /* Owned, cap entries: counters[slot] is a slab's row */
+    rec_slab *slabs;     /* Owned list; the first is being filled */
+    uint32_t slab_used;  /* rows of the first slab handed out */
+    int64_t *small_free; /* freed small rows, linked through their first word */
     /* the slots whose counters changed since the last flush, which collects
      * only those: dirty[slot] says whether slot is in dirty_slots */
     uint8_t *dirty;        /* Owned, cap entries */
@@ -339,7 +351,7 @@ rec_jump_target_unit(const rec_code *c, const rec_opinfo *op, const uint8_t *ops
     return op->backward[o] ? after - (int64_t)args[k] : after + (int64_t)args[k];
 }
 
-/* The instruction code unit u (< n_units) belongs to: a binary search, since
+/* The instruction code unit u (< instr_unit[n_instr]) belongs to: a binary search, since
  * only first sight, RAISE events and flushes ask. */
 static inline uint32_t
 rec_code_instr_of_unit(const rec_code *c, uint32_t u)
@@ -472,6 +484,8 @@ int64_t *rec_thread_counters(rec_state *st, rec_thread *t, rec_code *c);
  * no memory. */
 int64_t *rec_thread_exits(rec_state *st, rec_thread *t, rec_code *c);
 void rec_thread_mark_dirty(rec_thread *t, uint32_t slot);
+/* Frees (or returns to the thread's slabs) the counters and exits of slot. */
+void rec_thread_free_rows(rec_thread *t, uint32_t slot);
 void rec_threads_init_key(void);
 void rec_threads_free_all(rec_state *st);
 /* Frees a thread that has ended and is off every list. */
@@ -510,7 +524,9 @@ PyObject *rec_cb_new(rec_state *st, vectorcallfunc fn);
 /* rec_monitor.c / rec_trace.c */
 int rec_backend_init(void); /* at module load, before any Python wrapper exists */
 int rec_backend_start(rec_state *st);
-int rec_backend_stop(rec_state *st);
+/* final: the process is ending, nothing is to run recorded again (see
+ * rec_monitor.c) */
+int rec_backend_stop(rec_state *st, int final);
 /* 3.12+: c's INSTRUCTION events off and on, so that every offset fires (and
  * finds its counter or disables itself) once more. */
 int rec_backend_rearm(rec_state *st, rec_code *c);

@@ -639,7 +639,8 @@ scan_selected(const rec_opinfo *op, PyObject *code, rec_code *c, uint8_t *ops, u
 static rec_code *
 pack(const rec_code *c)
 {
-    size_t n = c->n_instr + 1, nu = c->n_units + 1, nb = c->n_blocks + 1, size = sizeof(*c);
+    size_t n = c->n_instr + 1, nu = (size_t)c->ctr_units + 1, nb = c->n_blocks + 1,
+           size = sizeof(*c);
     if (c->counted) {
         size += nu * 4 + n * 9;
         if (c->derive) {
@@ -1066,7 +1067,6 @@ analyse(rec_state *st, PyObject *code, rec_code *c)
         PyErr_NoMemory();
         goto done;
     }
-    memset(c->unit_ctr, 0xff, n1 * sizeof(int32_t)); /* -1: no counter */
 
     /* -i mode: the one-pass scan, if CPython's own instrumentation hides
      * nothing (another tool's LINE or INSTRUCTION events) */
@@ -1076,12 +1076,7 @@ analyse(rec_state *st, PyObject *code, rec_code *c)
         selected && !st->check && scan_selected(op, code, c, ops, args, site_instr, &sc) == 0;
     int64_t first = scanned ? (int64_t)sc.first : -1;
     uint32_t ns = sc.n_sites;
-    if (scanned) {
-        memset(c->instr_site, 0xff, n1 * sizeof(int32_t));
-        for (uint32_t i = 0; i < ns; i++) {
-            c->instr_site[site_instr[i]] = (int32_t)i;
-        }
-    } else {
+    if (!scanned) {
         /* The instructions, read in place unless CPython's own
          * instrumentation hides some. */
         first = st->check
@@ -1100,6 +1095,7 @@ analyse(rec_state *st, PyObject *code, rec_code *c)
     }
     const uint32_t n = c->n_instr;
     c->row = c->n_ctr = n;
+    c->ctr_units = n_units;
     c->n_sites = ns;
     c->derive = 0;
     c->counted = ns > 0;
@@ -1110,6 +1106,7 @@ analyse(rec_state *st, PyObject *code, rec_code *c)
 
     /* Counter placement. */
     if (!REC_HAVE_MONITORING) {
+        memset(c->unit_ctr, 0xff, n1 * sizeof(int32_t)); /* -1: no counter */
         for (uint32_t k = 0; k < n; k++) {
             if (!fires[k]) {
                 continue;
@@ -1136,15 +1133,28 @@ analyse(rec_state *st, PyObject *code, rec_code *c)
                 goto done;
             }
         }
-        if (site_instr[ns - 1] < entry_end && !st->check) {
+        const int entry_only = site_instr[ns - 1] < entry_end && !st->check;
+        if (entry_only) {
+            /* Code PY_START counts alone keeps tables of its entry block
+             * only: the exits read are all before its end, its counter (at
+             * the first RESUME) is its only one, and every offset past that
+             * is disabled (ctr_units).  Most code an import runs is such. */
+            c->n_instr = c->row = entry_end;
+            c->n_ctr = (uint32_t)first + 1;
+            c->ctr_units = c->instr_unit[first] + 1;
+        }
+        memset(c->unit_ctr, 0xff, ((size_t)c->ctr_units + 1) * sizeof(int32_t)); /* no counter */
+        if (scanned) {
+            memset(c->instr_site, 0xff, ((size_t)c->n_instr + 1) * sizeof(int32_t));
+            for (uint32_t i = 0; i < ns; i++) {
+                c->instr_site[site_instr[i]] = (int32_t)i;
+            }
+        }
+        if (entry_only) {
             if (entry_block_only(ar, c, (uint32_t)first, lead, entry_end) < 0) {
                 PyErr_NoMemory();
                 goto done;
             }
-            /* the exits read are all before its end, and PY_START's counter
-             * (at the first RESUME) is its only one */
-            c->row = entry_end;
-            c->n_ctr = (uint32_t)first + 1;
         } else {
             if (scanned) { /* only the long way reads them */
                 fill_fires(op, c, ops, first, fires);
@@ -1353,7 +1363,8 @@ rec_code_get(rec_state *st, PyObject *code)
 uint32_t
 rec_code_instr_at(const rec_code *c, int offset)
 {
-    if (offset < 0 || (uint32_t)(offset / 2) >= c->n_units) {
+    /* instr_unit[n_instr]: n_units, or where an entry block's tables end */
+    if (offset < 0 || (uint32_t)(offset / 2) >= c->instr_unit[c->n_instr]) {
         return UINT32_MAX;
     }
     return rec_code_instr_of_unit(c, (uint32_t)offset / 2);

@@ -373,10 +373,7 @@ rec_flush(rec_state *st)
     for (rec_code *c = st->dead_codes; c; c = c->next_dead) {
         for (rec_thread *t = st->threads; t; t = t->next) {
             if (c->slot < t->cap) {
-                PyMem_RawFree(t->counters[c->slot]);
-                PyMem_RawFree(t->exits[c->slot]);
-                t->counters[c->slot] = NULL;
-                t->exits[c->slot] = NULL;
+                rec_thread_free_rows(t, c->slot);
             }
         }
     }

@@ -344,13 +344,13 @@ rec_start(PyObject *module, PyObject *args, PyObject *kwargs)
     active_pid = getpid();
     if (rec_backend_start(st) < 0) {
         active = NULL;
-        rec_backend_stop(st);
+        rec_backend_stop(st, 0);
         goto done;
     }
     if (rec_flusher_start(st) < 0) {
         PyErr_SetString(PyExc_RuntimeError, "heavyops: cannot start the flusher thread");
         active = NULL;
-        rec_backend_stop(st);
+        rec_backend_stop(st, 0);
         goto done;
     }
     st = NULL;
@@ -414,7 +414,8 @@ PyDoc_STRVAR(stop_doc,
              "error (str or None), other_tool, nomem, interference (bools),\n"
              "check_failures.  A no-op\n"
              "returning None when not recording, and in a forked child (the file is the\n"
-             "parent's).");
+             "parent's).  For the process's end only: the sys.monitoring tool id stays\n"
+             "taken, and code objects keep their (inert) local events.");
 
 static PyObject *
 rec_stop(PyObject *module, PyObject *args, PyObject *kwargs)
@@ -430,13 +431,13 @@ rec_stop(PyObject *module, PyObject *args, PyObject *kwargs)
     }
     active = NULL;
     if (getpid() != active_pid) { /* forked child: the file belongs to the parent */
-        rec_backend_stop(st);
+        rec_backend_stop(st, 0);
         st->writer = NULL; /* leaked on purpose: closing would flush into the parent's file */
         st->active = 0;
         Py_RETURN_NONE;
     }
     rec_flush(st); /* still recording: sees tracers the program left installed */
-    rec_backend_stop(st);
+    rec_backend_stop(st, 1);
     rec_flusher_stop(st);
     rec_flush(st);
     st->active = 0;
@@ -489,7 +490,7 @@ rec_forget_in_child(PyObject *module, PyObject *unused)
         Py_RETURN_FALSE;
     }
     active = NULL;
-    rec_backend_stop(st);
+    rec_backend_stop(st, 0);
     rec_code_release_all(st); /* detach from every code object */
     /* The writer (with the parent's unwritten chunks), the flusher thread that
      * does not exist here and the parent's threads are left behind on

@@ -294,7 +294,7 @@ instruction_slow(rec_state *st, PyObject *code, PyObject *offset)
     if (off < 0 || (unsigned long)off / 2 >= c->n_units) {
         Py_RETURN_NONE;
     }
-    int32_t k = c->unit_ctr[off / 2];
+    int32_t k = (unsigned long)off / 2 < c->ctr_units ? c->unit_ctr[off / 2] : -1;
     rec_thread *t = rec_thread_current(st);
     if (t != NULL && t->paused) {
         if (k < 0 && !st->check) {
@@ -326,7 +326,7 @@ instruction_slow(rec_state *st, PyObject *code, PyObject *offset)
     e->code = code;
     e->unit_ctr = c->unit_ctr;
     e->a = a;
-    e->n_units = c->n_units;
+    e->n_units = c->ctr_units;
     if (k < 0) {
         return Py_NewRef(st->disable);
     }
@@ -812,8 +812,14 @@ rec_backend_check_interference(rec_state *st)
     }
 }
 
+/* final: the process is ending (the launcher's last atexit handler, os._exit,
+ * SIGTERM).  Clearing each code object's local events then costs what setting
+ * them did (CPython re-instruments the code) for code that will not run
+ * again, so they stay, and so does our tool id: freed, it would hand them to
+ * whichever tool took it next (3.12 and 3.13 clear nothing on free_tool_id).
+ * Without callbacks they call nothing. */
 int
-rec_backend_stop(rec_state *st)
+rec_backend_stop(rec_state *st, int final)
 {
     if (st->tool_id < 0) {
         return 0;
@@ -822,7 +828,7 @@ rec_backend_stop(rec_state *st)
     Py_XDECREF(r);
     PyErr_Clear();
     /* set_events(tool, 0) leaves local events in place: clear them per code. */
-    for (uint32_t s = 0; s < st->n_slots; s++) {
+    for (uint32_t s = 0; s < st->n_slots && !final; s++) {
         rec_code *c = st->codes[s];
         if (c && !c->dead && c->code && wants_instructions(st, c) &&
             set_local(st, c->code, 0) < 0) {
@@ -835,9 +841,11 @@ rec_backend_stop(rec_state *st)
         Py_XDECREF(r);
         PyErr_Clear();
     }
-    r = call_monitoring("free_tool_id", "(i)", st->tool_id);
-    Py_XDECREF(r);
-    PyErr_Clear();
+    if (!final) {
+        r = call_monitoring("free_tool_id", "(i)", st->tool_id);
+        Py_XDECREF(r);
+        PyErr_Clear();
+    }
     st->tool_id = -1;
     return 0;
 }

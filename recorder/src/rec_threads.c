@@ -16,16 +16,78 @@ _Thread_local rec_thread *rec_tls_thread;
 static pthread_key_t exit_key;
 static pthread_once_t exit_key_once = PTHREAD_ONCE_INIT;
 
+/* Small counter rows come from slabs of the thread's own: code that PY_START
+ * counts alone needs a counter or two, thousands of code objects an import
+ * runs once each take a row, and malloc's bookkeeping cost more than the rest
+ * of their counting.  A freed row goes on the thread's free list, for the
+ * next; the slabs go with the thread (or the recorder's stop). */
+struct rec_slab {
+    struct rec_slab *next;
+    int64_t rows[REC_SLAB_ROWS][REC_SMALL_ROW];
+};
+
+static int64_t *
+small_row(rec_thread *t)
+{
+    int64_t *a = t->small_free;
+    if (a != NULL) {
+        memcpy(&t->small_free, a, sizeof(int64_t *)); /* the list's link is the row's first word */
+    } else {
+        if (t->slabs == NULL || t->slab_used == REC_SLAB_ROWS) {
+            rec_slab *sl = PyMem_RawMalloc(sizeof(*sl));
+            if (sl == NULL) {
+                return NULL;
+            }
+            sl->next = t->slabs;
+            t->slabs = sl;
+            t->slab_used = 0;
+        }
+        a = t->slabs->rows[t->slab_used++];
+    }
+    memset(a, 0, REC_SMALL_ROW * sizeof(int64_t));
+    return a;
+}
+
+void
+rec_thread_free_rows(rec_thread *t, uint32_t slot)
+{
+    int64_t *a = t->counters[slot];
+    if (a != NULL && t->small[slot]) {
+        memcpy(a, &t->small_free, sizeof(int64_t *));
+        t->small_free = a;
+    } else {
+        PyMem_RawFree(a);
+    }
+    PyMem_RawFree(t->exits[slot]);
+    t->counters[slot] = NULL;
+    t->exits[slot] = NULL;
+    t->small[slot] = 0;
+}
+
+/* Every row is off the tables: the slabs go. */
+static void
+free_slabs(rec_thread *t)
+{
+    while (t->slabs) {
+        rec_slab *next = t->slabs->next;
+        PyMem_RawFree(t->slabs);
+        t->slabs = next;
+    }
+    t->small_free = NULL;
+    t->slab_used = 0;
+}
+
 void
 rec_thread_free(rec_thread *t)
 {
     for (uint32_t i = 0; i < t->cap; i++) {
-        PyMem_RawFree(t->counters[i]);
-        PyMem_RawFree(t->exits[i]);
+        rec_thread_free_rows(t, i);
     }
+    free_slabs(t);
     PyMem_RawFree(t->counters);
     PyMem_RawFree(t->exits);
     PyMem_RawFree(t->dirty);
+    PyMem_RawFree(t->small);
     PyMem_RawFree(t->dirty_slots);
     PyMem_RawFree(t->written_name);
     PyMem_RawFree(t->name);
@@ -107,7 +169,11 @@ rec_thread_counters(rec_state *st, rec_thread *t, rec_code *c)
         if (dirty != NULL) {
             t->dirty = dirty;
         }
-        uint32_t *ds = dirty ? PyMem_RawRealloc(t->dirty_slots, cap * sizeof(*ds)) : NULL;
+        uint8_t *small = dirty ? PyMem_RawRealloc(t->small, cap) : NULL;
+        if (small != NULL) {
+            t->small = small;
+        }
+        uint32_t *ds = small ? PyMem_RawRealloc(t->dirty_slots, cap * sizeof(*ds)) : NULL;
         if (ds == NULL) {
             st->nomem = 1;
             return NULL;
@@ -116,6 +182,7 @@ rec_thread_counters(rec_state *st, rec_thread *t, rec_code *c)
         memset(tab + t->cap, 0, (cap - t->cap) * sizeof(*tab));
         memset(ex + t->cap, 0, (cap - t->cap) * sizeof(*ex));
         memset(dirty + t->cap, 0, cap - t->cap);
+        memset(small + t->cap, 0, cap - t->cap);
         t->cap = cap;
     }
     int64_t *a = t->counters[c->slot];
@@ -125,12 +192,14 @@ rec_thread_counters(rec_state *st, rec_thread *t, rec_code *c)
         if (t->name == NULL) {
             rec_thread_lookup_name(t);
         }
-        a = PyMem_RawCalloc(REC_COUNTERS(st, c) + 1, sizeof(int64_t));
+        const size_t n = REC_COUNTERS(st, c) + 1;
+        a = n <= REC_SMALL_ROW ? small_row(t) : PyMem_RawCalloc(n, sizeof(int64_t));
         if (a == NULL) {
             st->nomem = 1;
             return NULL;
         }
         t->counters[c->slot] = a;
+        t->small[c->slot] = n <= REC_SMALL_ROW;
     }
     rec_thread_mark_dirty(t, c->slot);
     return a;
@@ -172,11 +241,9 @@ rec_threads_free_all(rec_state *st)
     while (t) {
         rec_thread *next = t->next;
         for (uint32_t i = 0; i < t->cap; i++) {
-            PyMem_RawFree(t->counters[i]);
-            PyMem_RawFree(t->exits[i]);
-            t->counters[i] = NULL;
-            t->exits[i] = NULL;
+            rec_thread_free_rows(t, i);
         }
+        free_slabs(t);
         if (t->dead) {
             rec_thread_free(t);
         } else {

@@ -78,7 +78,7 @@ trace_func(PyObject *obj, PyFrameObject *frame, int what, PyObject *arg)
         int off = frame_code_lasti(st, frame, &code);
         rec_thread *ct = rec_thread_cached(); /* same last-code cache as rec_monitor.c */
         if (ct != NULL && (PyObject *)code == ct->last_code && ct->st == st && off >= 0 &&
-            (unsigned)off / 2 < ct->last_c->n_units) {
+            (unsigned)off / 2 < ct->last_c->ctr_units) {
             int32_t k = ct->last_c->unit_ctr[off / 2];
             if (k >= 0) {
                 ct->last_a[k]++;
@@ -89,7 +89,7 @@ trace_func(PyObject *obj, PyFrameObject *frame, int what, PyObject *arg)
         if (c == NULL || !c->counted) {
             return 0;
         }
-        int32_t k = (off >= 0 && (unsigned)off / 2 < c->n_units) ? c->unit_ctr[off / 2] : -1;
+        int32_t k = (off >= 0 && (unsigned)off / 2 < c->ctr_units) ? c->unit_ctr[off / 2] : -1;
         if (k < 0) {
             return 0;
         }
@@ -280,8 +280,9 @@ rec_backend_check_interference(rec_state *st)
 }
 
 int
-rec_backend_stop(rec_state *st)
+rec_backend_stop(rec_state *st, int final)
 {
+    (void) final;
     PyEval_SetTrace(NULL, NULL);
     if (threading_settrace(Py_None) < 0) {
         PyErr_Clear();

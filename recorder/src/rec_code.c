@@ -541,6 +541,8 @@ rec_opinfo_scan_init(rec_opinfo *op)
 
 /* What scan_selected finds besides decode()'s tables. */
 typedef struct sel_scan {
+    uint32_t *jumps; /* in: room for n_units + 1; out: the relative jumps */
+    uint32_t n_jumps;
     uint32_t first;     /* the first RESUME, n_instr if none */
     uint32_t lead;      /* the first instruction after it that fires */
     uint32_t n_sites;   /* into the caller's site_instr */
@@ -561,7 +563,7 @@ scan_selected(const rec_opinfo *op, PyObject *code, rec_code *c, uint8_t *ops, u
 {
     const uint8_t *b = (const uint8_t *)((PyCodeObject *)code)->co_code_adaptive;
     const uint32_t n_units = c->n_units, none = UINT32_MAX;
-    uint32_t n = 0, ext = 0, first = none, ns = 0;
+    uint32_t n = 0, ext = 0, first = none, ns = 0, nj = 0;
     uint32_t silent = none, leaves = none; /* the first of each after the RESUME */
     int64_t low = INT64_MAX;               /* the lowest jump target, in code units */
     for (uint32_t u = 0, at; u < n_units; n++) {
@@ -582,6 +584,7 @@ scan_selected(const rec_opinfo *op, PyObject *code, rec_code *c, uint8_t *ops, u
                 int64_t t = (f & SCAN_BACK) ? (int64_t)next - arg : (int64_t)next + arg;
                 low = t >= 0 && t < low ? t : low;
                 args[n] = arg; /* only jumps' are read */
+                out->jumps[nj++] = n;
             }
             if (first == none) {
                 first = (f & SCAN_RESUME) ? n : none;
@@ -605,6 +608,7 @@ scan_selected(const rec_opinfo *op, PyObject *code, rec_code *c, uint8_t *ops, u
     out->first = first;
     out->lead = lead;
     out->n_sites = ns;
+    out->n_jumps = nj;
     out->entry_end = 0;
     if (ns == 0) {
         return 0;
@@ -888,6 +892,131 @@ entry_block_only(rec_arena *ar, rec_code *c, uint32_t resume, uint32_t lead, uin
     return 0;
 }
 
+/* -i mode, code with a site past its entry block: the blocks that hold a
+ * site and nothing else, each from its first site (where its counter is) to
+ * its end.  An exit before a block's first site would cancel out (what
+ * rec_flow_solve adds back, the flush takes off again), so those
+ * instructions are in no block, like the blocks without a site.  Leaders are
+ * find_blocks' (jump and handler targets, FOR_ITER's exits, what follows a
+ * jump, a block's end or a silent instruction), marked by code unit, and
+ * only the instructions from each site to its block's end are visited: most
+ * of a module body is not.  jumps: the relative jumps (n_jumps).  The
+ * self-check compares it with find_blocks and plan_blocks
+ * (check_site_blocks).  0, or -1 if out of memory. */
+static int
+site_blocks(const rec_opinfo *op, rec_arena *ar, PyObject *code, rec_code *c, const uint8_t *ops,
+            const uint32_t *args, const uint32_t *site_instr, const uint32_t *jumps,
+            uint32_t n_jumps)
+{
+    const uint32_t n = c->n_instr, n_units = c->n_units, ns = c->n_sites;
+    uint8_t *mark = rec_arena_calloc(ar, (size_t)n_units + 1); /* a leader starts there */
+    c->instr_block = NULL;                                     /* only planning reads it */
+    c->instr_blk = rec_arena_alloc(ar, ((size_t)n + 1) * sizeof(int32_t));
+    c->block_first = rec_arena_alloc(ar, ((size_t)ns + 1) * sizeof(uint32_t));
+    c->block_ctr = rec_arena_alloc(ar, ((size_t)ns + 1) * sizeof(uint32_t));
+    c->block_counted = rec_arena_alloc(ar, (size_t)ns + 1);
+    if (!mark || !c->instr_blk || !c->block_first || !c->block_ctr || !c->block_counted) {
+        return -1;
+    }
+    for (uint32_t j = 0; j < n_jumps; j++) {
+        const uint32_t k = jumps[j];
+        int64_t t = rec_jump_target_unit(c, op, ops, args, k);
+        if (t < 0 || t >= (int64_t)n_units) {
+            continue;
+        }
+        mark[t] = 1;
+        if (ops[k] == op->for_iter) { /* its exit skips END_FOR (and POP_TOP) */
+            uint32_t ti = rec_code_instr_of_unit(c, (uint32_t)t);
+            for (uint32_t x = 1; x <= REC_FOR_ITER_SKIP && ti + x < n; x++) {
+                mark[c->instr_unit[ti + x]] = 1;
+            }
+        }
+    }
+    handler_iter hi = handlers_of(code);
+    uint32_t target;
+    while (next_handler(&hi, &target)) {
+        if (target < n_units) {
+            mark[target] = 1;
+        }
+    }
+    memset(c->instr_blk, 0xff, ((size_t)n + 1) * sizeof(int32_t)); /* -1: in no block */
+    uint32_t nb = 0, past = 0; /* past: the end of the last site block */
+    for (uint32_t i = 0; i < ns; i++) {
+        uint32_t k = site_instr[i];
+        if (k < past) {
+            continue; /* in the block of a site before it */
+        }
+        c->block_first[nb] = c->block_ctr[nb] = k;
+        c->block_counted[nb] = 1;
+        for (;;) {
+            c->instr_blk[k] = (int32_t)nb;
+            const uint8_t o = ops[k++];
+            if (op->jrel[o] || op->leaves_block[o] || k >= n || mark[c->instr_unit[k]] ||
+                op->no_event[ops[k]]) {
+                break;
+            }
+        }
+        past = k;
+        nb++;
+    }
+    c->n_blocks = nb;
+    rec_flow_unplanned(c);
+    return 0;
+}
+
+/* The relative jumps among c's instructions, into jumps: their number. */
+static uint32_t
+list_jumps(const rec_opinfo *op, const rec_code *c, const uint8_t *ops, uint32_t *jumps)
+{
+    uint32_t nj = 0;
+    for (uint32_t k = 0; k < c->n_instr; k++) {
+        if (op->jrel[ops[k]]) {
+            jumps[nj++] = k;
+        }
+    }
+    return nj;
+}
+
+/* Self-check: site_blocks against find_blocks and plan_blocks' counters,
+ * which c holds (-i mode, code with a site past its entry block).  0, or -1
+ * if out of memory. */
+static int
+check_site_blocks(rec_state *st, PyObject *code, const rec_code *c, const uint8_t *ops,
+                  const uint32_t *args, const uint32_t *site_instr)
+{
+    rec_code light = *c;
+    uint32_t *jumps = rec_arena_alloc(&st->arena, ((size_t)c->n_instr + 1) * sizeof(uint32_t));
+    if (jumps == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    uint32_t nj = list_jumps(&st->op, c, ops, jumps);
+    if (site_blocks(&st->op, &st->arena, code, &light, ops, args, site_instr, jumps, nj) < 0) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    uint32_t rank = 0, bad = 0;
+    int32_t last = -1;
+    for (uint32_t k = 0; k < c->n_instr && !bad; k++) {
+        int32_t b = c->instr_blk[k], want = -1;
+        if (b >= 0 && c->block_counted[b] && k >= c->block_ctr[b]) {
+            if (b != last) {
+                bad |= light.block_ctr[rank] != c->block_ctr[b];
+                last = b;
+                rank++;
+            }
+            want = (int32_t)rank - 1;
+        }
+        bad |= light.instr_blk[k] != want;
+    }
+    if (bad || light.n_blocks != rank) {
+        st->check_failures++;
+        fprintf(stderr, "heavyops: check: %s: the site blocks differ from find_blocks'\n",
+                rec_diag_name(((PyCodeObject *)code)->co_qualname));
+    }
+    return 0;
+}
+
 /* c's blocks and flow plan (find_blocks, rec_flow_plan); in -i mode, a
  * counter at each block with a site unless PY_START counts them all.
  * first: the first RESUME; lead and entry_end: entry_block_end's verdict,
@@ -905,12 +1034,8 @@ plan_blocks(rec_state *st, PyObject *code, rec_code *c, const uint8_t *ops, cons
         PyErr_NoMemory();
         return -1;
     }
-    if (st->mode == REC_MODE_SELECTED && !st->check) {
-        /* the caller comes here with a site past the entry block: all that
-         * rec_flow_plan would conclude (the self-check has both agree) */
-        rec_flow_unplanned(c);
-    } else if (rec_flow_plan(c, ar, op, ops, args, fires, external, first, NULL,
-                             st->mode == REC_MODE_ALL) < 0) {
+    if (rec_flow_plan(c, ar, op, ops, args, fires, external, first, NULL,
+                      st->mode == REC_MODE_ALL) < 0) {
         return -1;
     }
     if (st->mode == REC_MODE_SELECTED && st->check) {
@@ -989,19 +1114,24 @@ check_scan(rec_state *st, PyObject *code, const rec_code *c, const uint8_t *ops,
     uint32_t *fargs = rec_arena_alloc(ar, n1 * sizeof(uint32_t));
     uint32_t *fsites = rec_arena_alloc(ar, n1 * sizeof(uint32_t));
     fast.instr_unit = rec_arena_alloc(ar, n1 * sizeof(uint32_t));
-    if (!fops || !fargs || !fsites || !fast.instr_unit) {
+    sel_scan sc = {.jumps = rec_arena_alloc(ar, n1 * sizeof(uint32_t))};
+    if (!fops || !fargs || !fsites || !fast.instr_unit || !sc.jumps) {
         PyErr_NoMemory();
         return -1;
     }
-    sel_scan sc;
     if (scan_selected(&st->op, code, &fast, fops, fargs, fsites, &sc) < 0) {
         return 0; /* hidden opcodes: the long way alone */
     }
     const uint32_t n = c->n_instr;
     int same_args = 1;
+    uint32_t nj = 0;
     for (uint32_t k = 0; k < n && fast.n_instr == n; k++) {
         same_args &= !st->op.jrel[ops[k]] || fargs[k] == args[k];
+        if (st->op.jrel[ops[k]]) {
+            same_args &= nj < sc.n_jumps && sc.jumps[nj++] == k;
+        }
     }
+    same_args &= nj == sc.n_jumps;
     if (fast.n_instr != n || memcmp(fops, ops, n) != 0 || !same_args ||
         memcmp(fast.instr_unit, c->instr_unit, (n + 1) * sizeof(uint32_t)) != 0 ||
         sc.first != first || sc.lead != lead || sc.n_sites != c->n_sites ||
@@ -1071,7 +1201,11 @@ analyse(rec_state *st, PyObject *code, rec_code *c)
     /* -i mode: the one-pass scan, if CPython's own instrumentation hides
      * nothing (another tool's LINE or INSTRUCTION events) */
     const int selected = st->mode == REC_MODE_SELECTED && REC_HAVE_MONITORING;
-    sel_scan sc = {0};
+    sel_scan sc = {.jumps = selected ? rec_arena_alloc(ar, n1 * sizeof(uint32_t)) : NULL};
+    if (selected && sc.jumps == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
     int scanned =
         selected && !st->check && scan_selected(op, code, c, ops, args, site_instr, &sc) == 0;
     int64_t first = scanned ? (int64_t)sc.first : -1;
@@ -1155,12 +1289,21 @@ analyse(rec_state *st, PyObject *code, rec_code *c)
                 PyErr_NoMemory();
                 goto done;
             }
-        } else {
-            if (scanned) { /* only the long way reads them */
-                fill_fires(op, c, ops, first, fires);
+        } else if (selected && !st->check) {
+            if (!scanned) { /* decoded the long way */
+                sc.n_jumps = list_jumps(op, c, ops, sc.jumps);
             }
+            if (site_blocks(op, ar, code, c, ops, args, site_instr, sc.jumps, sc.n_jumps) < 0) {
+                PyErr_NoMemory();
+                goto done;
+            }
+        } else {
             if (plan_blocks(st, code, c, ops, args, fires, site_instr, (uint32_t)first, lead,
                             entry_end) < 0) {
+                goto done;
+            }
+            if (selected && !c->start_counted &&
+                check_site_blocks(st, code, c, ops, args, site_instr) < 0) {
                 goto done;
             }
         }

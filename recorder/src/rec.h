@@ -62,6 +62,7 @@ typedef struct rec_opinfo {
     int instrumented_instruction; /* -1 on 3.11 */
     int end_for;
     int pop_top;
+    int raise_varargs;
     /* 3.12's superinstructions (LOAD_FAST__LOAD_FAST...): the pair of base
      * opcodes each one stands for (rec_backend_restore_supers) */
     int n_supers;
@@ -371,6 +372,9 @@ rec_code_instr_of_unit(const rec_code *c, uint32_t u)
 static inline int64_t
 rec_code_window_events(const rec_code *c, const int64_t *a)
 {
+    if (c->start_counted) { /* PY_START's counter, however many blocks it counts */
+        return a[c->block_ctr[0]];
+    }
     int64_t ev = 0;
     for (uint32_t b = 0; b < c->n_blocks; b++) {
         ev += c->block_counted[b] ? a[c->block_ctr[b]] : 0;
@@ -378,13 +382,13 @@ rec_code_window_events(const rec_code *c, const int64_t *a)
     return ev;
 }
 /* -i mode: whether an exit at instruction k is ever read (rec_flush.c): in a
- * counted block, or between PY_START's counter and the entry block it counts
- * (block 0: no instruction before it fires). */
+ * counted block, or between PY_START's counter and the last block it counts
+ * (no instruction before the first fires). */
 static inline int
 rec_code_exit_read(const rec_code *c, uint32_t k)
 {
     int32_t b = c->instr_blk[k];
-    return b >= 0 ? c->block_counted[b] : c->start_counted && k < c->block_first[0];
+    return b >= 0 ? c->block_counted[b] : c->start_counted && k < c->block_first[c->n_blocks - 1];
 }
 /* The first instruction at or after k that fires events; n if none does. */
 static inline uint32_t

@@ -229,6 +229,7 @@ rec_opinfo_init(rec_opinfo *op, PyObject **opname_list_out)
     op->instrumented_instruction = op_named(opmap, "INSTRUMENTED_INSTRUCTION");
     op->end_for = op_named(opmap, "END_FOR");
     op->pop_top = op_named(opmap, "POP_TOP");
+    op->raise_varargs = op_named(opmap, "RAISE_VARARGS");
     PyErr_Clear();
     for (int o = 0; o < 256; o++) {
         op->leaves_block[o] = op->jrel[o] || op->ends_block[o] || op->yields[o] || o == op->end_for;
@@ -964,6 +965,84 @@ site_blocks(const rec_opinfo *op, rec_arena *ar, PyObject *code, rec_code *c, co
     return 0;
 }
 
+/* -i mode, code with a site past its entry block, its site blocks made
+ * (site_blocks): whether PY_START can count them all, as it does an entry
+ * block.  It can where every frame that starts reaches each site block's
+ * first site at most once, unless it leaves with an exception before (its
+ * RAISE event, an exit, marks where) or is still on its way: then a block's
+ * count is the starts less the exits before its first site (rec_flow_solve
+ * subtracts them).  So, for each block's first site f, in the layout:
+ * - no jump from before f lands past f, and none from f on lands at or
+ *   before f (control crosses f only by reaching it, once: no loop through
+ *   it);
+ * - nothing before f leaves the frame without a RAISE event (a return, a
+ *   yield, RERAISE...);
+ * - no exception handler covers or starts at or before f (an exception
+ *   caught there would be an exit the frame comes back from).
+ * Most module bodies and many functions only branch and join before the
+ * code that builds their functions and tuples: they need no INSTRUCTION
+ * events at all.  The self-check compares the counts with direct ones. */
+static int
+start_counts_blocks(const rec_opinfo *op, PyObject *code, const rec_code *c, const uint8_t *ops,
+                    const uint32_t *args, const uint32_t *jumps, uint32_t n_jumps)
+{
+    const PyCodeObject *co = (const PyCodeObject *)code;
+    if (co->co_flags & (CO_GENERATOR | CO_COROUTINE | CO_ASYNC_GENERATOR | CO_ITERABLE_COROUTINE)) {
+        return 0;
+    }
+    const uint32_t nb = c->n_blocks, last = c->block_first[nb - 1];
+    const uint32_t last_unit = c->instr_unit[last];
+    for (uint32_t k = 0; k < last; k++) {
+        const uint8_t o = ops[k];
+        if (op->yields[o] || (op->ends_block[o] && !op->jrel[o] && o != op->raise_varargs)) {
+            return 0;
+        }
+    }
+    handler_iter hi = handlers_of(code);
+    uint32_t start, size, target, dl;
+    while (hi.pos < hi.len) {
+        if (read_varint(hi.p, hi.len, &hi.pos, &start) ||
+            read_varint(hi.p, hi.len, &hi.pos, &size) ||
+            read_varint(hi.p, hi.len, &hi.pos, &target) ||
+            read_varint(hi.p, hi.len, &hi.pos, &dl)) {
+            return 0;
+        }
+        if (start < last_unit || target <= last_unit) {
+            return 0;
+        }
+    }
+    for (uint32_t j = 0; j < n_jumps; j++) {
+        const uint32_t k = jumps[j];
+        int64_t t = rec_jump_target_unit(c, op, ops, args, k);
+        if (t < 0 || t >= (int64_t)c->n_units) {
+            return 0;
+        }
+        uint32_t lo = rec_code_instr_of_unit(c, (uint32_t)t), hi_t = lo;
+        if (ops[k] == op->for_iter) { /* its exit lands past END_FOR (and POP_TOP) */
+            hi_t = lo + REC_FOR_ITER_SKIP;
+        }
+        for (uint32_t b = 0; b < nb; b++) {
+            const uint32_t f = c->block_first[b];
+            if (k < f ? hi_t > f : lo <= f) {
+                return 0;
+            }
+        }
+    }
+    return 1;
+}
+
+/* The plan start_counts_blocks allows: PY_START's counter (at the first
+ * RESUME) counts every site block. */
+static void
+start_count_blocks(rec_code *c, uint32_t resume)
+{
+    for (uint32_t b = 0; b < c->n_blocks; b++) {
+        c->block_counted[b] = 1;
+        c->block_ctr[b] = resume;
+    }
+    c->start_counted = 1;
+}
+
 /* The relative jumps among c's instructions, into jumps: their number. */
 static uint32_t
 list_jumps(const rec_opinfo *op, const rec_code *c, const uint8_t *ops, uint32_t *jumps)
@@ -981,8 +1060,8 @@ list_jumps(const rec_opinfo *op, const rec_code *c, const uint8_t *ops, uint32_t
  * which c holds (-i mode, code with a site past its entry block).  0, or -1
  * if out of memory. */
 static int
-check_site_blocks(rec_state *st, PyObject *code, const rec_code *c, const uint8_t *ops,
-                  const uint32_t *args, const uint32_t *site_instr)
+check_site_blocks(rec_state *st, PyObject *code, rec_code *c, const uint8_t *ops,
+                  const uint32_t *args, const uint32_t *site_instr, uint32_t first)
 {
     rec_code light = *c;
     uint32_t *jumps = rec_arena_alloc(&st->arena, ((size_t)c->n_instr + 1) * sizeof(uint32_t));
@@ -1013,6 +1092,19 @@ check_site_blocks(rec_state *st, PyObject *code, const rec_code *c, const uint8_
         st->check_failures++;
         fprintf(stderr, "heavyops: check: %s: the site blocks differ from find_blocks'\n",
                 rec_diag_name(((PyCodeObject *)code)->co_qualname));
+        return 0;
+    }
+    /* PY_START counts them where it can, as without the self-check: the
+     * direct counts check that too */
+    if (start_counts_blocks(&st->op, code, &light, ops, args, jumps, nj)) {
+        c->instr_blk = light.instr_blk;
+        c->block_first = light.block_first;
+        c->block_ctr = light.block_ctr;
+        c->block_counted = light.block_counted;
+        c->n_blocks = light.n_blocks;
+        c->instr_block = NULL;
+        rec_flow_unplanned(c);
+        start_count_blocks(c, first);
     }
     return 0;
 }
@@ -1297,13 +1389,17 @@ analyse(rec_state *st, PyObject *code, rec_code *c)
                 PyErr_NoMemory();
                 goto done;
             }
+            if (start_counts_blocks(op, code, c, ops, args, sc.jumps, sc.n_jumps)) {
+                start_count_blocks(c, (uint32_t)first);
+                c->n_ctr = (uint32_t)first + 1; /* PY_START's counter, its only one */
+            }
         } else {
             if (plan_blocks(st, code, c, ops, args, fires, site_instr, (uint32_t)first, lead,
                             entry_end) < 0) {
                 goto done;
             }
             if (selected && !c->start_counted &&
-                check_site_blocks(st, code, c, ops, args, site_instr) < 0) {
+                check_site_blocks(st, code, c, ops, args, site_instr, (uint32_t)first) < 0) {
                 goto done;
             }
         }

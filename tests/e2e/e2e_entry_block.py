@@ -1,15 +1,21 @@
-"""3.12+, -i mode: code whose chosen instructions all lie in its entry block is counted by
-PY_START alone, set up without its block table, and its counts stay exact.
+"""3.12+, -i mode: code whose chosen instructions all lie in its entry block, or in blocks
+every frame passes once on its way out (branches that join before them, no loop through
+them, no return or handler before them), is counted by PY_START alone, and its counts
+stay exact.
 
     e2e_entry_block.py --python PY --heavyops H --analyze A --scratch DIR MODE
 
 The program's functions hold their BUILD_LIST and BUILD_TUPLE in the block a call starts
 in, with exceptions raised before them (exits the counts must take off), after them (past
 the counters the recorder keeps), in a generator, and while flushes come (HEAVYOPS_FLUSH_MS)
-with frames past their entry block. loop_first's entry block is also a loop's head, so
-PY_START cannot count it. MODE "select": these functions must have no instrumented
-offset left, and every count must be exact. MODE "check": HEAVYOPS_CHECK=1 keeps every
-event and compares the recorder's short way to the entry block with its block table;
+with frames past their entry block. joined, looped, slow_join and two_blocks hold them
+after branches join, with exceptions raised (and raised in a callee) before them, a loop
+before them, and frames waiting before them while flushes come. loop_first's entry block
+is also a loop's head, early returns before its BUILD_LIST, and guarded catches an
+exception before its own, so PY_START cannot count them. MODE "select": the others must
+have no instrumented offset left, and every count must be exact. MODE "check":
+HEAVYOPS_CHECK=1 keeps every event, compares the recorder's short way to the entry block
+and its site blocks with its block table, and its counts with direct ones;
 no check may fail. Skipped on 3.11 (tracing).
 """
 
@@ -53,6 +59,47 @@ def slow(n):
     except OSError:
         pass
     return a
+def joined(x):
+    if x % 2:
+        y = x + 1
+    else:
+        y = x - 1
+    if x == 5:
+        raise ValueError(x)
+    check(x)
+    a = [y]
+    b = (a, y)
+    return b
+def looped(n):
+    t = 0
+    for i in range(n):
+        t += i
+    a = [t]
+    return (a, n)
+def slow_join(n):
+    if n:
+        time.sleep(0.05)
+    else:
+        time.sleep(0.01)
+    time.sleep(0.05)
+    return [n]
+def two_blocks(x):
+    if x:
+        x += 1
+    a = [x]
+    if x > 2:
+        x -= 1
+    return (a, x)
+def early(x):
+    if x < 0:
+        return None
+    return [x]
+def guarded(x):
+    try:
+        check(x)
+    except KeyError:
+        pass
+    return [x]
 """ + lib.INSTRUMENTED + """for x in (1, 2, -1, 3, -2, 4, 5):
     try:
         g(x)
@@ -68,15 +115,37 @@ for k in range(4):
 loop_first(5)
 loop_first(5)
 slow(6)
+for x in range(10):
+    try:
+        joined(x)
+    except (ValueError, KeyError):
+        pass
+looped(3)
+looped(0)
+slow_join(1)
+slow_join(0)
+for x in (0, 1, 5):
+    two_blocks(x)
+for x in (-1, 2, 3):
+    early(x)
+for x in range(4):
+    guarded(x)
 with open("instrumented.txt", "w") as out:
-    out.write(" ".join(str(instrumented(f)) for f in (g, h, gen, slow, loop_first)))
+    out.write(" ".join(str(instrumented(f)) for f in
+                       (g, h, gen, slow, joined, looped, slow_join, two_blocks, loop_first, early,
+                        guarded)))
 print("done")
 """
 # (function, opname, count)
 EXPECT = [("g", "BUILD_LIST", 7), ("g", "BUILD_TUPLE", 7),
           ("h", "BUILD_LIST", 10), ("h", "BUILD_TUPLE", 6),
           ("gen", "BUILD_LIST", 4), ("gen", "BUILD_TUPLE", 4),
-          ("loop_first", "BUILD_TUPLE", 10), ("slow", "BUILD_LIST", 1)]
+          ("loop_first", "BUILD_TUPLE", 10), ("slow", "BUILD_LIST", 1),
+          ("joined", "BUILD_LIST", 5), ("joined", "BUILD_TUPLE", 5),
+          ("looped", "BUILD_LIST", 2), ("looped", "BUILD_TUPLE", 2),
+          ("slow_join", "BUILD_LIST", 2),
+          ("two_blocks", "BUILD_LIST", 3), ("two_blocks", "BUILD_TUPLE", 3),
+          ("early", "BUILD_LIST", 2), ("guarded", "BUILD_LIST", 4)]
 
 
 def check(args):
@@ -92,10 +161,11 @@ def check(args):
                           "  plain: %s\n  recorded: %s" % (plain.stdout, lib.explain(rec, cmd)))
     with open(os.path.join(d, "instrumented.txt")) as f:
         left = [int(v) for v in f.read().split()]
-    # g, h, gen, slow: PY_START counts them, no INSTRUCTION event; loop_first needs one
-    if args.mode == "select" and (left[:4] != [0, 0, 0, 0] or left[4] == 0):
-        raise lib.Failure("instrumented offsets of g, h, gen, slow, loop_first: %s; expected "
-                          "0 0 0 0 and at least one" % left)
+    # PY_START counts all but the last three, which need INSTRUCTION events
+    if args.mode == "select" and (left[:8] != [0] * 8 or 0 in left[8:]):
+        raise lib.Failure("instrumented offsets of g, h, gen, slow, joined, looped, slow_join, "
+                          "two_blocks, loop_first, early, guarded: %s; expected eight 0s, then "
+                          "at least one each" % left)
     for function, opname, want in EXPECT:
         lib.expect_count(args, out, function, opname, want)
 

@@ -980,14 +980,9 @@ start_counts_blocks(const rec_opinfo *op, PyObject *code, const rec_code *c, con
     if (co->co_flags & (CO_GENERATOR | CO_COROUTINE | CO_ASYNC_GENERATOR | CO_ITERABLE_COROUTINE)) {
         return 0;
     }
+    /* the cheap tests first: most code fails one of them */
     const uint32_t nb = c->n_blocks, last = c->block_first[nb - 1];
     const uint32_t last_unit = c->instr_unit[last];
-    for (uint32_t k = 0; k < last; k++) {
-        const uint8_t o = ops[k];
-        if (op->yields[o] || (op->ends_block[o] && !op->jrel[o] && o != op->raise_varargs)) {
-            return 0;
-        }
-    }
     handler_iter hi = handlers_of(code);
     uint32_t start, size, target, dl;
     while (hi.pos < hi.len) {
@@ -1007,15 +1002,23 @@ start_counts_blocks(const rec_opinfo *op, PyObject *code, const rec_code *c, con
         if (t < 0 || t >= (int64_t)c->n_units) {
             return 0;
         }
-        uint32_t lo = rec_code_instr_of_unit(c, (uint32_t)t), hi_t = lo;
+        /* where it lands, as code units of instruction starts */
+        uint32_t lo = (uint32_t)t, hi_t = lo;
         if (ops[k] == op->for_iter) { /* its exit lands past END_FOR (and POP_TOP) */
-            hi_t = lo + REC_FOR_ITER_SKIP;
+            uint32_t ti = rec_code_instr_of_unit(c, lo) + REC_FOR_ITER_SKIP;
+            hi_t = ti < c->n_instr ? c->instr_unit[ti] : c->n_units;
         }
         for (uint32_t b = 0; b < nb; b++) {
-            const uint32_t f = c->block_first[b];
-            if (k < f ? hi_t > f : lo <= f) {
+            const uint32_t f = c->block_first[b], uf = c->instr_unit[f];
+            if (k < f ? hi_t > uf : lo <= uf) {
                 return 0;
             }
+        }
+    }
+    for (uint32_t k = 0; k < last; k++) {
+        const uint8_t o = ops[k];
+        if (op->yields[o] || (op->ends_block[o] && !op->jrel[o] && o != op->raise_varargs)) {
+            return 0;
         }
     }
     return 1;

@@ -73,7 +73,7 @@ typedef struct rec_opinfo {
     /* -i mode's first-sight scan (rec_code.c): per opcode as it stands in
      * co_code_adaptive, its base opcode, inline caches and REC_SCAN_ flags */
     struct {
-        uint8_t base, caches, flags;
+        uint8_t base, caches, flags, pad; /* pad: 4 bytes an entry, indexed by a shift */
     } scan[256];
 } rec_opinfo;
 

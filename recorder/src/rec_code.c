@@ -564,13 +564,14 @@ scan_selected(const rec_opinfo *op, PyObject *code, rec_code *c, uint8_t *ops, u
 {
     const uint8_t *b = (const uint8_t *)((PyCodeObject *)code)->co_code_adaptive;
     const uint32_t n_units = c->n_units, none = UINT32_MAX;
+    uint32_t *const instr_unit = c->instr_unit; /* held here: the stores below may alias c */
     uint32_t n = 0, ext = 0, first = none, ns = 0, nj = 0;
     uint32_t silent = none, leaves = none; /* the first of each after the RESUME */
     int64_t low = INT64_MAX;               /* the lowest jump target, in code units */
     for (uint32_t u = 0, at; u < n_units; n++) {
         const uint8_t raw = b[2 * u], f = op->scan[raw].flags;
         const uint32_t next = u + 1 + op->scan[raw].caches; /* past its caches */
-        c->instr_unit[n] = at = u;
+        instr_unit[n] = at = u;
         ops[n] = op->scan[raw].base;
         u = next; /* past n_units only if the last caches are cut: the loop ends */
         if (f == 0) {

@@ -188,6 +188,11 @@ rec_cache_index(const PyObject *code)
     return (uint32_t)((p >> 4) ^ (p >> 12)) & (REC_CACHE_SIZE - 1);
 }
 
+/* rec_threads.c's slabs of small counter rows: REC_SMALL_ROW int64 each */
+#define REC_SMALL_ROW 4
+#define REC_SLAB_ROWS 256
+typedef struct rec_slab rec_slab;
+
 /* Per thread counters.  counters[slot] is an array of REC_COUNTERS(st, c)
  * int64: [0, n_ctr) executions counted at an instruction (block leaders, or
  * every counted instruction when !derive), and in check mode [n_ctr, n_ctr +
@@ -196,18 +201,13 @@ rec_cache_index(const PyObject *code)
  * it is read), the early block exits at each instruction, is allocated at the
  * code's first exit in the thread: most code that runs once has none, and a
  * code object PY_START counts alone then costs its thread one counter. */
-/* rec_threads.c's slabs of small counter rows: REC_SMALL_ROW int64 each */
-#define REC_SMALL_ROW 4
-#define REC_SLAB_ROWS 256
-typedef struct rec_slab rec_slab;
-
 typedef struct rec_thread {
     uint64_t tid;
     uint64_t native_id;
     rec_state *st; /* Borrowed; NULL once the recorder stopped */
     int dead;      /* OS thread has exited (set under rec_threads_lock) */
     uint32_t cap;
-    int64_t **counters;  /* Owned, each Owned */
+    int64_t **counters;  /* Owned; each Owned, or a row of slabs (small[slot]) */
     int64_t **exits;     /* Owned, each Owned or NULL, cap entries */
     uint8_t *small;      /* Owned, cap entries: counters[slot] is a slab's row */
     rec_slab *slabs;     /* Owned list; the first is being filled */

@@ -501,7 +501,7 @@ void rec_thread_lookup_name(rec_thread *t);
 int rec_flush(rec_state *st);
 int rec_flusher_start(rec_state *st);
 void rec_flusher_stop(rec_state *st);
-/* rec_flusher_stop, then wait (a few ms at most) until the kernel has let go
+/* rec_flusher_stop, then wait (microseconds, 500 ms at most) until the kernel has let go
  * of the thread: a fork right after pthread_join may still count it, and
  * CPython 3.12+ then warns that the process is multi-threaded. */
 void rec_flusher_stop_for_fork(rec_state *st);

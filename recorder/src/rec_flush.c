@@ -529,12 +529,15 @@ rec_flusher_stop_for_fork(rec_state *st)
         return;
     }
     /* pthread_join returns when the thread clears its tid, before the kernel
-     * drops it from the thread group: poll its /proc entry, 20 ms at most. */
+     * drops it from the thread group: poll its /proc entry, every 50 us for
+     * the first 20 ms (it is gone within microseconds on an idle machine),
+     * then every millisecond, 500 ms at most (a loaded machine was seen to
+     * take longer than 20 ms, and 3.13 warned of threads at the fork). */
     char path[64];
     snprintf(path, sizeof path, "/proc/self/task/%ld", tid);
     struct stat sb;
-    for (int i = 0; i < 400 && stat(path, &sb) == 0; i++) {
-        struct timespec ts = {0, 50000};
+    for (int i = 0; i < 400 + 480 && stat(path, &sb) == 0; i++) {
+        struct timespec ts = {0, i < 400 ? 50000 : 1000000};
         nanosleep(&ts, NULL);
     }
 #endif

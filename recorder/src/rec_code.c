@@ -395,13 +395,15 @@ read_varint(const unsigned char *p, Py_ssize_t n, Py_ssize_t *pos, uint32_t *out
 typedef struct handler_iter {
     const unsigned char *p;
     Py_ssize_t len, pos;
+    uint32_t start; /* the entry last read: the first code unit it covers */
+    int bad;        /* the table ended inside an entry */
 } handler_iter;
 
 static handler_iter
 handlers_of(PyObject *code)
 {
     PyObject *et = ((PyCodeObject *)code)->co_exceptiontable;
-    handler_iter it = {NULL, 0, 0};
+    handler_iter it = {NULL, 0, 0, 0, 0};
     if (et && PyBytes_Check(et)) {
         it.p = (const unsigned char *)PyBytes_AS_STRING(et);
         it.len = PyBytes_GET_SIZE(et);
@@ -412,11 +414,15 @@ handlers_of(PyObject *code)
 static int
 next_handler(handler_iter *it, uint32_t *target)
 {
-    uint32_t start, size, dl;
-    return it->pos < it->len && !read_varint(it->p, it->len, &it->pos, &start) &&
-           !read_varint(it->p, it->len, &it->pos, &size) &&
-           !read_varint(it->p, it->len, &it->pos, target) &&
-           !read_varint(it->p, it->len, &it->pos, &dl);
+    uint32_t size, dl;
+    if (it->pos >= it->len) {
+        return 0;
+    }
+    it->bad = read_varint(it->p, it->len, &it->pos, &it->start) ||
+              read_varint(it->p, it->len, &it->pos, &size) ||
+              read_varint(it->p, it->len, &it->pos, target) ||
+              read_varint(it->p, it->len, &it->pos, &dl);
+    return !it->bad;
 }
 
 /* The positions of each code unit, from co_positions(). */
@@ -985,17 +991,14 @@ start_counts_blocks(const rec_opinfo *op, PyObject *code, const rec_code *c, con
     const uint32_t nb = c->n_blocks, last = c->block_first[nb - 1];
     const uint32_t last_unit = c->instr_unit[last];
     handler_iter hi = handlers_of(code);
-    uint32_t start, size, target, dl;
-    while (hi.pos < hi.len) {
-        if (read_varint(hi.p, hi.len, &hi.pos, &start) ||
-            read_varint(hi.p, hi.len, &hi.pos, &size) ||
-            read_varint(hi.p, hi.len, &hi.pos, &target) ||
-            read_varint(hi.p, hi.len, &hi.pos, &dl)) {
+    uint32_t target;
+    while (next_handler(&hi, &target)) {
+        if (hi.start < last_unit || target <= last_unit) {
             return 0;
         }
-        if (start < last_unit || target <= last_unit) {
-            return 0;
-        }
+    }
+    if (hi.bad) {
+        return 0;
     }
     for (uint32_t j = 0; j < n_jumps; j++) {
         const uint32_t k = jumps[j];

@@ -53,6 +53,7 @@ typedef struct rec_opinfo {
      * (INSTRUMENTED_LINE, INSTRUMENTED_INSTRUCTION, ENTER_EXECUTOR) */
     uint8_t deopt[256];
     uint8_t deopt_ok[256];
+    uint8_t instrumented[256]; /* an INSTRUMENTED_ opcode */
     int extended_arg;
     int for_iter;
     int send;
@@ -314,6 +315,9 @@ struct rec_state {
     /* 3.12+: offsets without a counter are disabled as their INSTRUCTION
      * events are set, not at their first event (rec_monitor.c) */
     int disable_ahead;
+    /* 3.12+: where our global events alone touch a code object, its
+     * INSTRUCTION events go straight to its counters (rec_monitor.c) */
+    int direct;
 };
 
 /* rec_code.c */

@@ -78,6 +78,7 @@ deopt_init(rec_opinfo *op, PyObject *opcode, PyObject *opmap)
             int base = long_in(PyDict_GetItemString(opmap, s + 13), 0, 255);
             op->deopt[o] = (uint8_t)(base >= 0 ? base : 0);
             op->deopt_ok[o] = base >= 0; /* LINE and INSTRUCTION keep theirs aside */
+            op->instrumented[o] = 1;
         }
     }
     int ee = long_in(PyDict_GetItemString(opmap, "ENTER_EXECUTOR"), 0, 255);

@@ -3,8 +3,10 @@
  *
  * Global events: PY_START and PY_RESUME (first sight of a code object, after
  * which they return DISABLE for it) and RAISE (early block exits).  Local
- * INSTRUCTION events per recorded code object; each offset that carries no
- * counter returns DISABLE the first time, so only counters keep calling back.
+ * INSTRUCTION events per recorded code object, at its counters only: set there
+ * directly where nothing else instruments the code (direct_instrument), else
+ * set by CPython everywhere and disabled ahead where no counter is (or, if
+ * this CPython's DISABLE is not what we expect, at each offset's first event).
  */
 #include "rec.h"
 
@@ -133,15 +135,92 @@ instructions_ours_alone(const PyCodeObject *co)
 
 static void restore_pairs(const rec_opinfo *op, const rec_code *c);
 
+/* Direct instrumentation.  set_local_events(INSTRUCTION) makes CPython
+ * instrument every instruction of a code object, about 60 CPU instructions a
+ * code unit (25,000 for a module body of 400), and disabling ahead then puts
+ * nearly all of them back.  Where our global events alone touch the code, and
+ * it is instrumented for them (first sight), the state both leave is simple:
+ * our tool's INSTRUCTION bit in its local and active monitors, a table of
+ * saved opcodes (zero but at the counters: 3.12 clears the others, 3.13
+ * never reads them), and INSTRUMENTED_INSTRUCTION at each counter, its base
+ * opcode saved.  direct_instrument() writes just that.  The other
+ * instructions keep what they hold, where disabling would give them their
+ * base opcode to specialize again; 3.12's superinstruction ending at a
+ * counter loses its pair, as CPython's instrumenting takes it away.
+ * probe_direct() checks once per process that both ways end in the same
+ * state and that the counters fire; set_local_events does it otherwise, and
+ * for code another tool has events on or that is not up to date.  1 if
+ * done. */
+static int
+direct_instrument(const rec_state *st, PyCodeObject *co, const rec_code *c)
+{
+    const rec_opinfo *op = &st->op;
+    _PyCoMonitoringData *m = co->_co_monitoring;
+    if (m == NULL || m->tools || m->lines || m->line_tools || m->per_instruction_opcodes ||
+        m->per_instruction_tools) {
+        return 0;
+    }
+#    if PY_VERSION_HEX >= 0x030D0000
+    if (co->co_executors != NULL) {
+        return 0;
+    }
+#    endif
+    const uint8_t ours = (uint8_t)(1u << st->tool_id);
+    for (size_t e = 0; e < sizeof m->local_monitors.tools; e++) {
+        if (m->local_monitors.tools[e] != 0 || (m->active_monitors.tools[e] & ~ours) != 0) {
+            return 0;
+        }
+    }
+    uint8_t *code = (uint8_t *)co->co_code_adaptive;
+    for (uint32_t b = 0; b < c->n_blocks; b++) {
+        const uint8_t o = code[2 * c->instr_unit[c->block_ctr[b]]];
+        if (c->block_counted[b] &&
+            (!op->deopt_ok[o] || op->instrumented[o] || op->no_event[op->deopt[o]])) {
+            return 0;
+        }
+    }
+    const size_t n = (size_t)Py_SIZE(co);
+    uint8_t *saved = PyMem_Malloc(n * sizeof(_PyCoLineInstrumentationData)); /* as CPython's */
+    if (saved == NULL) {
+        return 0;
+    }
+    memset(saved, 0, n);
+    m->per_instruction_opcodes = saved;
+    const int ev = __builtin_ctzl((unsigned long)st->ev_instruction);
+    m->local_monitors.tools[ev] |= ours;
+    m->active_monitors.tools[ev] |= ours;
+    for (uint32_t b = 0; b < c->n_blocks; b++) {
+        const uint32_t k = c->block_ctr[b], u = c->instr_unit[k];
+        if (!c->block_counted[b] || code[2 * u] == op->instrumented_instruction) {
+            continue;
+        }
+        if (op->n_supers > 0 && k > 0 && c->instr_unit[k - 1] + 1 == u) {
+            const uint8_t p = code[2 * u - 2];
+            for (int i = 0; i < op->n_supers; i++) {
+                if (op->supers[i].super == p) {
+                    code[2 * u - 2] = op->supers[i].first;
+                }
+            }
+        }
+        saved[u] = op->deopt[code[2 * u]];
+        code[2 * u] = (uint8_t)op->instrumented_instruction;
+    }
+    return 1;
+}
+
 static int
 enable_code(rec_state *st, rec_code *c)
 {
-    if (set_local(st, c->code, st->ev_instruction) < 0) {
+    PyCodeObject *co = (PyCodeObject *)c->code;
+    /* direct: first sight of code instrumented for our events as they are */
+    const int direct = st->direct && c->instr_unit != NULL && st->mon_version != 0 &&
+                       (uint64_t)co->_co_instrumentation_version == st->mon_version &&
+                       direct_instrument(st, co, c);
+    if (!direct && set_local(st, c->code, st->ev_instruction) < 0) {
         return -1;
     }
-    PyCodeObject *co = (PyCodeObject *)c->code;
     if (st->disable_ahead && instructions_ours_alone(co) && c->instr_unit != NULL) {
-        for (uint32_t k = 0; k < c->n_instr; k++) {
+        for (uint32_t k = 0; k < c->n_instr && !direct; k++) {
             uint32_t u = c->instr_unit[k];
             if (c->unit_ctr[u] < 0) {
                 disable_unit(&st->op, co, u);
@@ -667,6 +746,154 @@ done:
     return same;
 }
 
+/* Whether two copies of the probe code object, a set up by set_local_events
+ * and disabling ahead, b by direct_instrument, are in the same state: their
+ * monitors, version and tables, and at each instruction the same base opcode,
+ * or INSTRUMENTED_INSTRUCTION in both with the same opcode saved.  units: the
+ * n instructions' first code units. */
+static int
+same_instrumentation(const rec_opinfo *op, const PyCodeObject *a, const PyCodeObject *b,
+                     const uint32_t *units, uint32_t n)
+{
+    const _PyCoMonitoringData *ma = a->_co_monitoring, *mb = b->_co_monitoring;
+    if (ma == NULL || mb == NULL ||
+        a->_co_instrumentation_version != b->_co_instrumentation_version ||
+        memcmp(&ma->local_monitors, &mb->local_monitors, sizeof ma->local_monitors) != 0 ||
+        memcmp(&ma->active_monitors, &mb->active_monitors, sizeof ma->active_monitors) != 0 ||
+        !ma->tools != !mb->tools || !ma->lines != !mb->lines ||
+        !ma->line_tools != !mb->line_tools ||
+        !ma->per_instruction_tools != !mb->per_instruction_tools ||
+        ma->per_instruction_opcodes == NULL || mb->per_instruction_opcodes == NULL) {
+        return 0;
+    }
+    const uint8_t *ca = (const uint8_t *)a->co_code_adaptive,
+                  *cb = (const uint8_t *)b->co_code_adaptive;
+    for (uint32_t k = 0; k < n; k++) {
+        const uint32_t u = units[k];
+        const uint8_t x = ca[2 * u], y = cb[2 * u];
+        if (x == op->instrumented_instruction || y == op->instrumented_instruction) {
+            if (x != y || ma->per_instruction_opcodes[u] != mb->per_instruction_opcodes[u]) {
+                return 0;
+            }
+        } else if (!op->deopt_ok[x] || !op->deopt_ok[y] || op->deopt[x] != op->deopt[y] ||
+                   ca[2 * u + 1] != cb[2 * u + 1]) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* Whether direct_instrument() does what set_local_events and disabling ahead
+ * do, on this CPython: two copies of a function, each run once as first sight
+ * finds code, get counters at every third instruction, one copy the long
+ * way, the other directly; both must be in the same state (a few of the
+ * counters sit after a 3.12 superinstruction's first half), then run once
+ * more, each counter firing and disabling itself (our callback disables
+ * offsets of code it does not know), in the same state again, with no
+ * counter left.  Once per process, after probe_disable_ahead. */
+static int
+probe_direct(rec_state *st)
+{
+    static int result = -1;
+    static const char src[] = "def f(a, b):\n"
+                              "    c = a.real\n"
+                              "    d = [a, b, c]\n"
+                              "    e = a\n"
+                              "    if a:\n"
+                              "        e = (a, b, e)\n"
+                              "    return len(d) + b * 2, c, e\n";
+    const rec_opinfo *op = &st->op;
+    if (result >= 0 || !st->disable_ahead) {
+        return result > 0;
+    }
+    PyObject *code[2] = {NULL, NULL}, *fn[2] = {NULL, NULL}, *globals = NULL, *r = NULL;
+    PyObject *proto = NULL;
+    uint32_t units[64], ctr[64];
+    uint8_t counted[64];
+    int same = 0;
+    PyObject *mod = Py_CompileString(src, "<heavyops probe>", Py_file_input);
+    if (mod == NULL) {
+        goto done;
+    }
+    PyObject *consts = ((PyCodeObject *)mod)->co_consts;
+    for (Py_ssize_t j = 0; j < PyTuple_GET_SIZE(consts) && proto == NULL; j++) {
+        if (PyCode_Check(PyTuple_GET_ITEM(consts, j))) {
+            proto = Py_NewRef(PyTuple_GET_ITEM(consts, j));
+        }
+    }
+    Py_DECREF(mod);
+    globals = PyDict_New();
+    if (proto == NULL || globals == NULL ||
+        PyDict_SetItemString(globals, "__builtins__", PyEval_GetBuiltins()) < 0) {
+        goto done;
+    }
+    for (int i = 0; i < 2; i++) { /* fresh copies, quickened and run once */
+        code[i] = PyObject_CallMethod(proto, "replace", NULL);
+        fn[i] = code[i] ? PyFunction_New(code[i], globals) : NULL;
+        r = fn[i] ? PyObject_CallFunction(fn[i], "ii", 3, 4) : NULL;
+        if (r == NULL) {
+            goto done;
+        }
+        Py_CLEAR(r);
+        if (((PyCodeObject *)code[i])->_co_monitoring == NULL && set_local(st, code[i], 0) < 0) {
+            goto done; /* (allocates it, as instrumenting for our PY_START does) */
+        }
+    }
+    PyCodeObject *a = (PyCodeObject *)code[0], *b = (PyCodeObject *)code[1];
+    const uint8_t *bytes = (const uint8_t *)b->co_code_adaptive;
+    uint32_t n = 0, nc = 0;
+    for (uint32_t u = 0; u < (uint32_t)Py_SIZE(b); n++) {
+        const uint8_t o = bytes[2 * u];
+        if (n == 64 || !op->deopt_ok[o]) {
+            goto done;
+        }
+        units[n] = u;
+        if (n % 3 == 1 && !op->no_event[op->deopt[o]]) {
+            counted[nc] = 1;
+            ctr[nc++] = n;
+        }
+        u += 1 + op->caches[op->deopt[o]];
+    }
+    rec_code c = {.n_blocks = nc, .block_ctr = ctr, .block_counted = counted, .instr_unit = units};
+    if (set_local(st, code[0], st->ev_instruction) < 0 || !instructions_ours_alone(a)) {
+        goto done;
+    }
+    for (uint32_t k = 0, i = 0; k < n; k++) {
+        if (i < nc && ctr[i] == k) {
+            i++;
+        } else {
+            disable_unit(op, a, units[k]);
+        }
+    }
+    if (!direct_instrument(st, b, &c) || !same_instrumentation(op, a, b, units, n)) {
+        goto done;
+    }
+    for (int i = 0; i < 2; i++) {
+        r = PyObject_CallFunction(fn[i], "ii", 3, 4);
+        if (r == NULL) {
+            goto done;
+        }
+        Py_CLEAR(r);
+    }
+    same = same_instrumentation(op, a, b, units, n);
+    for (uint32_t i = 0; i < nc && same; i++) {
+        same = bytes[2 * units[ctr[i]]] != op->instrumented_instruction;
+    }
+done:
+    PyErr_Clear();
+    for (int i = 0; i < 2; i++) {
+        if (code[i] != NULL && set_local(st, code[i], 0) < 0) {
+            PyErr_Clear();
+        }
+        Py_XDECREF(fn[i]);
+        Py_XDECREF(code[i]);
+    }
+    Py_XDECREF(proto);
+    Py_XDECREF(globals);
+    result = same;
+    return same;
+}
+
 /* Frames already running in other threads get their code set up now; the
  * starting thread's own frames are the launcher's. */
 static void
@@ -759,6 +986,9 @@ rec_backend_start(rec_state *st)
     }
     global |= EV_RAISE;
     st->disable_ahead = !st->check && probe_disable_ahead(st);
+#    ifndef Py_GIL_DISABLED /* there CPython stops the world to instrument */
+    st->direct = st->disable_ahead && getenv("HEAVYOPS_NO_DIRECT") == NULL && probe_direct(st);
+#    endif
     walk_running_frames(st);
     PyObject *r = call_monitoring("set_events", "il", st->tool_id, global);
     if (r == NULL) {

@@ -662,6 +662,31 @@ disable_all_ahead(const rec_state *st, PyCodeObject *co)
     return 0;
 }
 
+/* The probes' code: the code object of the function probe source src
+ * defines, and (globals) a namespace to make it a function in.  0, or -1. */
+static int
+probe_code(const char *src, PyObject **code, PyObject **globals)
+{
+    *code = *globals = NULL;
+    PyObject *mod = Py_CompileString(src, "<heavyops probe>", Py_file_input);
+    if (mod == NULL) {
+        return -1;
+    }
+    PyObject *consts = ((PyCodeObject *)mod)->co_consts;
+    for (Py_ssize_t j = 0; j < PyTuple_GET_SIZE(consts) && *code == NULL; j++) {
+        if (PyCode_Check(PyTuple_GET_ITEM(consts, j))) {
+            *code = Py_NewRef(PyTuple_GET_ITEM(consts, j));
+        }
+    }
+    Py_DECREF(mod);
+    *globals = PyDict_New();
+    if (*code == NULL || *globals == NULL ||
+        PyDict_SetItemString(*globals, "__builtins__", PyEval_GetBuiltins()) < 0) {
+        return -1;
+    }
+    return 0;
+}
+
 /* Whether this CPython's DISABLE does what disable_unit() does: two copies
  * of a straight-line function with INSTRUCTION events, one run once with our
  * callback returning DISABLE everywhere, the other disabled ahead, must end
@@ -682,19 +707,11 @@ probe_disable_ahead(rec_state *st)
     }
     PyObject *code[2] = {NULL, NULL}, *globals = NULL, *fn = NULL, *r = NULL;
     int same = 0;
-    PyObject *mod = Py_CompileString(src, "<heavyops probe>", Py_file_input);
-    if (mod == NULL) {
+    if (probe_code(src, &code[0], &globals) < 0) {
         goto done;
     }
-    PyObject *consts = ((PyCodeObject *)mod)->co_consts;
-    for (Py_ssize_t j = 0; j < PyTuple_GET_SIZE(consts) && code[0] == NULL; j++) {
-        if (PyCode_Check(PyTuple_GET_ITEM(consts, j))) {
-            code[0] = Py_NewRef(PyTuple_GET_ITEM(consts, j));
-        }
-    }
-    Py_DECREF(mod);
     /* the copy: a new code object, quickened afresh */
-    code[1] = code[0] ? PyObject_CallMethod(code[0], "replace", NULL) : NULL;
+    code[1] = PyObject_CallMethod(code[0], "replace", NULL);
     for (int i = 0; i < 2; i++) {
         if (code[i] == NULL || set_local(st, code[i], st->ev_instruction) < 0) {
             goto done;
@@ -704,11 +721,6 @@ probe_disable_ahead(rec_state *st)
     uint32_t n = (uint32_t)Py_SIZE(run);
     const uint8_t *a = (const uint8_t *)ahead->co_code_adaptive;
     const uint8_t *b = (const uint8_t *)run->co_code_adaptive;
-    globals = PyDict_New();
-    if (globals == NULL ||
-        PyDict_SetItemString(globals, "__builtins__", PyEval_GetBuiltins()) < 0) {
-        goto done;
-    }
     fn = PyFunction_New(code[0], globals);
     r = fn ? PyObject_CallFunction(fn, "ii", 3, 4) : NULL;
     if (r == NULL || !instructions_ours_alone(run) || !instructions_ours_alone(ahead) ||
@@ -811,20 +823,7 @@ probe_direct(rec_state *st)
     uint32_t units[64], ctr[64];
     uint8_t counted[64];
     int same = 0;
-    PyObject *mod = Py_CompileString(src, "<heavyops probe>", Py_file_input);
-    if (mod == NULL) {
-        goto done;
-    }
-    PyObject *consts = ((PyCodeObject *)mod)->co_consts;
-    for (Py_ssize_t j = 0; j < PyTuple_GET_SIZE(consts) && proto == NULL; j++) {
-        if (PyCode_Check(PyTuple_GET_ITEM(consts, j))) {
-            proto = Py_NewRef(PyTuple_GET_ITEM(consts, j));
-        }
-    }
-    Py_DECREF(mod);
-    globals = PyDict_New();
-    if (proto == NULL || globals == NULL ||
-        PyDict_SetItemString(globals, "__builtins__", PyEval_GetBuiltins()) < 0) {
+    if (probe_code(src, &proto, &globals) < 0) {
         goto done;
     }
     for (int i = 0; i < 2; i++) { /* fresh copies, quickened and run once */

@@ -173,9 +173,11 @@ direct_instrument(const rec_state *st, PyCodeObject *co, const rec_code *c)
     }
     uint8_t *code = (uint8_t *)co->co_code_adaptive;
     for (uint32_t b = 0; b < c->n_blocks; b++) {
+        if (!c->block_counted[b]) {
+            continue; /* its block_ctr means nothing */
+        }
         const uint8_t o = code[2 * c->instr_unit[c->block_ctr[b]]];
-        if (c->block_counted[b] &&
-            (!op->deopt_ok[o] || op->instrumented[o] || op->no_event[op->deopt[o]])) {
+        if (!op->deopt_ok[o] || op->instrumented[o] || op->no_event[op->deopt[o]]) {
             return 0;
         }
     }
@@ -190,9 +192,9 @@ direct_instrument(const rec_state *st, PyCodeObject *co, const rec_code *c)
     m->local_monitors.tools[ev] |= ours;
     m->active_monitors.tools[ev] |= ours;
     for (uint32_t b = 0; b < c->n_blocks; b++) {
-        const uint32_t k = c->block_ctr[b], u = c->instr_unit[k];
+        const uint32_t k = c->block_counted[b] ? c->block_ctr[b] : 0, u = c->instr_unit[k];
         if (!c->block_counted[b] || code[2 * u] == op->instrumented_instruction) {
-            continue;
+            continue; /* (a counter two blocks share, as PY_START's) */
         }
         if (op->n_supers > 0 && k > 0 && c->instr_unit[k - 1] + 1 == u) {
             const uint8_t p = code[2 * u - 2];

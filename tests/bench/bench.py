@@ -649,6 +649,28 @@ def targets(results, an):
             else:
                 verdict = "met" if not missed else "missed: " + ", ".join(missed)
             rows.append([label, version] + cells + [verdict])
+    # the same targets in callgrind's noise-free instruction counts, start-up taken off
+    # both sides (render_callgrind's Ir ratio), where callgrind ran
+    for mode, label in (("default", "default mode, callgrind Ir"),
+                        ("selected", "-i, callgrind Ir")):
+        for version, r in results.items():
+            cg = r.get("callgrind")
+            if not cg or not has_targets(version):
+                continue
+            cells, missed = [], []
+            for n in names:
+                row, w = cg.get(n), r["workloads"].get(n)
+                if row is None or w is None:
+                    cells.append("-")
+                    continue
+                tgt = w["target"] if mode == "default" else TARGET_SELECTED
+                x = ((row[mode]["ir"] - cg["empty"][mode]["ir"])
+                     / (row["plain"]["ir"] - cg["empty"]["plain"]["ir"]))
+                cells.append(f"{x:.3f} " + ("✓" if x <= tgt else "✗"))
+                if x > tgt:
+                    missed.append(f"{n} by {x - tgt:.3f}")
+            verdict = "met" if not missed else "missed: " + ", ".join(missed)
+            rows.append([label, version] + cells + [verdict])
     if an:
         a = an["info"]["A"]
         bps = a["frame_bytes"] / an["report"]["wall"]

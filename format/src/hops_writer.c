@@ -10,6 +10,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -268,6 +269,52 @@ hops_writer_open_fd(hops_writer **out, int fd, const hops_meta *meta)
     return writer_new(out, fd, 0, meta);
 }
 
+/* Exclusive creation on Linux: the file is made without a name in path's
+ * directory (O_TMPFILE), gets its header and META, and only then its name
+ * (linkat, which fails if the name exists, as O_EXCL does).  A process killed
+ * in between (a pool worker that terminate() stops as it starts) leaves no
+ * file rather than an empty one.  HOPS_OK, HOPS_E_EXISTS, another error of
+ * writer_new, or HOPS_E_IO where the directory or the system cannot do it
+ * (no O_TMPFILE there, no /proc): the caller then opens the plain way. */
+static int
+open_named_after_header(hops_writer **out, const char *path, const hops_meta *meta)
+{
+#if defined(__linux__) && defined(O_TMPFILE)
+    const char *slash = strrchr(path, '/');
+    char dir[4096], proc[64];
+    int fd, err, e;
+
+    if (slash == NULL) {
+        strcpy(dir, ".");
+    } else if ((size_t)(slash - path) >= sizeof dir) {
+        return HOPS_E_IO;
+    } else {
+        memcpy(dir, path, (size_t)(slash - path));
+        dir[slash == path ? 1 : slash - path] = '\0'; /* "/x": the root */
+    }
+    fd = open(dir, O_TMPFILE | O_WRONLY | O_CLOEXEC, 0644);
+    if (fd < 0)
+        return HOPS_E_IO;
+    err = writer_new(out, fd, 1, meta);
+    if (err != HOPS_OK) {
+        close(fd);
+        return err;
+    }
+    snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
+    if (linkat(AT_FDCWD, proc, AT_FDCWD, path, AT_SYMLINK_FOLLOW) == 0)
+        return HOPS_OK;
+    e = errno;
+    hops_writer_close(*out); /* the file goes with its descriptor */
+    *out = NULL;
+    return e == EEXIST ? HOPS_E_EXISTS : HOPS_E_IO;
+#else
+    (void)out;
+    (void)path;
+    (void)meta;
+    return HOPS_E_IO;
+#endif
+}
+
 int
 hops_writer_open_path(hops_writer **out, const char *path, unsigned flags, const hops_meta *meta)
 {
@@ -279,6 +326,11 @@ hops_writer_open_path(hops_writer **out, const char *path, unsigned flags, const
     *out = NULL;
     /* Validate before creating anything, so misuse leaves no empty file. */
     FORWARD_IF_ERROR(meta_size(meta, &ignored));
+    if (flags & HOPS_WRITE_EXCLUSIVE) {
+        err = open_named_after_header(out, path, meta);
+        if (err != HOPS_E_IO)
+            return err;
+    }
     oflags = O_WRONLY | O_CREAT | O_CLOEXEC;
     oflags |= (flags & HOPS_WRITE_EXCLUSIVE) ? O_EXCL : O_TRUNC;
     do {

@@ -562,6 +562,12 @@ def render_interp(version, path, res, opts):
     return t1, t2
 
 
+def cg_ratio(cg, name, mode):
+    """The callgrind table's Ir ratio: (Ir − empty) of the mode ÷ (Ir − empty) of plain."""
+    base, row = cg["empty"], cg[name]
+    return (row[mode]["ir"] - base[mode]["ir"]) / (row["plain"]["ir"] - base["plain"]["ir"])
+
+
 def render_callgrind(cg):
     heads = ["workload", "mode", "Ir", "Ir − empty", "Ir ratio", "flusher's waits", "instructions run",
              "extra Ir / instruction", "calls into recorder", "extra Ir / call",
@@ -583,7 +589,7 @@ def render_callgrind(cg):
             per_call = (d - dplain) / calls if calls and mode != "plain" else None
             rows.append([f"{name} ({row['label']})", {"selected": "-i"}.get(mode, mode),
                          f"{row[mode]['ir']:,}", f"{d:,}",
-                         "1" if mode == "plain" else f"{d / dplain:.3f}",
+                         "1" if mode == "plain" else f"{cg_ratio(cg, name, mode):.3f}",
                          "-" if mode == "plain" else f"×{row.get('time_scale', 1.0):.0f}",
                          f"{n:,}" if n else "-", f"{extra:.1f}" if extra is not None else "-",
                          f"{calls:,}" if mode != "plain" else "-",
@@ -626,51 +632,46 @@ def targets(results, an):
     heads = (["target", "interpreter"] + ([f"{n} ×wall (×cpu)" for n in names] or ["measured"])
              + ["verdict"])
     rows = []
+
+    def judge(label, version, r, mode, measure, fmt, gap):
+        """A row: each workload's cell fmt(x, w) for measure(n, w) (None: no cell), marked
+        against the target, and the verdict, which gives each miss as gap(x - target)."""
+        tg = has_targets(version)
+        cells, missed = [], []
+        for n in names:
+            w = r["workloads"].get(n)
+            x = measure(n, w) if w is not None else None
+            if x is None:
+                cells.append("-")
+                continue
+            tgt = w["target"] if mode == "default" else TARGET_SELECTED
+            cells.append(fmt(x, w) + ((" ✓" if x <= tgt else " ✗") if tg else ""))
+            if tg and x > tgt:
+                missed.append(f"{n} by {gap(x - tgt)}")
+        if not tg:
+            verdict = ("report only (3.11's tracing API costs ~2.5× before any event)"
+                       if mode == "default" else "report only")
+        else:
+            verdict = "met" if not missed else "missed: " + ", ".join(missed)
+        rows.append([label, version] + cells + [verdict])
+
     for mode, label in (("default", "default mode ≤ 1.25× (imports ≤ 1.3×)"),
                         ("selected", "-i of the default set ≤ 1.05×")):
         for version, r in results.items():
-            tg = has_targets(version)
-            cells, missed = [], []
-            for n in names:
-                w = r["workloads"].get(n)
-                if w is None:
-                    cells.append("-")
-                    continue
-                tgt = w["target"] if mode == "default" else TARGET_SELECTED
-                xw = ratio(w["median"], mode, "plain", "wall")
-                xc = ratio(w["median"], mode, "plain", "cpu")
-                mark = (" ✓" if xw <= tgt else " ✗") if tg else ""
-                cells.append(f"{xw:.2f}× ({xc:.2f}×){mark}")
-                if tg and xw > tgt:
-                    missed.append(f"{n} by {xw - tgt:.2f}×")
-            if not tg:
-                verdict = ("report only (3.11's tracing API costs ~2.5× before any event)"
-                           if mode == "default" else "report only")
-            else:
-                verdict = "met" if not missed else "missed: " + ", ".join(missed)
-            rows.append([label, version] + cells + [verdict])
+            judge(label, version, r, mode,
+                  lambda n, w: ratio(w["median"], mode, "plain", "wall"),
+                  lambda x, w: f"{x:.2f}× ({ratio(w['median'], mode, 'plain', 'cpu'):.2f}×)",
+                  lambda d: f"{d:.2f}×")
     # the same targets in callgrind's noise-free instruction counts, start-up taken off
-    # both sides (render_callgrind's Ir ratio), where callgrind ran
+    # both sides (the callgrind table's Ir ratio), where callgrind ran
     for mode, label in (("default", "default mode, callgrind Ir"),
                         ("selected", "-i, callgrind Ir")):
         for version, r in results.items():
             cg = r.get("callgrind")
-            if not cg or not has_targets(version):
-                continue
-            cells, missed = [], []
-            for n in names:
-                row, w = cg.get(n), r["workloads"].get(n)
-                if row is None or w is None:
-                    cells.append("-")
-                    continue
-                tgt = w["target"] if mode == "default" else TARGET_SELECTED
-                x = ((row[mode]["ir"] - cg["empty"][mode]["ir"])
-                     / (row["plain"]["ir"] - cg["empty"]["plain"]["ir"]))
-                cells.append(f"{x:.3f} " + ("✓" if x <= tgt else "✗"))
-                if x > tgt:
-                    missed.append(f"{n} by {x - tgt:.3f}")
-            verdict = "met" if not missed else "missed: " + ", ".join(missed)
-            rows.append([label, version] + cells + [verdict])
+            if cg and has_targets(version):
+                judge(label, version, r, mode,
+                      lambda n, w: cg_ratio(cg, n, mode) if n in cg else None,
+                      lambda x, w: f"{x:.3f}", lambda d: f"{d:.3f}")
     if an:
         a = an["info"]["A"]
         bps = a["frame_bytes"] / an["report"]["wall"]

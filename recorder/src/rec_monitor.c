@@ -222,7 +222,8 @@ enable_code(rec_state *st, rec_code *c)
         return -1;
     }
     if (st->disable_ahead && instructions_ours_alone(co) && c->instr_unit != NULL) {
-        for (uint32_t k = 0; k < c->n_instr && !direct; k++) {
+        /* direct: only the counters were ever instrumented, nothing to undo */
+        for (uint32_t k = 0; !direct && k < c->n_instr; k++) {
             uint32_t u = c->instr_unit[k];
             if (c->unit_ctr[u] < 0) {
                 disable_unit(&st->op, co, u);

@@ -20,8 +20,9 @@
 #include "hops_private.h"
 
 /* Large enough that a busy recorder issues few write(2) calls, small enough
- * that a killed process loses little. */
-#define HOPS_WRITER_BUF_SIZE ((size_t)1 << 20)
+ * that a killed process loses little and that the pages it touches stay few:
+ * a short run's first touch of a page costs more than a write(2) of 64 KB. */
+#define HOPS_WRITER_BUF_SIZE ((size_t)64 << 10)
 
 struct hops_writer {
     int fd;

@@ -10,9 +10,11 @@ import atexit
 import builtins
 import os
 import sys
-import types
 
-from heavyops import _recorder, children
+from heavyops import _recorder
+
+# Not types, importlib.machinery nor (without --follow-fork) heavyops.children:
+# the launcher's imports are start-up time every recording pays.
 
 # exactly as our code objects name their files (co_filename is __file__)
 PACKAGE_DIR = os.path.dirname(__file__) + os.sep
@@ -43,7 +45,9 @@ def prepare_script(path):
         # python reports these like any uncaught exception, without frames
         e.__traceback__ = None
         raise
-    from importlib.machinery import SourceFileLoader
+    # importlib.machinery's SourceFileLoader is this class; importing
+    # importlib.machinery would cost a module import for a name
+    from _frozen_importlib_external import SourceFileLoader
 
     env = {
         "__name__": "__main__",
@@ -297,6 +301,8 @@ def _start_child_recording(out, options):
 def record_spawned_child(out, options, verbose):
     """Entry point of an interpreter that multiprocessing started (spawn,
     forkserver) under record --follow-fork: record this whole process."""
+    from heavyops import children
+
     options = dict(options, exclude_prefix=PACKAGE_DIR)
     follower = children.Follower(out, options, verbose)
     path = _start_child_recording(out, options)
@@ -309,7 +315,7 @@ def run(prepared, args, out, *, tracked, patterns, file_globs, force, verbose, f
     """Runs the prepared target; returns its exit status or raises SystemExit
     exactly as the plain run would."""
     code, env, argv0, path0 = prepared
-    main = types.ModuleType("__main__")
+    main = type(sys)("__main__")  # types.ModuleType
     main.__dict__.update(env)
     main.__dict__["__builtins__"] = builtins  # python gives __main__ the module, not its dict
     sys.modules["__main__"] = main
@@ -324,7 +330,11 @@ def run(prepared, args, out, *, tracked, patterns, file_globs, force, verbose, f
     stopper = _Stopper(verbose, out)
     options = dict(tracked=tracked, patterns=patterns, file_globs=file_globs,
                    exclude_prefix=PACKAGE_DIR)
-    follower = children.Follower(out, options, verbose) if follow_fork else None
+    follower = None
+    if follow_fork:
+        from heavyops import children
+
+        follower = children.Follower(out, options, verbose)
     # Everything before exec() runs before recording starts, so none of it is counted.
     try:
         _recorder.start(out, argv=_file_argv(), force=force, **options)

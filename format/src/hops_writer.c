@@ -27,6 +27,7 @@
 struct hops_writer {
     int fd;
     int owns_fd;
+    pid_t pid;    /* the process that opened it: the only one that writes */
     int err;      /* first error, sticky; HOPS_OK while healthy */
     int finished; /* END chunk written */
     uint32_t next_site;
@@ -121,6 +122,11 @@ hops_writer_flush(hops_writer *w)
         return w->err;
     if (w->len == 0)
         return HOPS_OK;
+    /* One getpid(2) per buffer written, not per chunk. */
+    if (getpid() != w->pid) {
+        w->len = 0;
+        return set_error(w, HOPS_E_FORKED);
+    }
     err = write_all(w->fd, w->buf, w->len);
     if (err != HOPS_OK)
         return set_error(w, err);
@@ -233,6 +239,7 @@ writer_new(hops_writer **out, int fd, int owns_fd, const hops_meta *meta)
     RETURN_ERROR_IF(w == NULL, HOPS_E_NOMEM);
     w->fd = fd;
     w->owns_fd = owns_fd;
+    w->pid = getpid();
     w->lz4_state = hops_malloc((size_t)LZ4_sizeofState());
     err = w->lz4_state ? buf_reserve(w, HOPS_HEADER_SIZE) : HOPS_E_NOMEM;
     if (err == HOPS_OK) {

@@ -399,7 +399,8 @@ Test(hops_strerror, names_every_code_and_survives_unknown_ones)
     /* Pinned values: released files and tools depend on them. */
     cr_assert_eq(HOPS_E_IO, -1);
     cr_assert_eq(HOPS_E_EXISTS, -11);
-    cr_assert_str_eq(hops_strerror(-12), "unknown hops error code");
+    cr_assert_eq(HOPS_E_FORKED, -12);
+    cr_assert_str_eq(hops_strerror(-13), "unknown hops error code");
     cr_assert_str_eq(hops_strerror(1), "unknown hops error code");
     cr_assert_str_eq(hops_strerror(-2147483647 - 1), "unknown hops error code");
     cr_assert_eq(hops_strerror(12345), hops_strerror(-999));
@@ -809,6 +810,63 @@ Test(hops_writer, exclusive_open_refuses_an_existing_file)
     free(b.data);
     unlink(path);
     free(path);
+}
+
+/* A forked child shares the parent's fd and file offset: its copy of the
+ * writer must write nothing (the recorder's child runs Python code, and so
+ * declares code objects, before its at-fork hook forgets the parent's file). */
+Test(hops_writer, a_forked_child_never_writes_to_the_parents_file)
+{
+    int fd;
+    char *path;
+    hops_writer *w = writer_to_fd(&fd, &path);
+    int status;
+    pid_t pid;
+    buf b;
+    hops_reader *r;
+    hops_event ev;
+    int codes = 0, err = 0;
+
+    add_simple_code(w, 2, "before");
+    cr_assert_eq(hops_writer_flush(w), HOPS_OK);
+    add_simple_code(w, 3, "buffered");
+    pid = fork();
+    cr_assert(pid >= 0);
+    if (pid == 0) {
+        /* enough to pass the buffer, so that add_code itself tries to write */
+        int bad = 0;
+        for (int i = 0; i < 20000 && !bad; i++) {
+            hops_site s = {.offset = 0, .line = 1, .col = 0, .opname = "BUILD_TUPLE"};
+            hops_code c = {.first_site = hops_writer_next_site(w),
+                           .n_sites = 1,
+                           .firstlineno = 1,
+                           .filename = "child.py",
+                           .qualname = "child",
+                           .sites = &s};
+            err = hops_writer_add_code(w, &c);
+            bad = err != HOPS_OK;
+        }
+        int f = hops_writer_flush(w);
+        int c = hops_writer_close(w);
+        _exit(bad && err == HOPS_E_FORKED && f == HOPS_E_FORKED && c == HOPS_E_FORKED ? 0 : 1);
+    }
+    cr_assert_eq(waitpid(pid, &status, 0), pid);
+    cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+              "the child's writer must fail with HOPS_E_FORKED");
+    /* The parent's writer goes on as if there had been no fork. */
+    add_simple_code(w, 1, "after");
+    b = finish_to_buf(w, fd, path);
+    cr_assert_eq(hops_reader_open_mem(&r, b.data, b.size), HOPS_OK);
+    while ((err = hops_reader_next(r, &ev)) == 1) {
+        if (ev.kind == HOPS_EV_CODE) {
+            cr_assert_str_neq(ev.u.code.qualname, "child");
+            codes++;
+        }
+    }
+    cr_assert_eq(err, 0, "the parent's file reads to its end: %s", hops_strerror(err));
+    cr_assert_eq(codes, 3, "before, buffered and after; nothing of the child's");
+    hops_reader_close(r);
+    free(b.data);
 }
 
 Test(hops_writer, reports_io_errors_on_open)

@@ -44,7 +44,8 @@ extern "C" {
     X(HOPS_E_API, -8, "invalid use of the hops library")                                           \
     X(HOPS_E_CHECKSUM, -9, "checksum mismatch")                                                    \
     X(HOPS_E_EMPTY, -10, "empty file")                                                             \
-    X(HOPS_E_EXISTS, -11, "file exists")
+    X(HOPS_E_EXISTS, -11, "file exists")                                                           \
+    X(HOPS_E_FORKED, -12, "writer used in a forked child (the file is the parent's)")
 
 typedef enum hops_err {
 #define HOPS_X_ENUM(name, value, text) name = value,
@@ -182,7 +183,11 @@ HOPS_API int hops_writer_add_thread(hops_writer *w, const hops_thread *t);
 HOPS_API int hops_writer_add_frame(hops_writer *w, uint64_t tid, const hops_count *counts,
                                    size_t n);
 
-/* Writes buffered chunks to the file (one write(2) per buffer, retried on EINTR). */
+/* Writes buffered chunks to the file (one write(2) per buffer, retried on EINTR).
+ * A writer belongs to the process that opened it: in a child of fork(2),
+ * which shares the parent's fd and file offset, it writes nothing, drops what
+ * is buffered and fails with HOPS_E_FORKED (sticky), so that the two
+ * processes' chunks never interleave in one file. */
 HOPS_API int hops_writer_flush(hops_writer *w);
 
 /* Writes the end chunk and flushes.  Call at most once. */

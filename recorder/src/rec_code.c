@@ -303,11 +303,20 @@ code_free(rec_code *c)
 
 /* The arena keeps at most this much between two code objects. */
 #define ARENA_MAX_KEEP ((size_t)8 << 20)
+/* Its first buffer: big enough for all but the largest module bodies, so that
+ * it seldom grows.  Growing touched every smaller buffer before it (16 KB to
+ * 512 KB on the import-heavy start), while the pages of this one are touched
+ * only as deep as the largest code object yet seen needs. */
+#define ARENA_FIRST ((size_t)1 << 20)
 
 void *
 rec_arena_alloc(rec_arena *ar, size_t n)
 {
     n = (n + 15) & ~(size_t)15;
+    if (ar->buf == NULL && ar->spill == NULL && n <= ARENA_FIRST) {
+        ar->buf = PyMem_RawMalloc(ARENA_FIRST);
+        ar->cap = ar->buf ? ARENA_FIRST : 0;
+    }
     if (n <= ar->cap - ar->used) {
         void *p = ar->buf + ar->used;
         ar->used += n;

@@ -121,6 +121,10 @@ typedef struct rec_code {
     uint8_t *instr_op;     /* instruction index -> opcode */
     uint32_t *instr_block; /* instruction index -> leader instruction index */
     int32_t *instr_site;   /* instruction index -> site index, -1 if not a site */
+    /* 3.11 line mode (rec_trace.c): code unit -> 1 if, from a LINE event
+     * there, an opcode event can be due before the next LINE event; NULL:
+     * opcode events all through every frame of the code */
+    uint8_t *unit_ops;
     /* derive == 1: blocks and the flow program that fills uncounted ones */
     uint32_t n_blocks;
     uint32_t *block_first;  /* block -> leader instruction */
@@ -280,6 +284,7 @@ struct rec_state {
     int64_t stat_events_saved;        /* in the windows the re-plans looked at */
     int64_t stat_events, stat_instrs; /* counter events and instructions written */
     int64_t stat_start_events;        /* those of stat_events that PY_START counted */
+    uint64_t stat_line_mode;          /* 3.11: code objects set up in line mode */
     long flush_ms;                    /* flush interval (HEAVYOPS_FLUSH_MS for tests) */
     double time_scale;                /* the flusher's waits times this (HEAVYOPS_TIME_SCALE) */
 
@@ -305,6 +310,7 @@ struct rec_state {
     PyObject *thread_hook;  /* Owned: 3.11 threading.settrace hook (a rec_cb) */
     long ev_instruction;    /* sys.monitoring.events.INSTRUCTION */
     int frame_mirror_ok;    /* 3.11: PyFrameObject flag layout verified */
+    int no_line_mode;       /* 3.11: HEAVYOPS_NO_LINE_MODE, opcode events all through */
     int other_tool_warning; /* another tool already used INSTRUCTION events */
     int interference;       /* another tracer was seen while recording */
     /* 3.12+: CPython's global instrumentation version once our events were

@@ -406,6 +406,7 @@ typedef struct handler_iter {
     const unsigned char *p;
     Py_ssize_t len, pos;
     uint32_t start; /* the entry last read: the first code unit it covers */
+    uint32_t size;  /* and how many */
     int bad;        /* the table ended inside an entry */
 } handler_iter;
 
@@ -413,7 +414,7 @@ static handler_iter
 handlers_of(PyObject *code)
 {
     PyObject *et = ((PyCodeObject *)code)->co_exceptiontable;
-    handler_iter it = {NULL, 0, 0, 0, 0};
+    handler_iter it = {NULL, 0, 0, 0, 0, 0};
     if (et && PyBytes_Check(et)) {
         it.p = (const unsigned char *)PyBytes_AS_STRING(et);
         it.len = PyBytes_GET_SIZE(et);
@@ -424,12 +425,12 @@ handlers_of(PyObject *code)
 static int
 next_handler(handler_iter *it, uint32_t *target)
 {
-    uint32_t size, dl;
+    uint32_t dl;
     if (it->pos >= it->len) {
         return 0;
     }
     it->bad = read_varint(it->p, it->len, &it->pos, &it->start) ||
-              read_varint(it->p, it->len, &it->pos, &size) ||
+              read_varint(it->p, it->len, &it->pos, &it->size) ||
               read_varint(it->p, it->len, &it->pos, target) ||
               read_varint(it->p, it->len, &it->pos, &dl);
     return !it->bad;
@@ -657,13 +658,140 @@ scan_selected(const rec_opinfo *op, PyObject *code, rec_code *c, uint8_t *ops, u
     return 0;
 }
 
+#if !REC_HAVE_MONITORING
+/* 3.11, -i mode: most lines of most code hold no chosen instruction, yet
+ * opcode events (one tracer call per instruction) were on in every frame of
+ * code that holds one.  LINE events can switch them on only where needed.
+ *
+ * When 3.11 traces an instruction X (Python/ceval.c: DO_TRACING,
+ * maybe_call_line_trace), it reports a LINE event at X, before X's opcode
+ * event, if X has a line (not -1) and the instruction P run before it in the
+ * frame (its prev_instr) is the frame's first RESUME or before it, or has
+ * another line, or lies after X (a backward jump; CPython leaves out SEND's
+ * here, and so, to be safe either way, does this for a SEND at either end).
+ * It traces no instruction before the first RESUME, and none an
+ * EXTENDED_ARG prefixes (EXTENDED_ARG dispatches it untraced): their
+ * arrivals report nothing.
+ *
+ * From a LINE event at X until the next one, the frame runs only what X
+ * reaches over edges that report none (fall-through, jumps and exception
+ * handlers; every instruction in a try range is taken to raise, which only
+ * widens the set).  unit_ops[X] is 1 if that set holds
+ * a counter: the tracer sets f_trace_opcodes from it at every LINE event, and
+ * at every RESUME's call event (a generator resuming mid-line).  So every
+ * counter runs with opcode events on, and lines that reach none run without.
+ * Returns 1 if worth it (a quarter of the traced instructions or more run
+ * without opcode events), 0 if not, -1 if out of memory. */
+static int
+plan_line_mode(const rec_opinfo *op, rec_arena *ar, PyObject *code, rec_code *c, const uint8_t *ops,
+               const uint32_t *args)
+{
+    PyCodeObject *co = (PyCodeObject *)code;
+    const uint32_t n = c->n_instr, first = (uint32_t)co->_co_firsttraceable;
+    PyObject *lt = co->co_linetable;
+    if (n == 0 || !PyBytes_Check(lt)) {
+        return 0;
+    }
+    hops_site *pos = rec_arena_alloc(ar, n * sizeof(*pos));
+    uint8_t *need = rec_arena_calloc(ar, n);
+    uint8_t *head = rec_arena_alloc(ar, n);
+    if (pos == NULL || need == NULL || head == NULL) {
+        return -1;
+    }
+    for (uint32_t k = 0; k < n; k++) {
+        pos[k].offset = c->instr_unit[k] * 2;
+        head[k] = c->instr_unit[k] >= first && (k == 0 || ops[k - 1] != op->extended_arg);
+        need[k] = head[k] && c->unit_ctr[c->instr_unit[k]] >= 0;
+    }
+    if (hops_linetable_positions((const uint8_t *)PyBytes_AS_STRING(lt),
+                                 (size_t)PyBytes_GET_SIZE(lt), co->co_firstlineno, pos,
+                                 n) != HOPS_OK) {
+        return 0; /* a table this reader does not know: opcode events throughout */
+    }
+    /* try ranges: [start, end) in code units, and their handler's instruction */
+    uint32_t n_ranges = 0, target;
+    handler_iter hi = handlers_of(code);
+    while (next_handler(&hi, &target)) {
+        n_ranges++;
+    }
+    if (hi.bad) {
+        return 0;
+    }
+    uint32_t *range = rec_arena_alloc(ar, (size_t)n_ranges * 3 * sizeof(uint32_t) + 1);
+    if (range == NULL) {
+        return -1;
+    }
+    hi = handlers_of(code);
+    for (uint32_t r = 0; r < n_ranges && next_handler(&hi, &target); r++) {
+        range[3 * r] = hi.start;
+        range[3 * r + 1] = hi.start + hi.size;
+        range[3 * r + 2] = target < c->n_units ? rec_code_instr_of_unit(c, target) : n;
+    }
+    /* need[p] |= need[x] for every silent edge p -> x, to a fixed point */
+#    define SILENT_TO(p, x)                                                                        \
+        ((x) < n && need[x] &&                                                                     \
+         !(head[x] && pos[x].line != -1 &&                                                         \
+           (c->instr_unit[p] <= first || pos[x].line != pos[p].line ||                             \
+            (c->instr_unit[x] < c->instr_unit[p] && ops[x] != op->send && ops[p] != op->send))))
+    for (int changed = 1; changed;) {
+        changed = 0;
+        for (uint32_t k = n; k-- > 0;) {
+            if (need[k]) {
+                continue;
+            }
+            const uint8_t o = ops[k];
+            /* falls through unless it returns, raises or jumps for sure */
+            const int falls =
+                !op->ends_block[o] || o == op->cleanup_throw || o == op->end_async_for;
+            uint32_t to = k + 1;
+            int reach = falls && SILENT_TO(k, to);
+            if (!reach && op->jrel[ops[k]]) {
+                int64_t t = rec_jump_target_unit(c, op, ops, args, k);
+                to = t >= 0 && t < (int64_t)c->n_units ? rec_code_instr_of_unit(c, (uint32_t)t) : n;
+                reach = SILENT_TO(k, to);
+            }
+            for (uint32_t r = 0; r < n_ranges && !reach; r++) {
+                if (c->instr_unit[k] >= range[3 * r] && c->instr_unit[k] < range[3 * r + 1]) {
+                    to = range[3 * r + 2];
+                    reach = SILENT_TO(k, to);
+                }
+            }
+            if (reach) {
+                need[k] = 1;
+                changed = 1;
+            }
+        }
+    }
+#    undef SILENT_TO
+    uint32_t traced = 0, quiet = 0;
+    for (uint32_t k = 0; k < n; k++) {
+        traced += head[k];
+        quiet += head[k] && !need[k];
+    }
+    if (quiet == 0 || 4 * quiet < traced) {
+        return 0;
+    }
+    c->unit_ops = rec_arena_alloc(ar, (size_t)c->n_units + 1);
+    if (c->unit_ops == NULL) {
+        return -1;
+    }
+    memset(c->unit_ops, 1, (size_t)c->n_units + 1); /* anything unforeseen: on */
+    for (uint32_t k = 0; k < n; k++) {
+        if (head[k]) {
+            c->unit_ops[c->instr_unit[k]] = need[k];
+        }
+    }
+    return 1;
+}
+#endif
+
 /* The final rec_code of a counted code object: c and its arrays copied into
  * one allocation. */
 static rec_code *
 pack(const rec_code *c)
 {
     size_t n = c->n_instr + 1, nu = (size_t)c->ctr_units + 1, nb = c->n_blocks + 1,
-           size = sizeof(*c) + nu * 4 + n * 9;
+           size = sizeof(*c) + nu * 4 + n * 9 + (c->unit_ops ? (size_t)c->n_units + 1 : 0);
     if (c->derive) {
         size += n * 8 + nb * 9 + (c->n_steps + 1) * sizeof(rec_step) + c->n_terms * 4;
     }
@@ -701,6 +829,7 @@ pack(const rec_code *c)
         p->block_counted = NULL;
     }
     CARVE(instr_op, n);
+    CARVE(unit_ops, (size_t)c->n_units + 1);
 #undef CARVE
     return p;
 }
@@ -1352,6 +1481,16 @@ analyse(rec_state *st, PyObject *code, rec_code *c)
                 c->unit_ctr[c->instr_unit[k]] = (int32_t)real;
             }
         }
+#if !REC_HAVE_MONITORING
+        if (st->mode == REC_MODE_SELECTED && !st->no_line_mode) {
+            int lm = plan_line_mode(op, ar, code, c, ops, args);
+            if (lm < 0) {
+                PyErr_NoMemory();
+                goto done;
+            }
+            st->stat_line_mode += (uint64_t)lm;
+        }
+#endif
     } else {
         /* Blocks and the flow plan, in -i mode too: there a code object
          * that PY_START alone counts needs no INSTRUCTION event either. */

@@ -385,6 +385,11 @@ print_stats(const rec_state *st)
             (long long)st->stat_start_events, (unsigned long long)st->stat_replans,
             (unsigned long long)st->stat_adopted, (long long)st->stat_events_saved,
             st->disable_ahead ? "yes" : "no", st->direct ? "yes" : "no");
+    if (!REC_HAVE_MONITORING) {
+        fprintf(stderr, "heavyops: stats: line mode: %llu code objects%s\n",
+                (unsigned long long)st->stat_line_mode,
+                st->no_line_mode ? " (off: HEAVYOPS_NO_LINE_MODE)" : "");
+    }
     for (uint32_t s = 0; st->stats > 1 && s < st->n_slots; s++) {
         const rec_code *c = st->codes[s];
         if (c == NULL || c->code == NULL || c->dead ||

@@ -53,15 +53,29 @@ frame_code_lasti(const rec_state *st, PyFrameObject *frame, PyCodeObject **code)
 }
 
 static void
-set_frame_flags(rec_state *st, PyFrameObject *f, int opcodes)
+set_frame_flags(rec_state *st, PyFrameObject *f, int lines, int opcodes)
 {
     if (st->frame_mirror_ok) {
-        ((rec_frame311 *)f)->f_trace_lines = 0;
+        ((rec_frame311 *)f)->f_trace_lines = (char)lines;
         ((rec_frame311 *)f)->f_trace_opcodes = (char)opcodes;
         return;
     }
-    PyObject_SetAttrString((PyObject *)f, "f_trace_lines", Py_False);
+    PyObject_SetAttrString((PyObject *)f, "f_trace_lines", lines ? Py_True : Py_False);
     PyObject_SetAttrString((PyObject *)f, "f_trace_opcodes", opcodes ? Py_True : Py_False);
+    PyErr_Clear();
+}
+
+/* Line mode (rec_code.c, plan_line_mode): opcode events on from here until
+ * the next LINE event if a counter can come before it. */
+static inline void
+set_opcodes_at(rec_state *st, PyFrameObject *f, const rec_code *c, int off)
+{
+    int on = off < 0 || (unsigned)off / 2 >= c->n_units || c->unit_ops[off / 2];
+    if (st->frame_mirror_ok) {
+        ((rec_frame311 *)f)->f_trace_opcodes = (char)on;
+        return;
+    }
+    PyObject_SetAttrString((PyObject *)f, "f_trace_opcodes", on ? Py_True : Py_False);
     PyErr_Clear();
 }
 
@@ -108,16 +122,33 @@ trace_func(PyObject *obj, PyFrameObject *frame, int what, PyObject *arg)
         t->last_a = a;
         return 0;
     }
-    if (what == PyTrace_CALL) {
-        PyCodeObject *code = PyFrame_GetCode(frame);
+    if (what == PyTrace_LINE) { /* only frames of line-mode code ask for these */
+        PyCodeObject *code;
+        int off = frame_code_lasti(st, frame, &code);
+        rec_thread *ct = rec_thread_cached();
+        const rec_code *c = ct != NULL && (PyObject *)code == ct->last_code && ct->st == st
+                                ? ct->last_c
+                                : rec_code_lookup(st, (PyObject *)code);
+        if (c != NULL && c->unit_ops != NULL) {
+            set_opcodes_at(st, frame, c, off);
+        }
+        return 0;
+    }
+    if (what == PyTrace_CALL) { /* a frame starts, or a generator resumes, at a RESUME */
+        PyCodeObject *code;
+        int off = frame_code_lasti(st, frame, &code); /* code: the frame keeps it alive */
         rec_code *c = rec_code_get(st, (PyObject *)code);
-        Py_DECREF(code);
         if (c == NULL) {
             PyErr_Clear();
             st->nomem = 1;
             return 0;
         }
-        set_frame_flags(st, frame, c->counted);
+        if (c->unit_ops != NULL) {
+            set_frame_flags(st, frame, 1, 0);
+            set_opcodes_at(st, frame, c, off);
+        } else {
+            set_frame_flags(st, frame, 0, c->counted);
+        }
     }
     return 0;
 }
@@ -206,6 +237,7 @@ rec_backend_start(rec_state *st)
 {
     st->tool_id = -1;
     st->frame_mirror_ok = frame_mirror_works();
+    st->no_line_mode = getenv("HEAVYOPS_NO_LINE_MODE") != NULL;
     /* Callable too: a program that saves sys.gettrace() (this object) and
      * restores it with sys.settrace() reinstalls the C tracer through it. */
     st->trace_obj = rec_cb_new(st, thread_hook);

@@ -64,6 +64,7 @@ typedef struct rec_opinfo {
     int end_for;
     int pop_top;
     int raise_varargs;
+    int jump_backward_no_interrupt;
     /* 3.12's superinstructions (LOAD_FAST__LOAD_FAST...): the pair of base
      * opcodes each one stands for (rec_backend_restore_supers) */
     int n_supers;
@@ -311,6 +312,7 @@ struct rec_state {
     long ev_instruction;    /* sys.monitoring.events.INSTRUCTION */
     int frame_mirror_ok;    /* 3.11: PyFrameObject flag layout verified */
     int no_line_mode;       /* 3.11: HEAVYOPS_NO_LINE_MODE, opcode events all through */
+    int no_derive;          /* 3.11: HEAVYOPS_NO_DERIVE, a counter at every instruction */
     int other_tool_warning; /* another tool already used INSTRUCTION events */
     int interference;       /* another tracer was seen while recording */
     /* 3.12+: CPython's global instrumentation version once our events were
@@ -452,7 +454,9 @@ void rec_flow_unplanned(rec_code *c);
  * returns, and END_FOR reports no event), t + 1 or t + 2 in 3.13 (END_FOR,
  * POP_TOP: a generator's return runs both, the other exits skip both).  Each
  * is an edge; one too many would make the flow need a counter for nothing. */
-#if PY_VERSION_HEX < 0x030D0000
+#if PY_VERSION_HEX < 0x030C0000
+#    define REC_FOR_ITER_SKIP 0 /* 3.11: the jump target is where the loop goes on */
+#elif PY_VERSION_HEX < 0x030D0000
 #    define REC_FOR_ITER_SKIP 1
 #else
 #    define REC_FOR_ITER_SKIP 2

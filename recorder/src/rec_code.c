@@ -231,6 +231,7 @@ rec_opinfo_init(rec_opinfo *op, PyObject **opname_list_out)
     op->end_for = op_named(opmap, "END_FOR");
     op->pop_top = op_named(opmap, "POP_TOP");
     op->raise_varargs = op_named(opmap, "RAISE_VARARGS");
+    op->jump_backward_no_interrupt = op_named(opmap, "JUMP_BACKWARD_NO_INTERRUPT");
     PyErr_Clear();
     for (int o = 0; o < 256; o++) {
         op->leaves_block[o] = op->jrel[o] || op->ends_block[o] || op->yields[o] || o == op->end_for;
@@ -659,9 +660,10 @@ scan_selected(const rec_opinfo *op, PyObject *code, rec_code *c, uint8_t *ops, u
 }
 
 #if !REC_HAVE_MONITORING
-/* 3.11, -i mode: most lines of most code hold no chosen instruction, yet
- * opcode events (one tracer call per instruction) were on in every frame of
- * code that holds one.  LINE events can switch them on only where needed.
+/* 3.11: most lines of most code hold no counter (with -i, no chosen
+ * instruction; in the default mode, no block leader the flow plan measures),
+ * yet opcode events (one tracer call per instruction) would be on in every
+ * frame of counted code.  LINE events can switch them on only where needed.
  *
  * When 3.11 traces an instruction X (Python/ceval.c: DO_TRACING,
  * maybe_call_line_trace), it reports a LINE event at X, before X's opcode
@@ -782,6 +784,24 @@ plan_line_mode(const rec_opinfo *op, rec_arena *ar, PyObject *code, rec_code *c,
         }
     }
     return 1;
+}
+
+/* plan_line_mode unless switched off or self-checking (which keeps every
+ * event).  0, or -1 with an exception set. */
+static int
+line_mode(rec_state *st, const rec_opinfo *op, rec_arena *ar, PyObject *code, rec_code *c,
+          const uint8_t *ops, const uint32_t *args)
+{
+    if (st->no_line_mode || st->check) {
+        return 0;
+    }
+    int lm = plan_line_mode(op, ar, code, c, ops, args);
+    if (lm < 0) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    st->stat_line_mode += (uint64_t)lm;
+    return 0;
 }
 #endif
 
@@ -913,6 +933,12 @@ find_blocks(const rec_opinfo *op, rec_arena *ar, PyObject *code, rec_code *c, co
                 leader[ti] = 1;
                 for (uint32_t x = 1; o == op->for_iter && x <= REC_FOR_ITER_SKIP; x++) {
                     leader[ti + x <= n ? ti + x : n] = 1;
+                }
+                /* 3.11: when throw() into a `yield from` or `await` ends the
+                 * delegation, Objects/genobject.c (_gen_throw) resumes the
+                 * frame at SEND's target itself, without running SEND. */
+                if (!REC_HAVE_MONITORING && o == op->send) {
+                    external[ti] |= 1;
                 }
             }
             leader[k + 1] = 1;
@@ -1466,8 +1492,10 @@ analyse(rec_state *st, PyObject *code, rec_code *c)
         goto done;
     }
 
-    /* Counter placement. */
-    if (!REC_HAVE_MONITORING) {
+    /* Counter placement.  3.11 with -i: at each site (LINE events switch
+     * opcode events on where one can come, plan_line_mode); in the default
+     * mode, blocks and the flow plan as below. */
+    if (!REC_HAVE_MONITORING && (st->mode == REC_MODE_SELECTED || st->no_derive)) {
         memset(c->unit_ctr, 0xff, n1 * sizeof(int32_t)); /* -1: no counter */
         for (uint32_t k = 0; k < n; k++) {
             if (!fires[k]) {
@@ -1482,13 +1510,8 @@ analyse(rec_state *st, PyObject *code, rec_code *c)
             }
         }
 #if !REC_HAVE_MONITORING
-        if (st->mode == REC_MODE_SELECTED && !st->no_line_mode) {
-            int lm = plan_line_mode(op, ar, code, c, ops, args);
-            if (lm < 0) {
-                PyErr_NoMemory();
-                goto done;
-            }
-            st->stat_line_mode += (uint64_t)lm;
+        if (line_mode(st, op, ar, code, c, ops, args) < 0) {
+            goto done;
         }
 #endif
     } else {
@@ -1549,7 +1572,24 @@ analyse(rec_state *st, PyObject *code, rec_code *c)
                 goto done;
             }
         }
+#if !REC_HAVE_MONITORING
+        /* 3.11 has no PY_START: the entry block is counted at its first
+         * instruction.  (The call event comes between two eval-breaker
+         * checks of the RESUME, so a flush that finds a frame there could not
+         * tell whether it was counted.) */
+        for (uint32_t b = 0; c->start_counted && b < c->n_blocks; b++) {
+            if (c->block_counted[b] && c->block_ctr[b] == (uint32_t)first) {
+                c->block_ctr[b] = c->block_first[b];
+            }
+        }
+        c->start_counted = 0;
+#endif
         rec_code_block_counters(c, 1);
+#if !REC_HAVE_MONITORING
+        if (line_mode(st, op, ar, code, c, ops, args) < 0) {
+            goto done;
+        }
+#endif
     }
 
     hops_site *sites = rec_arena_alloc(ar, ns * sizeof(hops_site));

@@ -379,17 +379,17 @@ print_stats(const rec_state *st)
     fprintf(stderr,
             "heavyops: stats: %lld instructions, %lld counter events (%.2f%%, %lld PY_START); "
             "%llu re-plans, %llu adopted, %lld events fewer in the windows measured; "
-            "offsets disabled ahead: %s, counters set directly: %s\n",
+            "offsets disabled ahead: %s, counters set directly: %s",
             (long long)st->stat_instrs, (long long)st->stat_events,
             st->stat_instrs ? 100.0 * (double)st->stat_events / (double)st->stat_instrs : 0.0,
             (long long)st->stat_start_events, (unsigned long long)st->stat_replans,
             (unsigned long long)st->stat_adopted, (long long)st->stat_events_saved,
             st->disable_ahead ? "yes" : "no", st->direct ? "yes" : "no");
     if (!REC_HAVE_MONITORING) {
-        fprintf(stderr, "heavyops: stats: line mode: %llu code objects%s\n",
-                (unsigned long long)st->stat_line_mode,
+        fprintf(stderr, "; line mode: %llu code objects%s", (unsigned long long)st->stat_line_mode,
                 st->no_line_mode ? " (off: HEAVYOPS_NO_LINE_MODE)" : "");
     }
+    fputc('\n', stderr);
     for (uint32_t s = 0; st->stats > 1 && s < st->n_slots; s++) {
         const rec_code *c = st->codes[s];
         if (c == NULL || c->code == NULL || c->dead ||

@@ -79,6 +79,100 @@ set_opcodes_at(rec_state *st, PyFrameObject *f, const rec_code *c, int off)
     PyErr_Clear();
 }
 
+/* The counter at offset off of counted code c, if there is one there. */
+static void
+count_at(rec_state *st, PyObject *code, rec_code *c, int off)
+{
+    int32_t k = (off >= 0 && (unsigned)off / 2 < c->ctr_units) ? c->unit_ctr[off / 2] : -1;
+    if (k < 0) {
+        return;
+    }
+    rec_thread *t = rec_thread_current(st);
+    if (t != NULL && t->paused) {
+        return;
+    }
+    int64_t *a = t ? rec_thread_counters(st, t, c) : NULL;
+    if (a == NULL) {
+        st->lost_events++;
+        return;
+    }
+    a[k]++;
+    t->last_code = code;
+    t->last_c = c;
+    t->last_a = a;
+}
+
+/* Self-check (HEAVYOPS_CHECK): every opcode event counted directly too; an
+ * EXTENDED_ARG's stands for the instructions it prefixes, which report none. */
+static int
+check_event(rec_state *st, PyObject *code, int off)
+{
+    rec_code *c = rec_code_lookup(st, code);
+    rec_thread *t = c != NULL && c->counted ? rec_thread_current(st) : NULL;
+    int64_t *a = t != NULL && !t->paused ? rec_thread_counters(st, t, c) : NULL;
+    if (a == NULL) {
+        return 0;
+    }
+    for (uint32_t k = rec_code_instr_at(c, off); k < c->n_instr; k++) {
+        a[c->n_ctr + k]++;
+        if (c->instr_op[k] != st->op.extended_arg) {
+            break;
+        }
+    }
+    int32_t k = (off >= 0 && (unsigned)off / 2 < c->ctr_units) ? c->unit_ctr[off / 2] : -1;
+    if (k >= 0) {
+        a[k]++;
+    }
+    return 0;
+}
+
+/* An exception in a frame (3.11 reports it where it is raised and in every
+ * frame it passes on the way out, at the instruction that failed): the frame
+ * leaves its block there, as a RAISE event says on 3.12+ (rec_monitor.c). */
+static int
+on_exception(rec_state *st, PyFrameObject *frame, PyObject *arg)
+{
+    PyCodeObject *code;
+    int off = frame_code_lasti(st, frame, &code);
+    rec_code *c = rec_code_lookup(st, (PyObject *)code);
+    if (c == NULL || !c->counted || !c->derive) {
+        return 0;
+    }
+    uint32_t k = rec_code_instr_at(c, off);
+    if (k >= c->n_instr) {
+        return 0;
+    }
+    /* FOR_ITER reports the StopIteration it absorbs: not an exit. */
+    if ((c->instr_op[k] == st->op.for_iter || c->instr_op[k] == st->op.send) &&
+        PyTuple_Check(arg) && PyTuple_GET_SIZE(arg) > 0 &&
+        PyErr_GivenExceptionMatches(PyTuple_GET_ITEM(arg, 0), PyExc_StopIteration)) {
+        return 0;
+    }
+    /* 3.11's RESUME checks the eval breaker before it reports the call: an
+     * exception there (from a signal handler) comes before the frame's
+     * start was counted, so it leaves nothing counted. */
+    if (c->instr_op[k] == st->op.resume) {
+        return 0;
+    }
+    /* throw() into a frame suspended in a `yield from` or `await` moves it to
+     * the loop's JUMP_BACKWARD_NO_INTERRUPT (Objects/genobject.c, _gen_throw)
+     * and raises there: that instruction never ran (it cannot raise itself). */
+    if (c->instr_op[k] == st->op.jump_backward_no_interrupt) {
+        return 0;
+    }
+    rec_thread *t = rec_thread_current(st);
+    if (t != NULL && t->paused) {
+        return 0;
+    }
+    int64_t *exits = t ? rec_thread_exits(st, t, c) : NULL;
+    if (exits != NULL) {
+        exits[k]++;
+    } else {
+        st->nomem = 1;
+    }
+    return 0;
+}
+
 static int
 trace_func(PyObject *obj, PyFrameObject *frame, int what, PyObject *arg)
 {
@@ -90,6 +184,9 @@ trace_func(PyObject *obj, PyFrameObject *frame, int what, PyObject *arg)
     if (what == PyTrace_OPCODE) {
         PyCodeObject *code;
         int off = frame_code_lasti(st, frame, &code);
+        if (st->check) {
+            return check_event(st, (PyObject *)code, off);
+        }
         rec_thread *ct = rec_thread_cached(); /* same last-code cache as rec_monitor.c */
         if (ct != NULL && (PyObject *)code == ct->last_code && ct->st == st && off >= 0 &&
             (unsigned)off / 2 < ct->last_c->ctr_units) {
@@ -100,26 +197,9 @@ trace_func(PyObject *obj, PyFrameObject *frame, int what, PyObject *arg)
             return 0;
         }
         rec_code *c = rec_code_lookup(st, (PyObject *)code);
-        if (c == NULL || !c->counted) {
-            return 0;
+        if (c != NULL && c->counted) {
+            count_at(st, (PyObject *)code, c, off);
         }
-        int32_t k = (off >= 0 && (unsigned)off / 2 < c->ctr_units) ? c->unit_ctr[off / 2] : -1;
-        if (k < 0) {
-            return 0;
-        }
-        rec_thread *t = rec_thread_current(st);
-        if (t != NULL && t->paused) {
-            return 0;
-        }
-        int64_t *a = t ? rec_thread_counters(st, t, c) : NULL;
-        if (a == NULL) {
-            st->lost_events++;
-            return 0;
-        }
-        a[k]++;
-        t->last_code = (PyObject *)code;
-        t->last_c = c;
-        t->last_a = a;
         return 0;
     }
     if (what == PyTrace_LINE) { /* only frames of line-mode code ask for these */
@@ -133,6 +213,9 @@ trace_func(PyObject *obj, PyFrameObject *frame, int what, PyObject *arg)
             set_opcodes_at(st, frame, c, off);
         }
         return 0;
+    }
+    if (what == PyTrace_EXCEPTION) {
+        return on_exception(st, frame, arg);
     }
     if (what == PyTrace_CALL) { /* a frame starts, or a generator resumes, at a RESUME */
         PyCodeObject *code;
@@ -162,6 +245,11 @@ thread_hook(PyObject *self, PyObject *const *args, size_t nargsf, PyObject *kwna
     if (st == NULL) {
         PyEval_SetTrace(NULL, NULL);
         Py_RETURN_NONE;
+    }
+    /* Called as sys.gettrace()'s object: the program replaced our tracer
+     * (with None, say) and put it back, and events were lost in between. */
+    if (self == st->trace_obj) {
+        st->interference = 1;
     }
     PyEval_SetTrace(trace_func, st->trace_obj);
     if (PyVectorcall_NARGS(nargsf) >= 1 && PyFrame_Check(args[0])) {
@@ -238,6 +326,7 @@ rec_backend_start(rec_state *st)
     st->tool_id = -1;
     st->frame_mirror_ok = frame_mirror_works();
     st->no_line_mode = getenv("HEAVYOPS_NO_LINE_MODE") != NULL;
+    st->no_derive = getenv("HEAVYOPS_NO_DERIVE") != NULL;
     /* Callable too: a program that saves sys.gettrace() (this object) and
      * restores it with sys.settrace() reinstalls the C tracer through it. */
     st->trace_obj = rec_cb_new(st, thread_hook);

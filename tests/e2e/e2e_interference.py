@@ -11,6 +11,9 @@ CASE is one of:
   settrace-none  sys.settrace(None): on 3.11 that removes heavyops' own tracer (one slot per
                  thread), so it is warned; on 3.12+ it touches nothing of ours, so no warning
                  and exact counts
+  settrace-restore  sys.settrace(None), then sys.settrace(sys.gettrace()'s earlier value), as
+                 doctest and test.support.no_tracing do: on 3.11 our tracer comes back, but
+                 events were lost meanwhile, so it is warned; on 3.12+ as settrace-none
   monitoring     3.12+: another sys.monitoring tool turns events on and off again within a
                  moment: warned (skipped on 3.11, which has no sys.monitoring)
   cpython-test-tool  3.12+: CPython's own test_monitoring.MonitoringBasicTest.test_tool, which
@@ -49,6 +52,8 @@ work(1)
 setprofile(FUNC(), None)
 """ + TAIL,
     "settrace-none": HEAD + "sys.settrace(None)\n" + TAIL,
+    "settrace-restore": HEAD + "saved = sys.gettrace()\nsys.settrace(None)\nwork(1)\n"
+                        "sys.settrace(saved)\n" + TAIL,
     "monitoring": HEAD + """mon = sys.monitoring
 mon.use_tool_id(5, "other")
 mon.register_callback(5, mon.events.PY_START, lambda *a: None)
@@ -86,7 +91,8 @@ def main(args):
         return cpython_test_tool(args)
     if args.case == "monitoring" and version < (3, 12):
         lib.skip("no sys.monitoring before 3.12")
-    warned = args.case != "none" and not (args.case == "settrace-none" and version >= (3, 12))
+    warned = args.case != "none" and not (args.case in ("settrace-none", "settrace-restore")
+                                          and version >= (3, 12))
     d = lib.scratch_dir(args, "interference-" + args.case)
     script = lib.write_prog(d, SCRIPTS[args.case])
     plain = lib.run([args.python, script], cwd=d)
@@ -109,8 +115,9 @@ def main(args):
     if not warned:
         rows = cp.stdout.decode().splitlines()[1:]
         n = sum(int(r.split(",")[0]) for r in rows)
-        if n != 110:
-            raise lib.Failure("expected exactly 110 BUILD_TUPLE in work(), got %d" % n)
+        want = 110 + SCRIPTS[args.case].count("work(1)\n")  # work(10), work(100), work(1)s
+        if n != want:
+            raise lib.Failure("expected exactly %d BUILD_TUPLE in work(), got %d" % (want, n))
 
 
 if __name__ == "__main__":

@@ -95,6 +95,8 @@ typedef struct rec_step {
     int8_t target_coef;
 } rec_step;
 
+enum { UNIT_OPS_HERE = 1, UNIT_OPS_AFTER = 2 };
+
 typedef struct rec_code {
     rec_state *st;       /* Borrowed */
     PyObject *code;      /* Borrowed: valid while !dead */
@@ -122,8 +124,9 @@ typedef struct rec_code {
     uint8_t *instr_op;     /* instruction index -> opcode */
     uint32_t *instr_block; /* instruction index -> leader instruction index */
     int32_t *instr_site;   /* instruction index -> site index, -1 if not a site */
-    /* 3.11 line mode (rec_trace.c): code unit -> 1 if, from a LINE event
-     * there, an opcode event can be due before the next LINE event; NULL:
+    /* 3.11 line mode (rec_code.c, plan_line_mode): code unit -> whether a
+     * counter can come before the next LINE event, from a LINE event there
+     * (UNIT_OPS_HERE) and after its instruction ran (UNIT_OPS_AFTER); NULL:
      * opcode events all through every frame of the code */
     uint8_t *unit_ops;
     /* derive == 1: blocks and the flow program that fills uncounted ones */

@@ -678,12 +678,72 @@ scan_selected(const rec_opinfo *op, PyObject *code, rec_code *c, uint8_t *ops, u
  * From a LINE event at X until the next one, the frame runs only what X
  * reaches over edges that report none (fall-through, jumps and exception
  * handlers; every instruction in a try range is taken to raise, which only
- * widens the set).  unit_ops[X] is 1 if that set holds
- * a counter: the tracer sets f_trace_opcodes from it at every LINE event, and
- * at every RESUME's call event (a generator resuming mid-line).  So every
- * counter runs with opcode events on, and lines that reach none run without.
- * Returns 1 if worth it (a quarter of the traced instructions or more run
- * without opcode events), 0 if not, -1 if out of memory. */
+ * widens the set).  UNIT_OPS_HERE in unit_ops[X] says that set holds a
+ * counter: the tracer sets f_trace_opcodes from it at every LINE event, and
+ * at every RESUME's call event (a generator resuming mid-line).
+ * UNIT_OPS_AFTER says the same of what X's successors reach: at every opcode
+ * event, once X is counted, the tracer sets f_trace_opcodes from it, so that
+ * a line's instructions after its last counter run without.  So every
+ * counter runs with opcode events on, and little else does. */
+
+/* plan_line_mode's graph: the instructions, their lines, and which are traced
+ * (head) and can reach a counter (need). */
+typedef struct line_walk {
+    const rec_opinfo *op;
+    const rec_code *c;
+    const uint8_t *ops;
+    const uint32_t *args;
+    const hops_site *pos; /* .line: each instruction's line */
+    const uint8_t *head, *need;
+    const uint32_t *range; /* try ranges: start, end (code units), handler instruction */
+    uint32_t n, n_ranges, first;
+} line_walk;
+
+/* Whether running x right after p reports no LINE event (see above). */
+static int
+silent_edge(const line_walk *w, uint32_t p, uint32_t x)
+{
+    const uint32_t up = w->c->instr_unit[p], ux = w->c->instr_unit[x];
+    const int send = w->ops[x] == w->op->send || w->ops[p] == w->op->send;
+    return !(w->head[x] && w->pos[x].line != -1 &&
+             (up <= w->first || w->pos[x].line != w->pos[p].line || (ux < up && !send)));
+}
+
+/* Whether an instruction k can go on to, without a LINE event on the way, is
+ * one that needs opcode events: its fall-through (unless it returns, raises
+ * or jumps for sure), its jump target, its try ranges' handlers. */
+static int
+next_needs(const line_walk *w, uint32_t k)
+{
+    const rec_opinfo *op = w->op;
+    const uint8_t o = w->ops[k];
+    const int falls = !op->ends_block[o] || o == op->cleanup_throw || o == op->end_async_for;
+    if (falls && k + 1 < w->n && w->need[k + 1] && silent_edge(w, k, k + 1)) {
+        return 1;
+    }
+    if (op->jrel[o]) {
+        int64_t t = rec_jump_target_unit(w->c, op, w->ops, w->args, k);
+        if (t >= 0 && t < (int64_t)w->c->n_units) {
+            uint32_t x = rec_code_instr_of_unit(w->c, (uint32_t)t);
+            if (w->need[x] && silent_edge(w, k, x)) {
+                return 1;
+            }
+        }
+    }
+    const uint32_t u = w->c->instr_unit[k];
+    for (uint32_t r = 0; r < w->n_ranges; r++) {
+        uint32_t x = w->range[3 * r + 2];
+        if (u >= w->range[3 * r] && u < w->range[3 * r + 1] && x < w->n && w->need[x] &&
+            silent_edge(w, k, x)) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* Sets c->unit_ops (above).  Returns 1 if worth it (a quarter of the traced
+ * instructions or more run without opcode events), 0 if not (unit_ops left
+ * NULL: opcode events all through), -1 if out of memory. */
 static int
 plan_line_mode(const rec_opinfo *op, rec_arena *ar, PyObject *code, rec_code *c, const uint8_t *ops,
                const uint32_t *args)
@@ -730,41 +790,16 @@ plan_line_mode(const rec_opinfo *op, rec_arena *ar, PyObject *code, rec_code *c,
         range[3 * r + 2] = target < c->n_units ? rec_code_instr_of_unit(c, target) : n;
     }
     /* need[p] |= need[x] for every silent edge p -> x, to a fixed point */
-#    define SILENT_TO(p, x)                                                                        \
-        ((x) < n && need[x] &&                                                                     \
-         !(head[x] && pos[x].line != -1 &&                                                         \
-           (c->instr_unit[p] <= first || pos[x].line != pos[p].line ||                             \
-            (c->instr_unit[x] < c->instr_unit[p] && ops[x] != op->send && ops[p] != op->send))))
+    line_walk w = {op, c, ops, args, pos, head, need, range, n, n_ranges, first};
     for (int changed = 1; changed;) {
         changed = 0;
         for (uint32_t k = n; k-- > 0;) {
-            if (need[k]) {
-                continue;
-            }
-            const uint8_t o = ops[k];
-            /* falls through unless it returns, raises or jumps for sure */
-            const int falls =
-                !op->ends_block[o] || o == op->cleanup_throw || o == op->end_async_for;
-            uint32_t to = k + 1;
-            int reach = falls && SILENT_TO(k, to);
-            if (!reach && op->jrel[ops[k]]) {
-                int64_t t = rec_jump_target_unit(c, op, ops, args, k);
-                to = t >= 0 && t < (int64_t)c->n_units ? rec_code_instr_of_unit(c, (uint32_t)t) : n;
-                reach = SILENT_TO(k, to);
-            }
-            for (uint32_t r = 0; r < n_ranges && !reach; r++) {
-                if (c->instr_unit[k] >= range[3 * r] && c->instr_unit[k] < range[3 * r + 1]) {
-                    to = range[3 * r + 2];
-                    reach = SILENT_TO(k, to);
-                }
-            }
-            if (reach) {
+            if (!need[k] && next_needs(&w, k)) {
                 need[k] = 1;
                 changed = 1;
             }
         }
     }
-#    undef SILENT_TO
     uint32_t traced = 0, quiet = 0;
     for (uint32_t k = 0; k < n; k++) {
         traced += head[k];
@@ -777,10 +812,12 @@ plan_line_mode(const rec_opinfo *op, rec_arena *ar, PyObject *code, rec_code *c,
     if (c->unit_ops == NULL) {
         return -1;
     }
-    memset(c->unit_ops, 1, (size_t)c->n_units + 1); /* anything unforeseen: on */
+    /* anything unforeseen: on, and on after it */
+    memset(c->unit_ops, UNIT_OPS_HERE | UNIT_OPS_AFTER, (size_t)c->n_units + 1);
     for (uint32_t k = 0; k < n; k++) {
         if (head[k]) {
-            c->unit_ops[c->instr_unit[k]] = need[k];
+            c->unit_ops[c->instr_unit[k]] =
+                (uint8_t)((need[k] ? UNIT_OPS_HERE : 0) | (next_needs(&w, k) ? UNIT_OPS_AFTER : 0));
         }
     }
     return 1;

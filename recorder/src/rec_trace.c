@@ -65,12 +65,13 @@ set_frame_flags(rec_state *st, PyFrameObject *f, int lines, int opcodes)
     PyErr_Clear();
 }
 
-/* Line mode (rec_code.c, plan_line_mode): opcode events on from here until
- * the next LINE event if a counter can come before it. */
+/* Line mode (rec_code.c, plan_line_mode): opcode events on until the next
+ * LINE event if a counter can come before it, from the instruction at off
+ * (which: UNIT_OPS_HERE) or after it (UNIT_OPS_AFTER). */
 static inline void
-set_opcodes_at(rec_state *st, PyFrameObject *f, const rec_code *c, int off)
+set_opcodes_at(rec_state *st, PyFrameObject *f, const rec_code *c, int off, int which)
 {
-    int on = off < 0 || (unsigned)off / 2 >= c->n_units || c->unit_ops[off / 2];
+    int on = off < 0 || (unsigned)off / 2 >= c->n_units || (c->unit_ops[off / 2] & which);
     if (st->frame_mirror_ok) {
         ((rec_frame311 *)f)->f_trace_opcodes = (char)on;
         return;
@@ -188,17 +189,24 @@ trace_func(PyObject *obj, PyFrameObject *frame, int what, PyObject *arg)
             return check_event(st, (PyObject *)code, off);
         }
         rec_thread *ct = rec_thread_cached(); /* same last-code cache as rec_monitor.c */
+        const rec_code *c;
         if (ct != NULL && (PyObject *)code == ct->last_code && ct->st == st && off >= 0 &&
             (unsigned)off / 2 < ct->last_c->ctr_units) {
-            int32_t k = ct->last_c->unit_ctr[off / 2];
+            c = ct->last_c;
+            int32_t k = c->unit_ctr[off / 2];
             if (k >= 0) {
                 ct->last_a[k]++;
             }
-            return 0;
+        } else {
+            rec_code *lc = rec_code_lookup(st, (PyObject *)code);
+            if (lc == NULL || !lc->counted) {
+                return 0;
+            }
+            count_at(st, (PyObject *)code, lc, off);
+            c = lc;
         }
-        rec_code *c = rec_code_lookup(st, (PyObject *)code);
-        if (c != NULL && c->counted) {
-            count_at(st, (PyObject *)code, c, off);
+        if (c->unit_ops != NULL) { /* off again once no counter can come before a LINE event */
+            set_opcodes_at(st, frame, c, off, UNIT_OPS_AFTER);
         }
         return 0;
     }
@@ -210,7 +218,7 @@ trace_func(PyObject *obj, PyFrameObject *frame, int what, PyObject *arg)
                                 ? ct->last_c
                                 : rec_code_lookup(st, (PyObject *)code);
         if (c != NULL && c->unit_ops != NULL) {
-            set_opcodes_at(st, frame, c, off);
+            set_opcodes_at(st, frame, c, off, UNIT_OPS_HERE);
         }
         return 0;
     }
@@ -228,7 +236,7 @@ trace_func(PyObject *obj, PyFrameObject *frame, int what, PyObject *arg)
         }
         if (c->unit_ops != NULL) {
             set_frame_flags(st, frame, 1, 0);
-            set_opcodes_at(st, frame, c, off);
+            set_opcodes_at(st, frame, c, off, UNIT_OPS_HERE);
         } else {
             set_frame_flags(st, frame, 0, c->counted);
         }

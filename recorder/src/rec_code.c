@@ -695,8 +695,8 @@ typedef struct line_walk {
     const uint32_t *args;
     const hops_site *pos; /* .line: each instruction's line */
     const uint8_t *head, *need;
-    const uint32_t *range; /* try ranges: start, end (code units), handler instruction */
-    uint32_t n, n_ranges, first;
+    const uint32_t *jump, *handler; /* per instruction: its jump's target, its handler; n: none */
+    uint32_t n, first;
 } line_walk;
 
 /* Whether running x right after p reports no LINE event (see above). */
@@ -718,23 +718,9 @@ next_needs(const line_walk *w, uint32_t k)
     const rec_opinfo *op = w->op;
     const uint8_t o = w->ops[k];
     const int falls = !op->ends_block[o] || o == op->cleanup_throw || o == op->end_async_for;
-    if (falls && k + 1 < w->n && w->need[k + 1] && silent_edge(w, k, k + 1)) {
-        return 1;
-    }
-    if (op->jrel[o]) {
-        int64_t t = rec_jump_target_unit(w->c, op, w->ops, w->args, k);
-        if (t >= 0 && t < (int64_t)w->c->n_units) {
-            uint32_t x = rec_code_instr_of_unit(w->c, (uint32_t)t);
-            if (w->need[x] && silent_edge(w, k, x)) {
-                return 1;
-            }
-        }
-    }
-    const uint32_t u = w->c->instr_unit[k];
-    for (uint32_t r = 0; r < w->n_ranges; r++) {
-        uint32_t x = w->range[3 * r + 2];
-        if (u >= w->range[3 * r] && u < w->range[3 * r + 1] && x < w->n && w->need[x] &&
-            silent_edge(w, k, x)) {
+    const uint32_t next[3] = {falls ? k + 1 : w->n, w->jump[k], w->handler[k]};
+    for (int i = 0; i < 3; i++) {
+        if (next[i] < w->n && w->need[next[i]] && silent_edge(w, k, next[i])) {
             return 1;
         }
     }
@@ -770,33 +756,49 @@ plan_line_mode(const rec_opinfo *op, rec_arena *ar, PyObject *code, rec_code *c,
                                  n) != HOPS_OK) {
         return 0; /* a table this reader does not know: opcode events throughout */
     }
-    /* try ranges: [start, end) in code units, and their handler's instruction */
-    uint32_t n_ranges = 0, target;
+    /* each instruction's jump target and handler, once: 3.11's exception
+     * table maps every instruction to one handler at most (its ranges do
+     * not overlap; if they do, no line mode) */
+    uint32_t *jump = rec_arena_alloc(ar, n * sizeof(uint32_t));
+    uint32_t *handler = rec_arena_alloc(ar, n * sizeof(uint32_t));
+    if (jump == NULL || handler == NULL) {
+        return -1;
+    }
+    for (uint32_t k = 0; k < n; k++) {
+        int64_t t = op->jrel[ops[k]] ? rec_jump_target_unit(c, op, ops, args, k) : -1;
+        jump[k] = t >= 0 && t < (int64_t)c->n_units ? rec_code_instr_of_unit(c, (uint32_t)t) : n;
+        handler[k] = n;
+    }
+    uint32_t target;
     handler_iter hi = handlers_of(code);
     while (next_handler(&hi, &target)) {
-        n_ranges++;
+        uint32_t to = target < c->n_units ? rec_code_instr_of_unit(c, target) : n;
+        uint32_t k = hi.start < c->n_units ? rec_code_instr_of_unit(c, hi.start) : n;
+        for (; k < n && c->instr_unit[k] < hi.start + hi.size; k++) {
+            if (handler[k] != n) {
+                return 0;
+            }
+            handler[k] = to;
+        }
     }
     if (hi.bad) {
         return 0;
     }
-    uint32_t *range = rec_arena_alloc(ar, (size_t)n_ranges * 3 * sizeof(uint32_t) + 1);
-    if (range == NULL) {
-        return -1;
-    }
-    hi = handlers_of(code);
-    for (uint32_t r = 0; r < n_ranges && next_handler(&hi, &target); r++) {
-        range[3 * r] = hi.start;
-        range[3 * r + 1] = hi.start + hi.size;
-        range[3 * r + 2] = target < c->n_units ? rec_code_instr_of_unit(c, target) : n;
-    }
     /* need[p] |= need[x] for every silent edge p -> x, to a fixed point */
-    line_walk w = {op, c, ops, args, pos, head, need, range, n, n_ranges, first};
+    line_walk w = {op, c, ops, args, pos, head, need, jump, handler, n, first};
+    /* Silent edges nearly all go forward (a backward jump reports a line),
+     * so one pass from the end settles them; another only if one goes back. */
+    int back = 0;
+    for (uint32_t k = 0; k < n && !back; k++) {
+        back = (jump[k] <= k && silent_edge(&w, k, jump[k])) ||
+               (handler[k] <= k && silent_edge(&w, k, handler[k]));
+    }
     for (int changed = 1; changed;) {
         changed = 0;
         for (uint32_t k = n; k-- > 0;) {
             if (!need[k] && next_needs(&w, k)) {
                 need[k] = 1;
-                changed = 1;
+                changed = back;
             }
         }
     }

@@ -355,6 +355,12 @@ void rec_code_retire_dead(rec_state *st);
 /* The instruction at a byte offset (an inline cache belongs to the
  * instruction before it); UINT32_MAX if out of range. */
 uint32_t rec_code_instr_at(const rec_code *c, int offset);
+/* The counter at a byte offset, -1 if none. */
+static inline int32_t
+rec_code_counter_at(const rec_code *c, long offset)
+{
+    return offset >= 0 && (unsigned long)offset / 2 < c->ctr_units ? c->unit_ctr[offset / 2] : -1;
+}
 
 /* The code unit relative jump k (op->jrel[ops[k]]) goes to; may lie outside
  * the code (the callers check). */
@@ -504,6 +510,11 @@ int64_t *rec_thread_counters(rec_state *st, rec_thread *t, rec_code *c);
 /* c's exits in thread t (rec_thread_counters' too, made if need be); NULL if
  * no memory. */
 int64_t *rec_thread_exits(rec_state *st, rec_thread *t, rec_code *c);
+/* The current thread's frame of derived code c left its block at instruction
+ * k (< n_instr) by exception exc (an instance or a type): RAISE on 3.12+, an
+ * exception event on 3.11.  Counts the exit unless it is none or is never
+ * read. */
+void rec_thread_note_exit(rec_state *st, rec_code *c, uint32_t k, PyObject *exc);
 void rec_thread_mark_dirty(rec_thread *t, uint32_t slot);
 /* Frees (or returns to the thread's slabs) the counters and exits of slot. */
 void rec_thread_free_rows(rec_thread *t, uint32_t slot);

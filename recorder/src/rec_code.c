@@ -692,7 +692,6 @@ typedef struct line_walk {
     const rec_opinfo *op;
     const rec_code *c;
     const uint8_t *ops;
-    const uint32_t *args;
     const hops_site *pos; /* .line: each instruction's line */
     const uint8_t *head, *need;
     const uint32_t *jump, *handler; /* per instruction: its jump's target, its handler; n: none */
@@ -785,7 +784,7 @@ plan_line_mode(const rec_opinfo *op, rec_arena *ar, PyObject *code, rec_code *c,
         return 0;
     }
     /* need[p] |= need[x] for every silent edge p -> x, to a fixed point */
-    line_walk w = {op, c, ops, args, pos, head, need, jump, handler, n, first};
+    line_walk w = {op, c, ops, pos, head, need, jump, handler, n, first};
     /* Silent edges nearly all go forward (a backward jump reports a line),
      * so one pass from the end settles them; another only if one goes back. */
     int back = 0;
@@ -1548,11 +1547,6 @@ analyse(rec_state *st, PyObject *code, rec_code *c)
                 c->unit_ctr[c->instr_unit[k]] = (int32_t)real;
             }
         }
-#if !REC_HAVE_MONITORING
-        if (line_mode(st, op, ar, code, c, ops, args) < 0) {
-            goto done;
-        }
-#endif
     } else {
         /* Blocks and the flow plan, in -i mode too: there a code object
          * that PY_START alone counts needs no INSTRUCTION event either. */
@@ -1624,12 +1618,12 @@ analyse(rec_state *st, PyObject *code, rec_code *c)
         c->start_counted = 0;
 #endif
         rec_code_block_counters(c, 1);
-#if !REC_HAVE_MONITORING
-        if (line_mode(st, op, ar, code, c, ops, args) < 0) {
-            goto done;
-        }
-#endif
     }
+#if !REC_HAVE_MONITORING
+    if (line_mode(st, op, ar, code, c, ops, args) < 0) { /* with the counters placed */
+        goto done;
+    }
+#endif
 
     hops_site *sites = rec_arena_alloc(ar, ns * sizeof(hops_site));
     if (sites == NULL) {

@@ -192,9 +192,12 @@ direct_instrument(const rec_state *st, PyCodeObject *co, const rec_code *c)
     m->local_monitors.tools[ev] |= ours;
     m->active_monitors.tools[ev] |= ours;
     for (uint32_t b = 0; b < c->n_blocks; b++) {
-        const uint32_t k = c->block_counted[b] ? c->block_ctr[b] : 0, u = c->instr_unit[k];
-        if (!c->block_counted[b] || code[2 * u] == op->instrumented_instruction) {
-            continue; /* (a counter two blocks share, as PY_START's) */
+        if (!c->block_counted[b]) {
+            continue;
+        }
+        const uint32_t k = c->block_ctr[b], u = c->instr_unit[k];
+        if (code[2 * u] == op->instrumented_instruction) {
+            continue; /* a counter two blocks share, as PY_START's */
         }
         if (op->n_supers > 0 && k > 0 && c->instr_unit[k - 1] + 1 == u) {
             const uint8_t p = code[2 * u - 2];
@@ -376,7 +379,7 @@ instruction_slow(rec_state *st, PyObject *code, PyObject *offset)
     if (off < 0 || (unsigned long)off / 2 >= c->n_units) {
         Py_RETURN_NONE;
     }
-    int32_t k = (unsigned long)off / 2 < c->ctr_units ? c->unit_ctr[off / 2] : -1;
+    int32_t k = rec_code_counter_at(c, off);
     rec_thread *t = rec_thread_current(st);
     if (t != NULL && t->paused) {
         if (k < 0 && !st->check) {
@@ -588,27 +591,8 @@ on_raise(PyObject *self, PyObject *const *args, size_t nargsf, PyObject *kwnames
     }
     Py_XDECREF(tb);
     uint32_t k = rec_code_instr_at(c, (int)off);
-    if (k >= c->n_instr) {
-        Py_RETURN_NONE;
-    }
-    /* FOR_ITER and SEND report the StopIteration they absorb: not an exit. */
-    if (c->instr_op[k] == st->op.for_iter || c->instr_op[k] == st->op.send) {
-        if (PyErr_GivenExceptionMatches(args[2], PyExc_StopIteration)) {
-            Py_RETURN_NONE;
-        }
-    }
-    if (st->mode == REC_MODE_SELECTED && !st->check && !rec_code_exit_read(c, k)) {
-        Py_RETURN_NONE;
-    }
-    rec_thread *th = rec_thread_current(st);
-    if (th != NULL && th->paused) {
-        Py_RETURN_NONE;
-    }
-    int64_t *exits = th ? rec_thread_exits(st, th, c) : NULL;
-    if (exits != NULL) {
-        exits[k]++;
-    } else {
-        st->nomem = 1;
+    if (k < c->n_instr) {
+        rec_thread_note_exit(st, c, k, args[2]);
     }
     Py_RETURN_NONE;
 }

@@ -222,6 +222,29 @@ rec_thread_exits(rec_state *st, rec_thread *t, rec_code *c)
 }
 
 void
+rec_thread_note_exit(rec_state *st, rec_code *c, uint32_t k, PyObject *exc)
+{
+    /* FOR_ITER and SEND report the StopIteration they absorb: not an exit. */
+    if ((c->instr_op[k] == st->op.for_iter || c->instr_op[k] == st->op.send) &&
+        PyErr_GivenExceptionMatches(exc, PyExc_StopIteration)) {
+        return;
+    }
+    if (st->mode == REC_MODE_SELECTED && !st->check && !rec_code_exit_read(c, k)) {
+        return;
+    }
+    rec_thread *t = rec_thread_current(st);
+    if (t != NULL && t->paused) {
+        return;
+    }
+    int64_t *exits = t ? rec_thread_exits(st, t, c) : NULL;
+    if (exits != NULL) {
+        exits[k]++;
+    } else {
+        st->nomem = 1;
+    }
+}
+
+void
 rec_thread_mark_dirty(rec_thread *t, uint32_t slot)
 {
     if (slot < t->cap && !t->dirty[slot]) {

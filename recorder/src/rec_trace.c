@@ -84,7 +84,7 @@ set_opcodes_at(rec_state *st, PyFrameObject *f, const rec_code *c, int off, int 
 static void
 count_at(rec_state *st, PyObject *code, rec_code *c, int off)
 {
-    int32_t k = (off >= 0 && (unsigned)off / 2 < c->ctr_units) ? c->unit_ctr[off / 2] : -1;
+    int32_t k = rec_code_counter_at(c, off);
     if (k < 0) {
         return;
     }
@@ -120,7 +120,7 @@ check_event(rec_state *st, PyObject *code, int off)
             break;
         }
     }
-    int32_t k = (off >= 0 && (unsigned)off / 2 < c->ctr_units) ? c->unit_ctr[off / 2] : -1;
+    int32_t k = rec_code_counter_at(c, off);
     if (k >= 0) {
         a[k]++;
     }
@@ -143,12 +143,6 @@ on_exception(rec_state *st, PyFrameObject *frame, PyObject *arg)
     if (k >= c->n_instr) {
         return 0;
     }
-    /* FOR_ITER reports the StopIteration it absorbs: not an exit. */
-    if ((c->instr_op[k] == st->op.for_iter || c->instr_op[k] == st->op.send) &&
-        PyTuple_Check(arg) && PyTuple_GET_SIZE(arg) > 0 &&
-        PyErr_GivenExceptionMatches(PyTuple_GET_ITEM(arg, 0), PyExc_StopIteration)) {
-        return 0;
-    }
     /* 3.11's RESUME checks the eval breaker before it reports the call: an
      * exception there (from a signal handler) comes before the frame's
      * start was counted, so it leaves nothing counted. */
@@ -161,16 +155,9 @@ on_exception(rec_state *st, PyFrameObject *frame, PyObject *arg)
     if (c->instr_op[k] == st->op.jump_backward_no_interrupt) {
         return 0;
     }
-    rec_thread *t = rec_thread_current(st);
-    if (t != NULL && t->paused) {
-        return 0;
-    }
-    int64_t *exits = t ? rec_thread_exits(st, t, c) : NULL;
-    if (exits != NULL) {
-        exits[k]++;
-    } else {
-        st->nomem = 1;
-    }
+    /* arg: (type, value, traceback) */
+    int typed = PyTuple_Check(arg) && PyTuple_GET_SIZE(arg) > 0;
+    rec_thread_note_exit(st, c, k, typed ? PyTuple_GET_ITEM(arg, 0) : Py_None);
     return 0;
 }
 

@@ -1464,6 +1464,85 @@ find_sites(const rec_state *st, rec_code *c, const uint8_t *ops, uint8_t *fires,
     return ns;
 }
 
+/* compact_entry_only's tables being filled */
+typedef struct compact_tab {
+    const rec_code *c;
+    uint32_t *unit;
+    int32_t *site, *blk;
+    uint8_t *ops;
+    uint32_t n;
+} compact_tab;
+
+/* One entry for instructions [from, to) of t->c, if any. */
+static inline void
+compact_entry(compact_tab *t, uint32_t from, uint32_t to, int32_t site, int32_t blk)
+{
+    if (to > from) {
+        t->unit[t->n] = t->c->instr_unit[from];
+        t->ops[t->n] = t->c->instr_op[to - 1];
+        t->site[t->n] = site;
+        t->blk[t->n] = blk;
+        t->n++;
+    }
+}
+
+/* -i mode, code PY_START counts alone (entry_only): after first sight its
+ * tables only say where an exit (RAISE at an offset) stands among its sites,
+ * and an exit anywhere from one site to the next has the same effect.  So
+ * the tables are cut down to one entry per run of such instructions: the
+ * prologue before the first RESUME, that RESUME (PY_START's counter), the
+ * silent ones up to lead, then in the block each gap before a site, the site
+ * itself, and the rest after the last.  Everything that reads them (exits,
+ * rec_flow_solve, the flush) works on these entries as on instructions.  An
+ * import runs thousands of such code objects, whose tables held about 18
+ * bytes per instruction (module bodies run to thousands of instructions) and
+ * now hold 26 per site and a few more.  An entry's opcode is its last
+ * instruction's: rec_thread_note_exit asks whether it is FOR_ITER or SEND,
+ * which can only end the block.  0, or -1 if out of memory. */
+static int
+compact_entry_only(rec_arena *ar, rec_code *c, const uint32_t *site_instr, uint32_t first,
+                   uint32_t lead)
+{
+    const uint32_t n = c->n_instr, ns = c->n_sites;
+    const size_t cap = 2 * (size_t)ns + 5; /* 3 before lead, 2 per site, 1 after */
+    compact_tab t = {
+        .c = c,
+        .unit = rec_arena_alloc(ar, (cap + 1) * sizeof(uint32_t)),
+        .site = rec_arena_alloc(ar, (cap + 1) * sizeof(int32_t)),
+        .blk = rec_arena_alloc(ar, (cap + 1) * sizeof(int32_t)),
+        .ops = rec_arena_alloc(ar, cap + 1),
+    };
+    if (!t.unit || !t.site || !t.blk || !t.ops) {
+        return -1;
+    }
+    compact_entry(&t, 0, first, -1, -1);
+    const uint32_t resume = t.n;
+    compact_entry(&t, first, first + 1, -1, -1);
+    compact_entry(&t, first + 1, lead, -1, -1);
+    const uint32_t block = t.n;
+    uint32_t from = lead;
+    for (uint32_t i = 0; i < ns; i++) { /* every site lies in [lead, n) */
+        const uint32_t k = site_instr[i];
+        compact_entry(&t, from, k, -1, 0);
+        compact_entry(&t, k, k + 1, (int32_t)i, 0);
+        from = k + 1;
+    }
+    compact_entry(&t, from, n, -1, 0);
+    t.unit[t.n] = c->instr_unit[n]; /* where the tables end, as before */
+    t.site[t.n] = t.blk[t.n] = -1;
+    t.ops[t.n] = 0;
+    c->instr_unit = t.unit;
+    c->instr_site = t.site;
+    c->instr_blk = t.blk;
+    c->instr_op = t.ops;
+    c->n_instr = c->row = t.n;
+    c->block_first[0] = block;
+    c->block_ctr[0] = resume;
+    c->n_ctr = resume + 1;
+    rec_code_block_counters(c, 1); /* PY_START's counter: the RESUME's entry now */
+    return 0;
+}
+
 /* Decodes code into c (arrays in st->arena) and declares its sites to the
  * writer. */
 static int
@@ -1520,6 +1599,8 @@ analyse(rec_state *st, PyObject *code, rec_code *c)
         ns = find_sites(st, c, ops, fires, site_instr, (uint32_t)first);
     }
     const uint32_t n = c->n_instr;
+    uint32_t lead = 0;
+    int entry_only = 0;
     c->row = c->n_ctr = n;
     c->ctr_units = n_units;
     c->n_sites = ns;
@@ -1551,7 +1632,8 @@ analyse(rec_state *st, PyObject *code, rec_code *c)
         /* Blocks and the flow plan, in -i mode too: there a code object
          * that PY_START alone counts needs no INSTRUCTION event either. */
         c->derive = 1;
-        uint32_t lead = sc.lead, entry_end = sc.entry_end;
+        lead = sc.lead;
+        uint32_t entry_end = sc.entry_end;
         if (!scanned) {
             lead = rec_next_firing(fires, n, (uint32_t)first);
             entry_end = selected ? entry_block_end(op, code, c, ops, args, fires, lead) : 0;
@@ -1561,7 +1643,7 @@ analyse(rec_state *st, PyObject *code, rec_code *c)
                 goto done;
             }
         }
-        const int entry_only = site_instr[ns - 1] < entry_end && !st->check;
+        entry_only = site_instr[ns - 1] < entry_end && !st->check;
         if (entry_only) {
             /* Code PY_START counts alone keeps tables of its entry block
              * only: the exits read are all before its end, its counter (at
@@ -1689,6 +1771,10 @@ analyse(rec_state *st, PyObject *code, rec_code *c)
             st->write_err = err;
         }
         c->counted = 0;
+    }
+    if (entry_only && compact_entry_only(ar, c, site_instr, (uint32_t)first, lead) < 0) {
+        PyErr_NoMemory();
+        goto done;
     }
     ret = 0;
 done:

@@ -103,13 +103,16 @@ import time  # noqa: E402
 
 class Workload:
     def __init__(self, name, script, args, quick_args, naive_args, naive_quick_args,
-                 cg_args, cg_quick_args, target, same_output=True):
+                 cg_args, cg_quick_args, target, same_output=True, per_round=1):
         self.name, self.script = name, script
         self.args, self.quick_args = args, quick_args
         self.naive_args, self.naive_quick_args = naive_args, naive_quick_args
         self.cg_args, self.cg_quick_args = cg_args, cg_quick_args
         self.target = target
         self.same_output = same_output
+        # runs of each variant per round: a short workload's medians need more runs to
+        # settle, and cost little
+        self.per_round = per_round
 
     def label(self, args):
         return " ".join([os.path.basename(self.script)] + list(args))
@@ -130,7 +133,7 @@ def all_workloads():
                  ["5000"], ["2000"], ["2500"], ["1000"], TARGET_DEFAULT),
         # prints how many modules it loaded, which the launcher's own imports change
         Workload("imports", os.path.join(WORKLOADS, "imports.py"), [], [],
-                 ["20"], ["6"], ["30"], ["20"], TARGET_IMPORT, same_output=False),
+                 ["20"], ["6"], ["30"], ["20"], TARGET_IMPORT, same_output=False, per_round=3),
     ]
 
 
@@ -245,6 +248,8 @@ def variants(py, builddir, wl, args, tmp):
     sel = [a for op in SELECTED for a in ("-i", op)]
     return {
         "plain": [py, wl.script, *args],
+        # the same command again: how far apart two medians of one command land (A/A)
+        "plain2": [py, wl.script, *args],
         "default": [launcher, "record", "-o", os.path.join(tmp, "default.hops"), "--force",
                     wl.script, *args],
         "selected": [launcher, "record", "-o", os.path.join(tmp, "selected.hops"), "--force",
@@ -281,18 +286,18 @@ def measure(py, version, builddir, wls, opts, tmp, env):
         expect[wl.name] = r.stdout
     for rep in range(opts.reps):
         t_rep = time.perf_counter()
-        for wl in wls:
+        for wl, sub in ((wl, sub) for wl in wls for sub in range(wl.per_round)):
             args = wl.quick_args if opts.quick else wl.args
             nargs = wl.naive_quick_args if opts.quick else wl.naive_args
             vs = variants(py, builddir, wl, args, tmp)
-            if not opts.no_naive:
+            if not opts.no_naive and sub == 0:
                 # the counter itself in the first rounds only; its cheap baselines in every one
                 nv = naive_variants(py, wl, nargs, empty)
                 if rep >= opts.naive_reps:
                     del nv["naive"]
                 vs.update(nv)
             names = list(vs)
-            k = rep % len(names)
+            k = (rep * wl.per_round + sub) % len(names)
             for name in names[k:] + names[:k]:
                 r = check(run(vs[name], tmp, env), f"{version} {wl.name} {name}")
                 res[wl.name].setdefault(name, []).append(r)
@@ -410,7 +415,7 @@ def callgrind(py, version, builddir, wls, opts, tmp, env):
                          for _ in range(3)])
         scale = 1.0
         for mode, vs in vars_.items():
-            if mode == "cprofile":
+            if mode in ("cprofile", "plain2"):
                 continue
             cg = os.path.join(tmp, f"callgrind.{mode}.out")
             t0 = time.perf_counter()
@@ -549,6 +554,12 @@ def render_interp(version, path, res, opts):
         ])
     right = [False] + [True] * 11 + [False] + [True] * 4
     t1 = table(heads, rows, right)
+    aa = [f"{name} {fx(ratio(r['median'], 'plain2', 'plain', 'wall'))}"
+          for name, r in res.items() if "plain2" in r["median"]]
+    if aa:
+        t1 += ("\n\nA/A: the plain command run a second time in every round, its median ÷ the "
+               "first's, shows how far apart two medians of one and the same command land on "
+               "this machine in this run: " + ", ".join(aa) + ".")
     mheads = ["workload", "RSS plain MB", "RSS default MB", "Δ", "RSS -i MB", "Δ",
               "RSS cProfile MB"]
     mrows = []
@@ -791,7 +802,10 @@ def main():
             t1, t2 = render_interp(version, py, r["workloads"], opts)
             sections = [f"## Python {version} ({py})", "",
                         f"Medians of {opts.reps} interleaved rounds (naive counter: "
-                        f"{0 if opts.no_naive else opts.naive_reps}).", "", t1, "",
+                        f"{0 if opts.no_naive else opts.naive_reps})"
+                        + "".join(f"; {wl.name}: {wl.per_round} runs of each variant a round, "
+                                  f"{wl.per_round * opts.reps} in all" for wl in wls
+                                  if wl.per_round > 1) + ".", "", t1, "",
                         "Peak RSS (ru_maxrss, median):", "", t2, ""]
             loaded = r["workloads"].get("imports", {}).get("loaded")
             if loaded:

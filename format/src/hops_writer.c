@@ -277,21 +277,39 @@ hops_writer_open_fd(hops_writer **out, int fd, const hops_meta *meta)
     return writer_new(out, fd, 0, meta);
 }
 
-/* Exclusive creation on Linux: the file is made without a name in path's
- * directory (O_TMPFILE), gets its header and META, and only then its name
- * (linkat, which fails if the name exists, as O_EXCL does).  A process killed
- * in between (a pool worker that terminate() stops as it starts) leaves no
- * file rather than an empty one.  HOPS_OK, HOPS_E_EXISTS, another error of
- * writer_new, or HOPS_E_IO where the directory or the system cannot do it
- * (no O_TMPFILE there, no /proc): the caller then opens the plain way. */
+/* On Linux a file is made without a name in path's directory (O_TMPFILE), gets
+ * its header and META, and only then a name, so that a process killed in
+ * between (a pool worker that terminate() stops as it starts) leaves no
+ * empty file behind:
+ * - exclusive creation: path itself (linkat, which fails if the name exists,
+ *   as O_EXCL does);
+ * - replacing: a name of its own beside path (path.PID.tmp), which rename()
+ *   then moves onto path at once, so that path holds the old file or the new
+ *   one, never an empty one, and a reader of the old file keeps a whole
+ *   file.  Only where path is absent or a regular file: rename would replace
+ *   a device (/dev/null) or a symbolic link itself instead of writing to it.
+ *   A process killed between the two steps leaves the new file under its
+ *   temporary name.
+ * HOPS_OK, HOPS_E_EXISTS, another error of writer_new, or HOPS_E_IO where
+ * the directory, the system or path cannot do it (no O_TMPFILE there, no
+ * /proc, not a regular file): the caller then opens the plain way. */
 static int
-open_named_after_header(hops_writer **out, const char *path, const hops_meta *meta)
+open_named_after_header(hops_writer **out, const char *path, int replace, const hops_meta *meta)
 {
 #if defined(__linux__) && defined(O_TMPFILE)
     const char *slash = strrchr(path, '/');
-    char dir[4096], proc[64];
+    char dir[4096], proc[64], tmp[4096 + 32];
+    const char *name = path;
+    struct stat sb;
     int fd, err, e;
 
+    if (replace) {
+        if (lstat(path, &sb) == 0 ? !S_ISREG(sb.st_mode) : errno != ENOENT)
+            return HOPS_E_IO;
+        if ((size_t)snprintf(tmp, sizeof tmp, "%s.%ld.tmp", path, (long)getpid()) >= sizeof tmp)
+            return HOPS_E_IO;
+        name = tmp;
+    }
     if (slash == NULL) {
         strcpy(dir, ".");
     } else if ((size_t)(slash - path) >= sizeof dir) {
@@ -309,15 +327,21 @@ open_named_after_header(hops_writer **out, const char *path, const hops_meta *me
         return err;
     }
     snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
-    if (linkat(AT_FDCWD, proc, AT_FDCWD, path, AT_SYMLINK_FOLLOW) == 0)
-        return HOPS_OK;
-    e = errno;
+    if (linkat(AT_FDCWD, proc, AT_FDCWD, name, AT_SYMLINK_FOLLOW) == 0) {
+        if (!replace || rename(name, path) == 0)
+            return HOPS_OK;
+        e = errno;
+        unlink(name);
+    } else {
+        e = errno;
+    }
     hops_writer_close(*out); /* the file goes with its descriptor */
     *out = NULL;
-    return e == EEXIST ? HOPS_E_EXISTS : HOPS_E_IO;
+    return e == EEXIST && !replace ? HOPS_E_EXISTS : HOPS_E_IO;
 #else
     (void)out;
     (void)path;
+    (void)replace;
     (void)meta;
     return HOPS_E_IO;
 #endif
@@ -334,11 +358,9 @@ hops_writer_open_path(hops_writer **out, const char *path, unsigned flags, const
     *out = NULL;
     /* Validate before creating anything, so misuse leaves no empty file. */
     FORWARD_IF_ERROR(meta_size(meta, &ignored));
-    if (flags & HOPS_WRITE_EXCLUSIVE) {
-        err = open_named_after_header(out, path, meta);
-        if (err != HOPS_E_IO)
-            return err;
-    }
+    err = open_named_after_header(out, path, !(flags & HOPS_WRITE_EXCLUSIVE), meta);
+    if (err != HOPS_E_IO)
+        return err;
     oflags = O_WRONLY | O_CREAT | O_CLOEXEC;
     oflags |= (flags & HOPS_WRITE_EXCLUSIVE) ? O_EXCL : O_TRUNC;
     do {

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -808,6 +809,63 @@ Test(hops_writer, exclusive_open_refuses_an_existing_file)
     b = read_whole(path);
     cr_assert_gt(b.size, 16);
     free(b.data);
+    unlink(path);
+    free(path);
+}
+
+/* Replacing a file moves the new one, header and META written, onto the name
+ * in one step (Linux): the name never holds an empty file, and a reader of
+ * the old file keeps a whole one.  A symbolic link is written through, not
+ * replaced. */
+Test(hops_writer, replacing_a_file_swaps_in_a_readable_one)
+{
+    hops_meta m = test_meta();
+    hops_writer *w = NULL;
+    hops_reader *r = NULL;
+    hops_event ev;
+    char *path = tmp_path();
+    char tmp[4096], link_path[4096];
+    char old[4] = {0};
+    struct stat sb;
+    int fd;
+
+    fd = open(path, O_WRONLY | O_TRUNC);
+    cr_assert(fd >= 0);
+    cr_assert_eq(write(fd, "old", 3), 3);
+    close(fd);
+    fd = open(path, O_RDONLY); /* a reader of the old file */
+    cr_assert(fd >= 0);
+
+    cr_assert_eq(hops_writer_open_path(&w, path, 0, &m), HOPS_OK);
+    /* before anything is flushed but the header and META: readable at once */
+    cr_assert_eq(hops_reader_open_path(&r, path), HOPS_OK,
+                 "a run killed now leaves a readable file");
+    cr_assert_eq(hops_reader_next(r, &ev), 0);
+    hops_reader_close(r);
+#if defined(__linux__) && defined(O_TMPFILE)
+    cr_assert_eq(pread(fd, old, 3, 0), 3, "the old file must stay whole for its readers");
+    cr_assert_str_eq(old, "old");
+#endif
+    close(fd);
+    add_simple_code(w, 1, "f");
+    cr_assert_eq(hops_writer_close(w), HOPS_OK);
+    snprintf(tmp, sizeof tmp, "%s.%ld.tmp", path, (long)getpid());
+    cr_assert_neq(access(tmp, F_OK), 0, "no temporary name may be left");
+
+    /* through a symbolic link: the link stays, its target gets the file */
+    snprintf(link_path, sizeof link_path, "%s.link", path);
+    cr_assert_eq(symlink(path, link_path), 0);
+    cr_assert_eq(hops_writer_open_path(&w, link_path, 0, &m), HOPS_OK);
+    add_simple_code(w, 1, "g");
+    cr_assert_eq(hops_writer_close(w), HOPS_OK);
+    cr_assert_eq(lstat(link_path, &sb), 0);
+    cr_assert(S_ISLNK(sb.st_mode), "the link itself must not be replaced");
+    cr_assert_eq(hops_reader_open_path(&r, path), HOPS_OK);
+    cr_assert_eq(hops_reader_next(r, &ev), 1);
+    cr_assert_eq(ev.kind, HOPS_EV_CODE);
+    cr_assert_str_eq(ev.u.code.qualname, "g");
+    hops_reader_close(r);
+    unlink(link_path);
     unlink(path);
     free(path);
 }

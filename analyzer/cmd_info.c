@@ -158,10 +158,9 @@ info_text(const struct an_dataset *ds, const struct an_file *f, struct an_strbuf
         field(out, "interference:");
         an_strbuf_addstr(out, "another tracer/profiler was active; counts may be low\n");
     }
-    if (f->has_end && (f->end.flags & HOPS_END_INCOMPLETE)) {
+    if (an_file_incomplete_cause(f) != NULL) {
         field(out, "incomplete:");
-        an_strbuf_addstr(out, "the recorder could not count everything (it ran out of memory "
-                              "or lost events); counts may be low\n");
+        an_strbuf_addf(out, "%s; counts may be low\n", an_file_incomplete_cause(f));
     }
     field(out, "lost events:");
     if (f->has_end)
@@ -248,6 +247,16 @@ info_json(const struct an_dataset *ds, const struct an_file *f, struct an_strbuf
     an_strbuf_addf(out, ", \"interference\": %s, \"incomplete\": %s",
                    f->has_end && (f->end.flags & HOPS_END_INTERFERENCE) ? "true" : "false",
                    f->has_end && (f->end.flags & HOPS_END_INCOMPLETE) ? "true" : "false");
+    /* what the file says of why: [] where it is complete or does not say */
+    an_strbuf_addstr(out, ", \"incomplete_causes\": [");
+    const char *sep = "";
+    if (f->has_end && (f->end.flags & HOPS_END_NOMEM)) {
+        an_strbuf_addstr(out, "\"out of memory\"");
+        sep = ", ";
+    }
+    if (f->has_end && (f->end.flags & HOPS_END_DROPPED))
+        an_strbuf_addf(out, "%s\"events dropped\"", sep);
+    an_strbuf_addstr(out, "]");
     an_strbuf_addstr(out, ", \"lost_events\": ");
     if (f->has_end)
         an_strbuf_addf(out, "%" PRIu64, f->end.lost_events);

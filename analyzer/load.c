@@ -171,6 +171,24 @@ an_file_unclean(const struct an_file *f)
     return !f->has_end || !(f->end.flags & HOPS_END_CLEAN);
 }
 
+const char *
+an_file_incomplete_cause(const struct an_file *f)
+{
+    if (!f->has_end || !(f->end.flags & HOPS_END_INCOMPLETE))
+        return NULL;
+    switch (f->end.flags & (HOPS_END_NOMEM | HOPS_END_DROPPED)) {
+    case HOPS_END_NOMEM:
+        return "the recorder ran out of memory";
+    case HOPS_END_DROPPED:
+        return "CPython dropped some of the recorder's events (counts that came out negative "
+               "were left out)";
+    case HOPS_END_NOMEM | HOPS_END_DROPPED:
+        return "the recorder ran out of memory, and CPython dropped some of its events";
+    default: /* a recorder from before the causes were recorded */
+        return "the recorder could not count everything (it ran out of memory or lost events)";
+    }
+}
+
 /* ---- reading one file ------------------------------------------------------ */
 
 #define OPNAME_CACHE 256 /* a power of two */
@@ -681,11 +699,10 @@ an_dataset_load_paths(struct an_dataset *ds, const char *const *paths, size_t n,
                                    "CPython drops events when two tools instrument the same "
                                    "code, so counts may be low\n");
         }
-        if (f->has_end && (f->end.flags & HOPS_END_INCOMPLETE)) {
+        if (an_file_incomplete_cause(f) != NULL) {
             an_strbuf_addstr(warn, "heavyops-analyze: warning: ");
             an_strbuf_add_printable(warn, paths[i]);
-            an_strbuf_addstr(warn, ": the recorder could not count everything (it ran out "
-                                   "of memory or lost events); counts may be low\n");
+            an_strbuf_addf(warn, ": %s; counts may be low\n", an_file_incomplete_cause(f));
         }
     }
     return AN_EXIT_OK;

@@ -140,5 +140,8 @@ int an_dataset_total_known(const struct an_dataset *ds);
 
 /* 1 if the recording of file i did not end cleanly. */
 int an_file_unclean(const struct an_file *f);
+/* Why f is marked incomplete, as a phrase ("the recorder ran out of memory"),
+ * or NULL if it is not. */
+const char *an_file_incomplete_cause(const struct an_file *f);
 
 #endif /* AN_LOAD_H */

@@ -449,14 +449,15 @@ rec_stop(PyObject *module, PyObject *args, PyObject *kwargs)
     if (st->stats) {
         print_stats(st);
     }
+    /* negative counts with another tool in sight are its doing: interference */
+    const int nomem = st->nomem || st->lost_events,
+              dropped = st->negative_counts && !st->interference && !st->other_tool_warning;
     hops_end end = {
         .end_ns = now_ns(),
         .exit_status = exit_status,
         .flags = (clean ? HOPS_END_CLEAN : 0) | (st->interference ? HOPS_END_INTERFERENCE : 0) |
-                 (st->nomem || st->lost_events ||
-                          (st->negative_counts && !st->interference && !st->other_tool_warning)
-                      ? HOPS_END_INCOMPLETE
-                      : 0),
+                 (nomem || dropped ? HOPS_END_INCOMPLETE : 0) | (nomem ? HOPS_END_NOMEM : 0) |
+                 (dropped ? HOPS_END_DROPPED : 0),
         .lost_events = st->lost_events,
     };
     int err = hops_writer_finish(st->writer, &end);

@@ -145,6 +145,12 @@ typedef struct hops_count {
  * or events are missing, so counts may be low.  lost_events counts the events
  * it knows it dropped; code it could not set up is not in that number. */
 #define HOPS_END_INCOMPLETE 0x4u
+/* Why a recording is HOPS_END_INCOMPLETE (a writer that sets either sets that
+ * too; files from recorders before 2026-11-23 have neither): */
+#define HOPS_END_NOMEM 0x8u /* the recorder ran out of memory */
+/* CPython dropped events of the recorder's with no other tool in sight: some
+ * counts came out negative and were left out. */
+#define HOPS_END_DROPPED 0x10u
 
 typedef struct hops_end {
     int64_t end_ns;       /* wall clock, ns since the Unix epoch */

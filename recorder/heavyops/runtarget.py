@@ -28,6 +28,55 @@ class TargetError(Exception):
         self.code = code
 
 
+def _utf8_bad_byte(line):
+    """The first byte of line (up to a NUL) that starts no UTF-8 sequence by the
+    tokenizer's own loose test (valid_utf8 in Parser/tokenizer.c), or None."""
+    i, n = 0, len(line)
+    while i < n and line[i]:
+        b = line[i]
+        size = 1 if b < 0x80 else 0 if b < 0xC0 else 2 if b < 0xE0 else 3 if b < 0xF0 \
+            else 4 if b < 0xF8 else 0
+        if size == 0 or any(not 0x80 <= c < 0xC0 for c in line[i + 1:i + size]) \
+                or i + size > n:
+            return b
+        i += size
+    return None
+
+
+def file_reading(source, filename):
+    """What python's file reader makes of a script that the string compiler
+    rejects or words otherwise: (SyntaxError, None) for a NUL byte, or bytes
+    that are not UTF-8 with no encoding declared; (None, source as read) where
+    3.11.0-3.11.3 read a NUL byte as the end of its line's text, newline and
+    all (gh-96670); (None, None) if neither.  Python reads the file a line at
+    a time and checks each line's UTF-8 up to a NUL before the NUL itself.
+    (Where the parser would have failed on an earlier line first, this still
+    names the bad byte.)"""
+    import re
+
+    lines = source.splitlines(keepends=True)
+    first = lines[0] if lines else b""
+    cookie = re.compile(rb"^[ \t\f]*#.*?coding[:=][ \t]*[-\w.]+")
+    # a BOM, or a coding cookie on line 1, or on line 2 under a comment or blank line
+    declared = (source.startswith(b"\xef\xbb\xbf") or cookie.match(first) is not None
+                or (len(lines) > 1 and re.match(rb"^[ \t\f]*(?:[#\r\n]|$)", first) is not None
+                    and cookie.match(lines[1]) is not None))
+    cut = sys.version_info < (3, 11, 4)
+    for lineno, line in enumerate(lines, 1):
+        bad = None if declared else _utf8_bad_byte(line)
+        if bad is not None:
+            return SyntaxError(f"Non-UTF-8 code starting with '\\x{bad:02x}' in file {filename} "
+                               f"on line {lineno}, but no encoding declared; see "
+                               "https://peps.python.org/pep-0263/ for details"), None
+        if b"\0" in line and not cut:
+            text = line[:line.index(b"\0")].decode("utf-8", "replace")
+            return SyntaxError("source code cannot contain null bytes",
+                               (filename, lineno, 0, text, lineno, 0)), None
+    if cut and b"\0" in source:
+        return None, b"".join(line.split(b"\0", 1)[0] for line in lines)
+    return None, None
+
+
 def prepare_script(path):
     """Returns (code, globals-to-set, argv0, sys.path[0]) for a script."""
     try:
@@ -39,12 +88,19 @@ def prepare_script(path):
     abspath = os.path.abspath(path)
     try:
         code = _recorder.compile_source(source, abspath)
-        if code is None:  # a NUL byte in it: compile() raises what python would
-            code = compile(source, abspath, "exec", dont_inherit=True)
+        if code is None:  # a NUL byte in it: file_reading below finds it
+            raise SyntaxError("source code cannot contain null bytes")
     except (SyntaxError, ValueError) as e:
-        # python reports these like any uncaught exception, without frames
-        e.__traceback__ = None
-        raise
+        # python reads the script as a file, which sees some things otherwise
+        err, as_read = file_reading(source, abspath)
+        try:
+            if as_read is None:
+                raise err or e
+            code = _recorder.compile_source(as_read, abspath)
+        except (SyntaxError, ValueError) as e2:
+            # python reports these like any uncaught exception, without frames
+            e2.__traceback__ = None
+            raise e2 from None
     # importlib.machinery's SourceFileLoader is this class; importing
     # importlib.machinery would cost a module import for a name
     from _frozen_importlib_external import SourceFileLoader

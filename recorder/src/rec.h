@@ -285,12 +285,13 @@ struct rec_state {
     int replan_always;      /* tests: adopt every re-plan that differs */
     int stats;              /* HEAVYOPS_STATS: print counter statistics at stop */
     uint64_t stat_replans, stat_adopted;
-    int64_t stat_events_saved;        /* in the windows the re-plans looked at */
-    int64_t stat_events, stat_instrs; /* counter events and instructions written */
-    int64_t stat_start_events;        /* those of stat_events that PY_START counted */
-    uint64_t stat_line_mode;          /* 3.11: code objects set up in line mode */
-    long flush_ms;                    /* flush interval (HEAVYOPS_FLUSH_MS for tests) */
-    double time_scale;                /* the flusher's waits times this (HEAVYOPS_TIME_SCALE) */
+    int64_t stat_events_saved;          /* in the windows the re-plans looked at */
+    int64_t stat_events, stat_instrs;   /* counter events and instructions written */
+    int64_t stat_start_events;          /* those of stat_events that PY_START counted */
+    uint64_t stat_line_mode;            /* 3.11: code objects set up in line mode */
+    size_t mem_tables, mem_tables_peak; /* bytes of code objects' tables, now and at most */
+    long flush_ms;                      /* flush interval (HEAVYOPS_FLUSH_MS for tests) */
+    double time_scale;                  /* the flusher's waits times this (HEAVYOPS_TIME_SCALE) */
 
     /* periodic flusher */
     pthread_t flusher;
@@ -349,6 +350,8 @@ int rec_code_plan_measured(rec_state *st, const rec_code *c, const int64_t *weig
  * those counters away (!on). */
 void rec_code_block_counters(rec_code *c, int on);
 void rec_code_free_extra(void *p);
+/* The bytes c's tables take: the one allocation first sight packs them in. */
+size_t rec_code_bytes(const rec_code *c);
 void rec_code_release_all(rec_state *st);
 /* Frees codes retired since the last flush (call right after a flush). */
 void rec_code_retire_dead(rec_state *st);
@@ -522,6 +525,9 @@ void rec_threads_init_key(void);
 void rec_threads_free_all(rec_state *st);
 /* Frees a thread that has ended and is off every list. */
 void rec_thread_free(rec_thread *t);
+/* The bytes thread t's counters take now: its slot tables, rows and slabs
+ * (HEAVYOPS_STATS; GIL and rec_threads_lock held). */
+size_t rec_thread_bytes(const rec_state *st, const rec_thread *t);
 /* Learns t's threading.Thread name if it is known by now (GIL held). */
 void rec_thread_lookup_name(rec_thread *t);
 

@@ -297,6 +297,7 @@ file_is_recorded(const rec_state *st, const char *filename)
 static void
 code_free(rec_code *c)
 {
+    c->st->mem_tables -= rec_code_bytes(c);
     PyMem_RawFree(c->seen);
     PyMem_RawFree(c->plan_owned);
     PyMem_RawFree(c); /* its other arrays are in the same allocation */
@@ -845,15 +846,22 @@ line_mode(rec_state *st, const rec_opinfo *op, rec_arena *ar, PyObject *code, re
 
 /* The final rec_code of a counted code object: c and its arrays copied into
  * one allocation. */
-static rec_code *
-pack(const rec_code *c)
+size_t
+rec_code_bytes(const rec_code *c)
 {
     size_t n = c->n_instr + 1, nu = (size_t)c->ctr_units + 1, nb = c->n_blocks + 1,
            size = sizeof(*c) + nu * 4 + n * 9 + (c->unit_ops ? (size_t)c->n_units + 1 : 0);
     if (c->derive) {
         size += n * 8 + nb * 9 + (c->n_steps + 1) * sizeof(rec_step) + c->n_terms * 4;
     }
-    rec_code *p = PyMem_RawMalloc(size + 16);
+    return size + 16;
+}
+
+static rec_code *
+pack(const rec_code *c)
+{
+    size_t n = c->n_instr + 1, nb = c->n_blocks + 1, nu = (size_t)c->ctr_units + 1;
+    rec_code *p = PyMem_RawMalloc(rec_code_bytes(c));
     if (p == NULL) {
         return NULL;
     }
@@ -1893,6 +1901,9 @@ rec_code_get(rec_state *st, PyObject *code)
         PyErr_NoMemory();
         return NULL;
     }
+    st->mem_tables += rec_code_bytes(c);
+    st->mem_tables_peak =
+        st->mem_tables > st->mem_tables_peak ? st->mem_tables : st->mem_tables_peak;
     c->slot = take_slot(st);
     if (c->slot == UINT32_MAX) {
         code_free(c);

@@ -390,6 +390,24 @@ print_stats(const rec_state *st)
                 st->no_line_mode ? " (off: HEAVYOPS_NO_LINE_MODE)" : "");
     }
     fputc('\n', stderr);
+    /* the recorder's own memory: per code object, per thread, and scratch */
+    size_t counters = 0;
+    uint32_t threads = 0;
+    const uint32_t sites = hops_writer_next_site(st->writer); /* every site declared */
+    pthread_mutex_lock(&rec_threads_lock);
+    for (const rec_thread *t = st->threads; t != NULL; t = t->next) {
+        counters += rec_thread_bytes(st, t);
+        threads++;
+    }
+    pthread_mutex_unlock(&rec_threads_lock);
+    fprintf(stderr,
+            "heavyops: stats: memory: code tables %zu bytes at most (%zu at the end) for %u "
+            "sites (%.1f bytes a site), counters %zu bytes in %u threads at the end, "
+            "scratch %zu bytes\n",
+            st->mem_tables_peak, st->mem_tables, sites,
+            sites ? (double)st->mem_tables_peak / (double)sites : 0.0, counters, threads,
+            st->arena.cap + st->scratch_cap * sizeof(hops_count) +
+                (st->vals_cap + st->rblk_cap) * sizeof(int64_t));
     for (uint32_t s = 0; st->stats > 1 && s < st->n_slots; s++) {
         const rec_code *c = st->codes[s];
         if (c == NULL || c->code == NULL || c->dead ||

@@ -149,6 +149,26 @@ rec_thread_current(rec_state *st)
     return t;
 }
 
+size_t
+rec_thread_bytes(const rec_state *st, const rec_thread *t)
+{
+    /* counters, exits, dirty, small, dirty_slots: cap entries each */
+    size_t n = sizeof(*t) + (size_t)t->cap * (2 * sizeof(int64_t *) + 2 + sizeof(uint32_t));
+    for (const rec_slab *sl = t->slabs; sl != NULL; sl = sl->next) {
+        n += sizeof(*sl);
+    }
+    for (uint32_t s = 0; s < t->cap && s < st->n_slots; s++) {
+        const rec_code *c = st->codes[s];
+        if (c == NULL) {
+            continue;
+        }
+        n += t->counters[s] != NULL && !t->small[s] ? (REC_COUNTERS(st, c) + 1) * sizeof(int64_t)
+                                                    : 0;
+        n += t->exits[s] != NULL ? ((size_t)c->row + 1) * sizeof(int64_t) : 0;
+    }
+    return n;
+}
+
 int64_t *
 rec_thread_counters(rec_state *st, rec_thread *t, rec_code *c)
 {

@@ -317,6 +317,20 @@ def measure(py, version, builddir, wls, opts, tmp, env):
                     sizes[wl.name][name] = os.path.getsize(os.path.join(tmp, name + ".hops"))
         log(f"  [{version}] round {rep + 1}/{opts.reps} done in "
             f"{time.perf_counter() - t_rep:.0f} s")
+    # the recorder's own memory, as it counts it (HEAVYOPS_STATS), in one more run of each mode
+    memory = {wl.name: {} for wl in wls}
+    for wl in wls:
+        vs = variants(py, builddir, wl, wl.quick_args if opts.quick else wl.args, tmp)
+        for mode in ("default", "selected"):
+            r = check(run(vs[mode], tmp, dict(env or os.environ, HEAVYOPS_STATS="1")),
+                      f"{version} {wl.name} {mode} (stats)")
+            m = re.search(r"memory: code tables (\d+) bytes at most \((\d+) at the end\) for "
+                          r"(\d+) sites .*counters (\d+) bytes in (\d+) threads at the end, "
+                          r"scratch (\d+) bytes", r.stderr)
+            if m:
+                memory[wl.name][mode] = dict(zip(("tables_peak", "tables_end", "sites",
+                                                  "counters", "threads", "scratch"),
+                                                 map(int, m.groups())))
     out = {}
     for wl in wls:
         rs = res[wl.name]
@@ -329,7 +343,7 @@ def measure(py, version, builddir, wls, opts, tmp, env):
             "label": wl.label(wl.quick_args if opts.quick else wl.args),
             "naive_label": wl.label(wl.naive_quick_args if opts.quick else wl.naive_args),
             "target": wl.target, "median": med, "sizes": sizes[wl.name],
-            "loaded": loaded[wl.name],
+            "loaded": loaded[wl.name], "memory": memory[wl.name],
         }
     return out
 
@@ -570,6 +584,22 @@ def render_interp(version, path, res, opts):
                       f"{(m['default']['rss_kb'] - p) / 1024:+.1f}", fmb(m["selected"]["rss_kb"]),
                       f"{(m['selected']['rss_kb'] - p) / 1024:+.1f}", fmb(m["cprofile"]["rss_kb"])])
     t2 = table(mheads, mrows)
+    rheads = ["workload", "mode", "sites", "code tables at most", "bytes a site",
+              "counters at the end", "threads", "scratch"]
+    rrows = []
+    for name, r in res.items():
+        for mode, label in (("default", "default"), ("selected", "-i")):
+            m = r.get("memory", {}).get(mode)
+            if m:
+                rrows.append([name, label, f"{m['sites']:,}", fsize(m["tables_peak"]),
+                              f"{m['tables_peak'] / max(m['sites'], 1):.1f}",
+                              fsize(m["counters"]), str(m["threads"]), fsize(m["scratch"])])
+    if rrows:
+        t2 += ("\n\nThe recorder's own memory, as it counts it (`HEAVYOPS_STATS=1`, one more run "
+               "of each mode): the tables of the code objects it counts, at their most, per "
+               "site declared; each thread's counters at the end of the run; and first sight's "
+               "scratch space (allocated, touched only as deep as the largest code object "
+               "needs).\n\n" + table(rheads, rrows, [False, False] + [True] * 6))
     return t1, t2
 
 

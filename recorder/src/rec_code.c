@@ -844,8 +844,6 @@ line_mode(rec_state *st, const rec_opinfo *op, rec_arena *ar, PyObject *code, re
 }
 #endif
 
-/* The final rec_code of a counted code object: c and its arrays copied into
- * one allocation. */
 size_t
 rec_code_bytes(const rec_code *c)
 {
@@ -857,6 +855,8 @@ rec_code_bytes(const rec_code *c)
     return size + 16;
 }
 
+/* The final rec_code of a counted code object: c and its arrays copied into
+ * one allocation. */
 static rec_code *
 pack(const rec_code *c)
 {

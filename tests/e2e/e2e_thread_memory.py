@@ -6,11 +6,15 @@ A recorded program runs 3,000 short-lived threads in 6 batches of 500. After eac
 waits past a flush and asks the recorder (`_recorder.stats()`) how many per-thread states it
 still holds: at most a few (the main thread's, and a thread that ended after the flush),
 never one per thread that ever ran. The recording must also hold every thread's work:
-each of the 3,000 threads built one list in `work`.
+each of the 3,000 threads built one list in `work`. The recorder's own account of its memory
+(HEAVYOPS_STATS=1, the line the benchmark reads) must agree: as many sites as the file
+declares, code tables at their most no smaller than at the end, and counters for at most a
+few threads at the end.
 """
 
 import json
 import os
+import re
 
 import e2e_lib as lib
 
@@ -42,7 +46,7 @@ def main(args):
     d = lib.scratch_dir(args, "thread-memory")
     prog = lib.write_prog(d, PROGRAM % {"batches": BATCHES, "per_batch": PER_BATCH})
     hops = os.path.join(d, "run.hops")
-    cmd, cp = lib.record(args, [prog], hops, cwd=d)
+    cmd, cp = lib.record(args, [prog], hops, cwd=d, env=lib.test_env(HEAVYOPS_STATS="1"))
     if cp.returncode != 0 or not os.path.exists(hops):
         raise lib.Failure("recording failed:\n" + lib.explain(cp, cmd))
     try:
@@ -54,6 +58,16 @@ def main(args):
         raise lib.Failure("the recorder held %s per-thread states after batches of %d threads "
                           "(at most %d expected): it keeps the state of dead threads"
                           % (held, PER_BATCH, MAX_HELD))
+    m = re.search(rb"memory: code tables (\d+) bytes at most \((\d+) at the end\) for (\d+) "
+                  rb"sites .*counters (\d+) bytes in (\d+) threads at the end", cp.stderr)
+    if m is None:
+        raise lib.Failure("no memory line from HEAVYOPS_STATS=1:\n" + lib.explain(cp, cmd))
+    peak, end, sites, _, threads = map(int, m.groups())
+    declared = lib.analyze_json(args, hops, "info")["files"][0]["sites"]
+    if sites != declared or not peak >= end > 0 or threads > MAX_HELD:
+        raise lib.Failure("memory line %r: expected %d sites (the file's), tables at most >= at "
+                          "the end > 0, at most %d threads" % (m.group(0), declared, MAX_HELD))
+    print(m.group(0).decode())
     built = sum(r["count"] for r in lib.site_rows(args, hops, "--function", "work")["rows"]
                 if r["instruction"] == "BUILD_LIST" and lib.same_file(r["file"], prog, d))
     if built != BATCHES * PER_BATCH:

@@ -440,7 +440,7 @@ next_handler(handler_iter *it, uint32_t *target)
 
 /* The positions of each code unit, from co_positions(). */
 static int
-site_positions(PyObject *code, const rec_code *c, hops_site *sites, const uint32_t *site_instr)
+site_positions(PyObject *code, hops_site *sites, uint32_t ns)
 {
     PyObject *it = PyObject_CallMethod(code, "co_positions", NULL);
     if (it == NULL) {
@@ -453,8 +453,8 @@ site_positions(PyObject *code, const rec_code *c, hops_site *sites, const uint32
     }
     uint32_t s = 0, unit = 0;
     PyObject *t;
-    while (s < c->n_sites && (t = PyIter_Next(iter)) != NULL) {
-        while (s < c->n_sites && c->instr_unit[site_instr[s]] == unit) {
+    while (s < ns && (t = PyIter_Next(iter)) != NULL) {
+        while (s < ns && sites[s].offset / 2 == unit) {
             long line = -1, col = -1;
             if (PyTuple_Check(t) && PyTuple_GET_SIZE(t) >= 3) {
                 PyObject *l = PyTuple_GET_ITEM(t, 0), *cc = PyTuple_GET_ITEM(t, 2);
@@ -472,7 +472,7 @@ site_positions(PyObject *code, const rec_code *c, hops_site *sites, const uint32
     if (PyErr_Occurred()) {
         return -1;
     }
-    for (; s < c->n_sites; s++) { /* positions shorter than the code: no line */
+    for (; s < ns; s++) { /* positions shorter than the code: no line */
         sites[s].line = -1;
         sites[s].col = -1;
     }
@@ -1077,27 +1077,91 @@ entry_block_end(const rec_opinfo *op, PyObject *code, const rec_code *c, const u
     return end;
 }
 
-/* c's block tables for code whose sites all lie in its entry block [lead,
- * end): that block alone, counted by PY_START at the first RESUME; the rest
- * in no block (-i mode derives only counted blocks).  0, or -1 if out of
- * memory. */
-static int
-entry_block_only(rec_arena *ar, rec_code *c, uint32_t resume, uint32_t lead, uint32_t end)
+/* entry_block_only's tables being filled */
+typedef struct compact_tab {
+    const rec_code *c;
+    uint32_t *unit;
+    int32_t *site, *blk;
+    uint8_t *ops;
+    uint32_t n;
+} compact_tab;
+
+/* One entry for instructions [from, to) of t->c, if any. */
+static inline void
+compact_entry(compact_tab *t, uint32_t from, uint32_t to, int32_t site, int32_t blk)
 {
-    const size_t n1 = (size_t)c->n_instr + 1;
-    c->instr_block = NULL; /* only planning reads it */
-    c->instr_blk = rec_arena_alloc(ar, n1 * sizeof(int32_t));
+    if (to > from) {
+        t->unit[t->n] = t->c->instr_unit[from];
+        t->ops[t->n] = t->c->instr_op[to - 1];
+        t->site[t->n] = site;
+        t->blk[t->n] = blk;
+        t->n++;
+    }
+}
+
+/* -i mode: c's tables for code whose sites all lie in its entry block [lead,
+ * n_instr): that block alone, counted by PY_START at the first RESUME
+ * (resume).  After first sight the tables only say where an exit (RAISE at
+ * an offset) stands among the sites, and an exit anywhere from one site to
+ * the next has the same effect.  So they hold one entry per run of such
+ * instructions, not one per instruction: the prologue before the RESUME,
+ * the RESUME (PY_START's counter), the silent ones up to lead (in no block,
+ * as the prologue), then in the block a gap before each site, the site
+ * itself, and the rest after the last.  Exits, rec_flow_solve and the flush
+ * read these entries as they read instructions.  An import runs thousands of
+ * such code objects, whose tables held about 18 bytes per instruction
+ * (module bodies run to thousands of instructions) and now hold 26 per site
+ * and a few more.  An entry's opcode is its last instruction's:
+ * rec_thread_note_exit asks whether it is FOR_ITER or SEND, which can only
+ * end the block.  Replaces instr_unit, instr_site, instr_blk, instr_op and
+ * n_instr (the caller keeps the instruction tables it still reads); 0, or
+ * -1 if out of memory. */
+static int
+entry_block_only(rec_arena *ar, rec_code *c, const uint32_t *site_instr, uint32_t resume,
+                 uint32_t lead)
+{
+    const uint32_t n = c->n_instr, ns = c->n_sites;
+    const size_t cap = 2 * (size_t)ns + 5; /* 3 before lead, 2 per site, 1 after */
+    compact_tab t = {
+        .c = c,
+        .unit = rec_arena_alloc(ar, (cap + 1) * sizeof(uint32_t)),
+        .site = rec_arena_alloc(ar, (cap + 1) * sizeof(int32_t)),
+        .blk = rec_arena_alloc(ar, (cap + 1) * sizeof(int32_t)),
+        .ops = rec_arena_alloc(ar, cap + 1),
+    };
     c->block_first = rec_arena_alloc(ar, 2 * sizeof(uint32_t));
     c->block_ctr = rec_arena_alloc(ar, 2 * sizeof(uint32_t));
     c->block_counted = rec_arena_alloc(ar, 2);
-    if (!c->instr_blk || !c->block_first || !c->block_ctr || !c->block_counted) {
+    if (!t.unit || !t.site || !t.blk || !t.ops || !c->block_first || !c->block_ctr ||
+        !c->block_counted) {
         return -1;
     }
-    memset(c->instr_blk, 0xff, n1 * sizeof(int32_t)); /* -1: in no block */
-    memset(c->instr_blk + lead, 0, (end - lead) * sizeof(int32_t));
+    compact_entry(&t, 0, resume, -1, -1);
+    const uint32_t ctr = t.n;
+    compact_entry(&t, resume, resume + 1, -1, -1);
+    compact_entry(&t, resume + 1, lead, -1, -1);
+    const uint32_t block = t.n;
+    uint32_t from = lead;
+    for (uint32_t i = 0; i < ns; i++) { /* every site lies in [lead, n) */
+        const uint32_t k = site_instr[i];
+        compact_entry(&t, from, k, -1, 0);
+        compact_entry(&t, k, k + 1, (int32_t)i, 0);
+        from = k + 1;
+    }
+    compact_entry(&t, from, n, -1, 0);
+    t.unit[t.n] = c->instr_unit[n]; /* where the tables end, as before */
+    t.site[t.n] = t.blk[t.n] = -1;
+    t.ops[t.n] = 0;
+    c->instr_unit = t.unit;
+    c->instr_site = t.site;
+    c->instr_blk = t.blk;
+    c->instr_op = t.ops;
+    c->instr_block = NULL; /* only planning reads it */
+    c->n_instr = c->row = t.n;
+    c->n_ctr = ctr + 1;
     c->n_blocks = 1;
-    c->block_first[0] = lead;
-    rec_flow_start_only(c, 0, resume);
+    c->block_first[0] = block;
+    rec_flow_start_only(c, 0, ctr);
     return 0;
 }
 
@@ -1472,85 +1536,6 @@ find_sites(const rec_state *st, rec_code *c, const uint8_t *ops, uint8_t *fires,
     return ns;
 }
 
-/* compact_entry_only's tables being filled */
-typedef struct compact_tab {
-    const rec_code *c;
-    uint32_t *unit;
-    int32_t *site, *blk;
-    uint8_t *ops;
-    uint32_t n;
-} compact_tab;
-
-/* One entry for instructions [from, to) of t->c, if any. */
-static inline void
-compact_entry(compact_tab *t, uint32_t from, uint32_t to, int32_t site, int32_t blk)
-{
-    if (to > from) {
-        t->unit[t->n] = t->c->instr_unit[from];
-        t->ops[t->n] = t->c->instr_op[to - 1];
-        t->site[t->n] = site;
-        t->blk[t->n] = blk;
-        t->n++;
-    }
-}
-
-/* -i mode, code PY_START counts alone (entry_only): after first sight its
- * tables only say where an exit (RAISE at an offset) stands among its sites,
- * and an exit anywhere from one site to the next has the same effect.  So
- * the tables are cut down to one entry per run of such instructions: the
- * prologue before the first RESUME, that RESUME (PY_START's counter), the
- * silent ones up to lead, then in the block each gap before a site, the site
- * itself, and the rest after the last.  Everything that reads them (exits,
- * rec_flow_solve, the flush) works on these entries as on instructions.  An
- * import runs thousands of such code objects, whose tables held about 18
- * bytes per instruction (module bodies run to thousands of instructions) and
- * now hold 26 per site and a few more.  An entry's opcode is its last
- * instruction's: rec_thread_note_exit asks whether it is FOR_ITER or SEND,
- * which can only end the block.  0, or -1 if out of memory. */
-static int
-compact_entry_only(rec_arena *ar, rec_code *c, const uint32_t *site_instr, uint32_t first,
-                   uint32_t lead)
-{
-    const uint32_t n = c->n_instr, ns = c->n_sites;
-    const size_t cap = 2 * (size_t)ns + 5; /* 3 before lead, 2 per site, 1 after */
-    compact_tab t = {
-        .c = c,
-        .unit = rec_arena_alloc(ar, (cap + 1) * sizeof(uint32_t)),
-        .site = rec_arena_alloc(ar, (cap + 1) * sizeof(int32_t)),
-        .blk = rec_arena_alloc(ar, (cap + 1) * sizeof(int32_t)),
-        .ops = rec_arena_alloc(ar, cap + 1),
-    };
-    if (!t.unit || !t.site || !t.blk || !t.ops) {
-        return -1;
-    }
-    compact_entry(&t, 0, first, -1, -1);
-    const uint32_t resume = t.n;
-    compact_entry(&t, first, first + 1, -1, -1);
-    compact_entry(&t, first + 1, lead, -1, -1);
-    const uint32_t block = t.n;
-    uint32_t from = lead;
-    for (uint32_t i = 0; i < ns; i++) { /* every site lies in [lead, n) */
-        const uint32_t k = site_instr[i];
-        compact_entry(&t, from, k, -1, 0);
-        compact_entry(&t, k, k + 1, (int32_t)i, 0);
-        from = k + 1;
-    }
-    compact_entry(&t, from, n, -1, 0);
-    t.unit[t.n] = c->instr_unit[n]; /* where the tables end, as before */
-    t.site[t.n] = t.blk[t.n] = -1;
-    t.ops[t.n] = 0;
-    c->instr_unit = t.unit;
-    c->instr_site = t.site;
-    c->instr_blk = t.blk;
-    c->instr_op = t.ops;
-    c->n_instr = c->row = t.n;
-    c->block_first[0] = block;
-    c->block_ctr[0] = resume;
-    c->n_ctr = resume + 1;
-    rec_code_block_counters(c, 1); /* PY_START's counter: the RESUME's entry now */
-    return 0;
-}
-
 /* Decodes code into c (arrays in st->arena) and declares its sites to the
  * writer. */
 static int
@@ -1607,8 +1592,7 @@ analyse(rec_state *st, PyObject *code, rec_code *c)
         ns = find_sites(st, c, ops, fires, site_instr, (uint32_t)first);
     }
     const uint32_t n = c->n_instr;
-    uint32_t lead = 0;
-    int entry_only = 0;
+    const uint32_t *units = c->instr_unit; /* entry_block_only replaces c's */
     c->row = c->n_ctr = n;
     c->ctr_units = n_units;
     c->n_sites = ns;
@@ -1640,8 +1624,7 @@ analyse(rec_state *st, PyObject *code, rec_code *c)
         /* Blocks and the flow plan, in -i mode too: there a code object
          * that PY_START alone counts needs no INSTRUCTION event either. */
         c->derive = 1;
-        lead = sc.lead;
-        uint32_t entry_end = sc.entry_end;
+        uint32_t lead = sc.lead, entry_end = sc.entry_end;
         if (!scanned) {
             lead = rec_next_firing(fires, n, (uint32_t)first);
             entry_end = selected ? entry_block_end(op, code, c, ops, args, fires, lead) : 0;
@@ -1651,25 +1634,24 @@ analyse(rec_state *st, PyObject *code, rec_code *c)
                 goto done;
             }
         }
-        entry_only = site_instr[ns - 1] < entry_end && !st->check;
+        const int entry_only = site_instr[ns - 1] < entry_end && !st->check;
         if (entry_only) {
             /* Code PY_START counts alone keeps tables of its entry block
              * only: the exits read are all before its end, its counter (at
              * the first RESUME) is its only one, and every offset past that
              * is disabled (ctr_units).  Most code an import runs is such. */
-            c->n_instr = c->row = entry_end;
-            c->n_ctr = (uint32_t)first + 1;
+            c->n_instr = entry_end;
             c->ctr_units = c->instr_unit[first] + 1;
         }
         memset(c->unit_ctr, 0xff, ((size_t)c->ctr_units + 1) * sizeof(int32_t)); /* no counter */
-        if (scanned) {
+        if (scanned && !entry_only) {
             memset(c->instr_site, 0xff, ((size_t)c->n_instr + 1) * sizeof(int32_t));
             for (uint32_t i = 0; i < ns; i++) {
                 c->instr_site[site_instr[i]] = (int32_t)i;
             }
         }
         if (entry_only) {
-            if (entry_block_only(ar, c, (uint32_t)first, lead, entry_end) < 0) {
+            if (entry_block_only(ar, c, site_instr, (uint32_t)first, lead) < 0) {
                 PyErr_NoMemory();
                 goto done;
             }
@@ -1722,7 +1704,7 @@ analyse(rec_state *st, PyObject *code, rec_code *c)
     }
     /* on 3.11 a site is the instruction an EXTENDED_ARG chain prefixes: its own name */
     for (uint32_t i = 0; i < ns; i++) {
-        sites[i].offset = c->instr_unit[site_instr[i]] * 2;
+        sites[i].offset = units[site_instr[i]] * 2;
         sites[i].opname = op->name[ops[site_instr[i]]];
     }
     /* Positions: the file carries co_linetable and the reader decodes it
@@ -1744,7 +1726,7 @@ analyse(rec_state *st, PyObject *code, rec_code *c)
                 fast = NULL;
             }
         }
-        if (site_positions(code, c, sites, site_instr) < 0) {
+        if (site_positions(code, sites, ns) < 0) {
             goto done;
         }
         for (uint32_t i = 0; fast && i < ns; i++) {
@@ -1779,10 +1761,6 @@ analyse(rec_state *st, PyObject *code, rec_code *c)
             st->write_err = err;
         }
         c->counted = 0;
-    }
-    if (entry_only && compact_entry_only(ar, c, site_instr, (uint32_t)first, lead) < 0) {
-        PyErr_NoMemory();
-        goto done;
     }
     ret = 0;
 done:

@@ -158,9 +158,10 @@ info_text(const struct an_dataset *ds, const struct an_file *f, struct an_strbuf
         field(out, "interference:");
         an_strbuf_addstr(out, "another tracer/profiler was active; counts may be low\n");
     }
-    if (an_file_incomplete_cause(f) != NULL) {
+    const char *why = an_file_incomplete_cause(f);
+    if (why != NULL) {
         field(out, "incomplete:");
-        an_strbuf_addf(out, "%s; counts may be low\n", an_file_incomplete_cause(f));
+        an_strbuf_addf(out, "%s; counts may be low\n", why);
     }
     field(out, "lost events:");
     if (f->has_end)

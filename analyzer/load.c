@@ -699,10 +699,11 @@ an_dataset_load_paths(struct an_dataset *ds, const char *const *paths, size_t n,
                                    "CPython drops events when two tools instrument the same "
                                    "code, so counts may be low\n");
         }
-        if (an_file_incomplete_cause(f) != NULL) {
+        const char *why = an_file_incomplete_cause(f);
+        if (why != NULL) {
             an_strbuf_addstr(warn, "heavyops-analyze: warning: ");
             an_strbuf_add_printable(warn, paths[i]);
-            an_strbuf_addf(warn, ": %s; counts may be low\n", an_file_incomplete_cause(f));
+            an_strbuf_addf(warn, ": %s; counts may be low\n", why);
         }
     }
     return AN_EXIT_OK;

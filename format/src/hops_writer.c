@@ -288,8 +288,11 @@ hops_writer_open_fd(hops_writer **out, int fd, const hops_meta *meta)
  *   one, never an empty one, and a reader of the old file keeps a whole
  *   file.  Only where path is absent or a regular file: rename would replace
  *   a device (/dev/null) or a symbolic link itself instead of writing to it.
- *   A process killed between the two steps leaves the new file under its
- *   temporary name.
+ *   The new file takes the old one's mode and owner, as an O_TRUNC open
+ *   keeps them; a file this process may not write, or that has other hard
+ *   links (which rename would part from it), is opened the plain way, so
+ *   --force refuses or writes through as before.  A process killed between
+ *   the two steps leaves the new file under its temporary name.
  * HOPS_OK, HOPS_E_EXISTS, another error of writer_new, or HOPS_E_IO where
  * the directory, the system or path cannot do it (no O_TMPFILE there, no
  * /proc, not a regular file): the caller then opens the plain way. */
@@ -301,11 +304,17 @@ open_named_after_header(hops_writer **out, const char *path, int replace, const 
     char dir[4096], proc[64], tmp[4096 + 32];
     const char *name = path;
     struct stat sb;
-    int fd, err, e;
+    int fd, err, e, keep = 0;
 
     if (replace) {
-        if (lstat(path, &sb) == 0 ? !S_ISREG(sb.st_mode) : errno != ENOENT)
+        if (lstat(path, &sb) == 0) {
+            if (!S_ISREG(sb.st_mode) || sb.st_nlink > 1 ||
+                faccessat(AT_FDCWD, path, W_OK, AT_EACCESS) != 0)
+                return HOPS_E_IO;
+            keep = 1;
+        } else if (errno != ENOENT) {
             return HOPS_E_IO;
+        }
         if ((size_t)snprintf(tmp, sizeof tmp, "%s.%ld.tmp", path, (long)getpid()) >= sizeof tmp)
             return HOPS_E_IO;
         name = tmp;
@@ -321,6 +330,14 @@ open_named_after_header(hops_writer **out, const char *path, int replace, const 
     fd = open(dir, O_TMPFILE | O_WRONLY | O_CLOEXEC, 0644);
     if (fd < 0)
         return HOPS_E_IO;
+    if (keep) {
+        int owner = sb.st_uid == geteuid() && sb.st_gid == getegid();
+        if ((!owner && fchown(fd, sb.st_uid, sb.st_gid) != 0) ||
+            fchmod(fd, sb.st_mode & 07777) != 0) {
+            close(fd);
+            return HOPS_E_IO;
+        }
+    }
     err = writer_new(out, fd, 1, meta);
     if (err != HOPS_OK) {
         close(fd);

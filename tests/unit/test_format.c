@@ -870,6 +870,51 @@ Test(hops_writer, replacing_a_file_swaps_in_a_readable_one)
     free(path);
 }
 
+/* Replacing keeps what an O_TRUNC open keeps: the old file's mode (a
+ * recording its owner made private stays private), and a file with other
+ * hard links is written through, so every name sees the new recording. */
+Test(hops_writer, replacing_keeps_the_mode_and_writes_through_hard_links)
+{
+    hops_meta m = test_meta();
+    hops_writer *w = NULL;
+    hops_reader *r = NULL;
+    hops_event ev;
+    char *path = tmp_path();
+    char other[4096];
+    struct stat sb;
+    mode_t old_umask = umask(022);
+
+    cr_assert_eq(chmod(path, 0600), 0);
+    cr_assert_eq(hops_writer_open_path(&w, path, 0, &m), HOPS_OK);
+    cr_assert_eq(hops_writer_close(w), HOPS_OK);
+    cr_assert_eq(stat(path, &sb), 0);
+    cr_assert_eq(sb.st_mode & 07777, 0600, "mode %o, not the old file's 0600",
+                 (unsigned)(sb.st_mode & 07777));
+    cr_assert_eq(chmod(path, 0640), 0);
+    cr_assert_eq(hops_writer_open_path(&w, path, 0, &m), HOPS_OK);
+    cr_assert_eq(hops_writer_close(w), HOPS_OK);
+    cr_assert_eq(stat(path, &sb), 0);
+    cr_assert_eq(sb.st_mode & 07777, 0640, "mode %o, not the old file's 0640",
+                 (unsigned)(sb.st_mode & 07777));
+
+    snprintf(other, sizeof other, "%s.other", path);
+    cr_assert_eq(link(path, other), 0);
+    cr_assert_eq(hops_writer_open_path(&w, path, 0, &m), HOPS_OK);
+    add_simple_code(w, 1, "h");
+    cr_assert_eq(hops_writer_close(w), HOPS_OK);
+    cr_assert_eq(stat(path, &sb), 0);
+    cr_assert_eq(sb.st_nlink, 2, "the hard link must not be parted from the file");
+    cr_assert_eq(hops_reader_open_path(&r, other), HOPS_OK);
+    cr_assert_eq(hops_reader_next(r, &ev), 1);
+    cr_assert_eq(ev.kind, HOPS_EV_CODE);
+    cr_assert_str_eq(ev.u.code.qualname, "h");
+    hops_reader_close(r);
+    umask(old_umask);
+    unlink(other);
+    unlink(path);
+    free(path);
+}
+
 /* A forked child shares the parent's fd and file offset: its copy of the
  * writer must write nothing (the recorder's child runs Python code, and so
  * declares code objects, before its at-fork hook forgets the parent's file). */

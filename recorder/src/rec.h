@@ -292,6 +292,9 @@ struct rec_state {
     size_t mem_tables, mem_tables_peak; /* bytes of code objects' tables, now and at most */
     long flush_ms;                      /* flush interval (HEAVYOPS_FLUSH_MS for tests) */
     double time_scale;                  /* the flusher's waits times this (HEAVYOPS_TIME_SCALE) */
+    /* HEAVYOPS_STATS: the threads' counters at their most, as each flush finds them */
+    size_t mem_counters_peak;
+    uint32_t mem_counters_peak_threads;
 
     /* periodic flusher */
     pthread_t flusher;
@@ -528,6 +531,9 @@ void rec_thread_free(rec_thread *t);
 /* The bytes thread t's counters take now: its slot tables, rows and slabs
  * (HEAVYOPS_STATS; GIL and rec_threads_lock held). */
 size_t rec_thread_bytes(const rec_state *st, const rec_thread *t);
+/* Sums rec_thread_bytes over st's threads, live and ended but not yet
+ * flushed, into st->mem_counters_peak if more (same locks). */
+void rec_threads_note_peak(rec_state *st);
 /* Learns t's threading.Thread name if it is known by now (GIL held). */
 void rec_thread_lookup_name(rec_thread *t);
 

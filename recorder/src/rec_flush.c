@@ -316,6 +316,9 @@ rec_flush(rec_state *st)
         rec_backend_check_interference(st);
     }
     pthread_mutex_lock(&rec_threads_lock);
+    if (st->stats) { /* before the threads that ended go, with their counters */
+        rec_threads_note_peak(st);
+    }
     rec_threads_forget_cached(st, NULL); /* counters of retired codes go below */
     Py_ssize_t n_fl = mark_inflight(st, &fl, &fl_cap);
     if (n_fl < 0) {

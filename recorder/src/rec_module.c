@@ -403,9 +403,10 @@ print_stats(const rec_state *st)
     fprintf(stderr,
             "heavyops: stats: memory: code tables %zu bytes at most (%zu at the end) for %u "
             "sites (%.1f bytes a site), counters %zu bytes in %u threads at the end, "
-            "scratch %zu bytes\n",
+            "%zu bytes in %u threads at most (at a flush), scratch %zu bytes\n",
             st->mem_tables_peak, st->mem_tables, sites,
             sites ? (double)st->mem_tables_peak / (double)sites : 0.0, counters, threads,
+            st->mem_counters_peak, st->mem_counters_peak_threads,
             st->arena.cap + st->scratch_cap * sizeof(hops_count) +
                 (st->vals_cap + st->rblk_cap) * sizeof(int64_t));
     for (uint32_t s = 0; st->stats > 1 && s < st->n_slots; s++) {

@@ -169,6 +169,21 @@ rec_thread_bytes(const rec_state *st, const rec_thread *t)
     return n;
 }
 
+void
+rec_threads_note_peak(rec_state *st)
+{
+    size_t n = 0;
+    uint32_t threads = 0;
+    for (const rec_thread *t = st->threads; t != NULL; t = t->next) {
+        n += rec_thread_bytes(st, t);
+        threads++;
+    }
+    if (n > st->mem_counters_peak) {
+        st->mem_counters_peak = n;
+        st->mem_counters_peak_threads = threads;
+    }
+}
+
 int64_t *
 rec_thread_counters(rec_state *st, rec_thread *t, rec_code *c)
 {

@@ -8,8 +8,9 @@ still holds: at most a few (the main thread's, and a thread that ended after the
 never one per thread that ever ran. The recording must also hold every thread's work:
 each of the 3,000 threads built one list in `work`. The recorder's own account of its memory
 (HEAVYOPS_STATS=1, the line the benchmark reads) must agree: as many sites as the file
-declares, code tables at their most no smaller than at the end, and counters for at most a
-few threads at the end.
+declares, code tables at their most no smaller than at the end, counters for at most a
+few threads at the end, and at their most (as the flushes find them) for no more threads than
+one batch and a few: never one per thread that ever ran.
 """
 
 import json
@@ -59,14 +60,19 @@ def main(args):
                           "(at most %d expected): it keeps the state of dead threads"
                           % (held, PER_BATCH, MAX_HELD))
     m = re.search(rb"memory: code tables (\d+) bytes at most \((\d+) at the end\) for (\d+) "
-                  rb"sites .*counters (\d+) bytes in (\d+) threads at the end", cp.stderr)
+                  rb"sites .*counters (\d+) bytes in (\d+) threads at the end, (\d+) bytes in "
+                  rb"(\d+) threads at most", cp.stderr)
     if m is None:
         raise lib.Failure("no memory line from HEAVYOPS_STATS=1:\n" + lib.explain(cp, cmd))
-    peak, end, sites, _, threads = map(int, m.groups())
+    peak, end, sites, counters, threads, counters_peak, threads_peak = map(int, m.groups())
     declared = lib.analyze_json(args, hops, "info")["files"][0]["sites"]
     if sites != declared or not peak >= end > 0 or threads > MAX_HELD:
         raise lib.Failure("memory line %r: expected %d sites (the file's), tables at most >= at "
                           "the end > 0, at most %d threads" % (m.group(0), declared, MAX_HELD))
+    if not counters_peak >= counters > 0 or not 1 < threads_peak <= PER_BATCH + MAX_HELD:
+        raise lib.Failure("memory line %r: counters at their most should be >= at the end > 0, "
+                          "in more than one thread and at most %d (a batch and a few), not one "
+                          "per thread that ran" % (m.group(0), PER_BATCH + MAX_HELD))
     print(m.group(0).decode())
     built = sum(r["count"] for r in lib.site_rows(args, hops, "--function", "work")["rows"]
                 if r["instruction"] == "BUILD_LIST" and lib.same_file(r["file"], prog, d))

@@ -82,9 +82,48 @@ def naive_count(argv):
           file=sys.stderr)
 
 
+# The monitoring floor (3.12+): `python bench.py --monitoring-floor script.py args`.  What any
+# sys.monitoring tool pays that must see each code object as it first runs, as the recorder
+# must to place its counters: PY_START and PY_RESUME on, and a Python callback that returns
+# DISABLE, so CPython instruments each code object that runs and calls the tool once per
+# code object (and resume point).  It counts nothing.
+
+def monitoring_floor(argv):
+    script = argv[0]
+    sys.argv[:] = argv
+    sys.path[0] = os.path.dirname(os.path.realpath(script))
+    # run as `python script.py` does, without runpy's imports, which the workload's count of
+    # modules (and the time to import them) would show
+    with open(script, "rb") as f:
+        code = compile(f.read(), script, "exec")
+    main = type(sys)("__main__")
+    main.__file__ = script
+    main.__builtins__ = __builtins__
+    sys.modules["__main__"] = main
+    mon = sys.monitoring
+    tool = mon.PROFILER_ID
+    disable = mon.DISABLE
+
+    def first_run(code, offset):
+        return disable
+
+    mon.use_tool_id(tool, "monitoring-floor")
+    events = mon.events.PY_START | mon.events.PY_RESUME
+    mon.register_callback(tool, mon.events.PY_START, first_run)
+    mon.register_callback(tool, mon.events.PY_RESUME, first_run)
+    mon.set_events(tool, events)
+    try:
+        exec(code, main.__dict__)
+    finally:
+        mon.set_events(tool, 0)
+
+
 # Before the driver's imports, so that the counter's start-up stays small.
 if len(sys.argv) > 2 and sys.argv[1] == "--naive-count":
     naive_count(sys.argv[2:])
+    sys.exit(0)
+if len(sys.argv) > 2 and sys.argv[1] == "--monitoring-floor":
+    monitoring_floor(sys.argv[2:])
     sys.exit(0)
 
 import argparse  # noqa: E402 (the driver's imports)
@@ -290,6 +329,9 @@ def measure(py, version, builddir, wls, opts, tmp, env):
             args = wl.quick_args if opts.quick else wl.args
             nargs = wl.naive_quick_args if opts.quick else wl.naive_args
             vs = variants(py, builddir, wl, args, tmp)
+            if has_targets(version):  # sys.monitoring's floor, beside the recorder's ratios
+                vs["floor"] = [py, os.path.abspath(__file__), "--monitoring-floor", wl.script,
+                               *args]
             if not opts.no_naive and sub == 0:
                 # the counter itself in the first rounds only; its cheap baselines in every one
                 nv = naive_variants(py, wl, nargs, empty)
@@ -305,7 +347,7 @@ def measure(py, version, builddir, wls, opts, tmp, env):
                         and r.stdout != expect.setdefault(wl.name + "/naive", r.stdout):
                     raise SystemExit(f"bench: {version} {wl.name}: the naive counter's output "
                                      f"differs from the plain run's:\n{r.stdout[:500]}")
-                if name in ("default", "selected", "cprofile") and wl.same_output \
+                if name in ("default", "selected", "cprofile", "floor") and wl.same_output \
                         and r.stdout != expect[wl.name]:
                     raise SystemExit(f"bench: {version} {wl.name} {name}: output differs from "
                                      f"the plain run's:\n{r.stdout[:500]}\nvs\n"
@@ -326,10 +368,12 @@ def measure(py, version, builddir, wls, opts, tmp, env):
                       f"{version} {wl.name} {mode} (stats)")
             m = re.search(r"memory: code tables (\d+) bytes at most \((\d+) at the end\) for "
                           r"(\d+) sites .*counters (\d+) bytes in (\d+) threads at the end, "
+                          r"(\d+) bytes in (\d+) threads at most \(at a flush\), "
                           r"scratch (\d+) bytes", r.stderr)
             if m:
                 memory[wl.name][mode] = dict(zip(("tables_peak", "tables_end", "sites",
-                                                  "counters", "threads", "scratch"),
+                                                  "counters", "threads", "counters_peak",
+                                                  "threads_peak", "scratch"),
                                                  map(int, m.groups())))
     out = {}
     for wl in wls:
@@ -547,7 +591,7 @@ def has_targets(version):
 def render_interp(version, path, res, opts):
     tg = has_targets(version)
     heads = ["workload", "plain s", "default s", "×wall", "×cpu", "-i s", "×wall", "×cpu",
-             ".hops default", ".hops -i", "cProfile ×wall", "×cpu",
+             "floor ×wall", "×cpu", ".hops default", ".hops -i", "cProfile ×wall", "×cpu",
              "naive input", "plain s", "naive s", "naive ×wall", "×cpu"]
     rows = []
     for name, r in res.items():
@@ -560,13 +604,15 @@ def render_interp(version, path, res, opts):
             fs(m["selected"]["wall"]),
             fx(ratio(m, "selected", "plain", "wall"), TARGET_SELECTED if tg else None),
             fx(ratio(m, "selected", "plain", "cpu")),
+            fx(ratio(m, "floor", "plain", "wall")) if "floor" in m else "-",
+            fx(ratio(m, "floor", "plain", "cpu")) if "floor" in m else "-",
             fsize(r["sizes"].get("default")), fsize(r["sizes"].get("selected")),
             fx(ratio(m, "cprofile", "plain", "wall")), fx(ratio(m, "cprofile", "plain", "cpu")),
             r["naive_label"] if nv else "-",
             fs(m["naive_plain"]["wall"]) if nv else "-", fs(m["naive"]["wall"]) if nv else "-",
             fx(naive_ratio(m, "wall")) if nv else "-", fx(naive_ratio(m, "cpu")) if nv else "-",
         ])
-    right = [False] + [True] * 11 + [False] + [True] * 4
+    right = [False] + [True] * 13 + [False] + [True] * 4
     t1 = table(heads, rows, right)
     aa = [f"{name} {fx(ratio(r['median'], 'plain2', 'plain', 'wall'))}"
           for name, r in res.items() if "plain2" in r["median"]]
@@ -574,6 +620,11 @@ def render_interp(version, path, res, opts):
         t1 += ("\n\nA/A: the plain command run a second time in every round, its median ÷ the "
                "first's, shows how far apart two medians of one and the same command land on "
                "this machine in this run: " + ", ".join(aa) + ".")
+    if any("floor" in r["median"] for r in res.values()):
+        t1 += ("\n\nfloor: the least any sys.monitoring tool pays that must see each code "
+               "object as it first runs, as the recorder must to place its counters: PY_START "
+               "and PY_RESUME on, a Python callback returning DISABLE, nothing counted "
+               "(`bench.py --monitoring-floor`). It is part of both recorded ratios.")
     mheads = ["workload", "RSS plain MB", "RSS default MB", "Δ", "RSS -i MB", "Δ",
               "RSS cProfile MB"]
     mrows = []
@@ -585,7 +636,7 @@ def render_interp(version, path, res, opts):
                       f"{(m['selected']['rss_kb'] - p) / 1024:+.1f}", fmb(m["cprofile"]["rss_kb"])])
     t2 = table(mheads, mrows)
     rheads = ["workload", "mode", "sites", "code tables at most", "bytes a site",
-              "counters at the end", "threads", "scratch"]
+              "counters at the end", "threads", "counters at most", "threads", "scratch"]
     rrows = []
     for name, r in res.items():
         for mode, label in (("default", "default"), ("selected", "-i")):
@@ -593,13 +644,17 @@ def render_interp(version, path, res, opts):
             if m:
                 rrows.append([name, label, f"{m['sites']:,}", fsize(m["tables_peak"]),
                               f"{m['tables_peak'] / max(m['sites'], 1):.1f}",
-                              fsize(m["counters"]), str(m["threads"]), fsize(m["scratch"])])
+                              fsize(m["counters"]), str(m["threads"]),
+                              fsize(m["counters_peak"]), str(m["threads_peak"]),
+                              fsize(m["scratch"])])
     if rrows:
         t2 += ("\n\nThe recorder's own memory, as it counts it (`HEAVYOPS_STATS=1`, one more run "
                "of each mode): the tables of the code objects it counts, at their most, per "
-               "site declared; each thread's counters at the end of the run; and first sight's "
-               "scratch space (allocated, touched only as deep as the largest code object "
-               "needs).\n\n" + table(rheads, rrows, [False, False] + [True] * 6))
+               "site declared; the threads' counters at the end of the run, and at their most "
+               "as the flushes found them (threads that had ended but whose last counts were "
+               "not yet written included); and first sight's scratch space (allocated, touched "
+               "only as deep as the largest code object needs).\n\n"
+               + table(rheads, rrows, [False, False] + [True] * 8))
     return t1, t2
 
 

@@ -263,6 +263,7 @@ struct rec_state {
     uint32_t *free_slots; /* Owned stack of reusable slots */
     uint32_t n_free;
     rec_code *dead_codes; /* retired, freed at next flush */
+    size_t mem_dead;      /* the tables of dead_codes, in bytes */
 
     /* threads, guarded by rec_threads_lock */
     rec_thread *threads; /* Owned list */

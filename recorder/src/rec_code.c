@@ -1922,6 +1922,7 @@ rec_code_free_extra(void *p)
     c->code = NULL;
     c->next_dead = c->st->dead_codes;
     c->st->dead_codes = c;
+    c->st->mem_dead += rec_code_bytes(c);
 }
 
 /* After a final flush: detach from every live code object and free all. */
@@ -1946,6 +1947,7 @@ rec_code_release_all(rec_state *st)
         st->dead_codes = c->next_dead;
         code_free(c);
     }
+    st->mem_dead = 0;
     rec_arena_free(&st->arena);
 }
 
@@ -1961,4 +1963,5 @@ rec_code_retire_dead(rec_state *st)
         }
         code_free(c);
     }
+    st->mem_dead = 0;
 }

@@ -406,6 +406,9 @@ before(const struct timespec *a, const struct timespec *b)
 #ifndef REC_FLUSH_INTERVAL_MS
 #    define REC_FLUSH_INTERVAL_MS 1000
 #endif
+#ifndef REC_DEAD_FLUSH_BYTES
+#    define REC_DEAD_FLUSH_BYTES ((size_t)256 << 10)
+#endif
 
 /* Flushes once a second (more often in the first second), and soon (10 ms at most apart, so a
  * thousand dying threads cost a hundred flushes a second, not a thousand) after a thread exits, so
@@ -455,10 +458,11 @@ flusher_main(void *arg)
         /* Never take the GIL of an interpreter that is shutting down. */
         if (!REC_IS_FINALIZING()) {
             PyGILState_STATE g = PyGILState_Ensure();
+            /* nor one with the tables of many code objects that died (module
+             * bodies run and gone) to free, for what runs next to reuse */
+            int skip = early && !soon && st->mem_dead < REC_DEAD_FLUSH_BYTES;
 #if REC_HAVE_MONITORING
-            int skip = early && !soon && !rec_replan_due(st);
-#else
-            int skip = early && !soon; /* no re-plans on 3.11 */
+            skip = skip && !rec_replan_due(st);
 #endif
             if (st->active && !skip) {
                 rec_flush(st);

@@ -82,48 +82,9 @@ def naive_count(argv):
           file=sys.stderr)
 
 
-# The monitoring floor (3.12+): `python bench.py --monitoring-floor script.py args`.  What any
-# sys.monitoring tool pays that must see each code object as it first runs, as the recorder
-# must to place its counters: PY_START and PY_RESUME on, and a Python callback that returns
-# DISABLE, so CPython instruments each code object that runs and calls the tool once per
-# code object (and resume point).  It counts nothing.
-
-def monitoring_floor(argv):
-    script = argv[0]
-    sys.argv[:] = argv
-    sys.path[0] = os.path.dirname(os.path.realpath(script))
-    # run as `python script.py` does, without runpy's imports, which the workload's count of
-    # modules (and the time to import them) would show
-    with open(script, "rb") as f:
-        code = compile(f.read(), script, "exec")
-    main = type(sys)("__main__")
-    main.__file__ = script
-    main.__builtins__ = __builtins__
-    sys.modules["__main__"] = main
-    mon = sys.monitoring
-    tool = mon.PROFILER_ID
-    disable = mon.DISABLE
-
-    def first_run(code, offset):
-        return disable
-
-    mon.use_tool_id(tool, "monitoring-floor")
-    events = mon.events.PY_START | mon.events.PY_RESUME
-    mon.register_callback(tool, mon.events.PY_START, first_run)
-    mon.register_callback(tool, mon.events.PY_RESUME, first_run)
-    mon.set_events(tool, events)
-    try:
-        exec(code, main.__dict__)
-    finally:
-        mon.set_events(tool, 0)
-
-
 # Before the driver's imports, so that the counter's start-up stays small.
 if len(sys.argv) > 2 and sys.argv[1] == "--naive-count":
     naive_count(sys.argv[2:])
-    sys.exit(0)
-if len(sys.argv) > 2 and sys.argv[1] == "--monitoring-floor":
-    monitoring_floor(sys.argv[2:])
     sys.exit(0)
 
 import argparse  # noqa: E402 (the driver's imports)
@@ -330,8 +291,8 @@ def measure(py, version, builddir, wls, opts, tmp, env):
             nargs = wl.naive_quick_args if opts.quick else wl.naive_args
             vs = variants(py, builddir, wl, args, tmp)
             if has_targets(version):  # sys.monitoring's floor, beside the recorder's ratios
-                vs["floor"] = [py, os.path.abspath(__file__), "--monitoring-floor", wl.script,
-                               *args]
+                vs["floor"] = [py, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                                "monitoring_floor.py"), wl.script, *args]
             if not opts.no_naive and sub == 0:
                 # the counter itself in the first rounds only; its cheap baselines in every one
                 nv = naive_variants(py, wl, nargs, empty)
@@ -624,7 +585,7 @@ def render_interp(version, path, res, opts):
         t1 += ("\n\nfloor: the least any sys.monitoring tool pays that must see each code "
                "object as it first runs, as the recorder must to place its counters: PY_START "
                "and PY_RESUME on, a Python callback returning DISABLE, nothing counted "
-               "(`bench.py --monitoring-floor`). It is part of both recorded ratios.")
+               "(`tests/bench/monitoring_floor.py`). It is part of both recorded ratios.")
     mheads = ["workload", "RSS plain MB", "RSS default MB", "Δ", "RSS -i MB", "Δ",
               "RSS cProfile MB"]
     mrows = []

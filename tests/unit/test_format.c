@@ -813,6 +813,32 @@ Test(hops_writer, exclusive_open_refuses_an_existing_file)
     free(path);
 }
 
+/* Replaces (or creates) path with a recording of one code object, qualname. */
+static void
+replace_with_code(const char *path, const char *qualname)
+{
+    hops_meta m = test_meta();
+    hops_writer *w = NULL;
+
+    cr_assert_eq(hops_writer_open_path(&w, path, 0, &m), HOPS_OK);
+    add_simple_code(w, 1, qualname);
+    cr_assert_eq(hops_writer_close(w), HOPS_OK);
+}
+
+/* path's first chunk after META is a code object named qualname. */
+static void
+expect_first_code(const char *path, const char *qualname)
+{
+    hops_reader *r = NULL;
+    hops_event ev;
+
+    cr_assert_eq(hops_reader_open_path(&r, path), HOPS_OK);
+    cr_assert_eq(hops_reader_next(r, &ev), 1);
+    cr_assert_eq(ev.kind, HOPS_EV_CODE);
+    cr_assert_str_eq(ev.u.code.qualname, qualname);
+    hops_reader_close(r);
+}
+
 /* Replacing a file moves the new one, header and META written, onto the name
  * in one step (Linux): the name never holds an empty file, and a reader of
  * the old file keeps a whole one.  A symbolic link is written through, not
@@ -855,16 +881,10 @@ Test(hops_writer, replacing_a_file_swaps_in_a_readable_one)
     /* through a symbolic link: the link stays, its target gets the file */
     snprintf(link_path, sizeof link_path, "%s.link", path);
     cr_assert_eq(symlink(path, link_path), 0);
-    cr_assert_eq(hops_writer_open_path(&w, link_path, 0, &m), HOPS_OK);
-    add_simple_code(w, 1, "g");
-    cr_assert_eq(hops_writer_close(w), HOPS_OK);
+    replace_with_code(link_path, "g");
     cr_assert_eq(lstat(link_path, &sb), 0);
     cr_assert(S_ISLNK(sb.st_mode), "the link itself must not be replaced");
-    cr_assert_eq(hops_reader_open_path(&r, path), HOPS_OK);
-    cr_assert_eq(hops_reader_next(r, &ev), 1);
-    cr_assert_eq(ev.kind, HOPS_EV_CODE);
-    cr_assert_str_eq(ev.u.code.qualname, "g");
-    hops_reader_close(r);
+    expect_first_code(path, "g");
     unlink(link_path);
     unlink(path);
     free(path);
@@ -877,38 +897,27 @@ Test(hops_writer, replacing_keeps_the_mode_and_writes_through_hard_links)
 {
     hops_meta m = test_meta();
     hops_writer *w = NULL;
-    hops_reader *r = NULL;
-    hops_event ev;
     char *path = tmp_path();
     char other[4096];
     struct stat sb;
+    const mode_t modes[] = {0600, 0640};
     mode_t old_umask = umask(022);
 
-    cr_assert_eq(chmod(path, 0600), 0);
-    cr_assert_eq(hops_writer_open_path(&w, path, 0, &m), HOPS_OK);
-    cr_assert_eq(hops_writer_close(w), HOPS_OK);
-    cr_assert_eq(stat(path, &sb), 0);
-    cr_assert_eq(sb.st_mode & 07777, 0600, "mode %o, not the old file's 0600",
-                 (unsigned)(sb.st_mode & 07777));
-    cr_assert_eq(chmod(path, 0640), 0);
-    cr_assert_eq(hops_writer_open_path(&w, path, 0, &m), HOPS_OK);
-    cr_assert_eq(hops_writer_close(w), HOPS_OK);
-    cr_assert_eq(stat(path, &sb), 0);
-    cr_assert_eq(sb.st_mode & 07777, 0640, "mode %o, not the old file's 0640",
-                 (unsigned)(sb.st_mode & 07777));
+    for (size_t i = 0; i < sizeof modes / sizeof modes[0]; i++) {
+        cr_assert_eq(chmod(path, modes[i]), 0);
+        cr_assert_eq(hops_writer_open_path(&w, path, 0, &m), HOPS_OK);
+        cr_assert_eq(hops_writer_close(w), HOPS_OK);
+        cr_assert_eq(stat(path, &sb), 0);
+        cr_assert_eq(sb.st_mode & 07777, modes[i], "mode %o, not the old file's %o",
+                     (unsigned)(sb.st_mode & 07777), (unsigned)modes[i]);
+    }
 
     snprintf(other, sizeof other, "%s.other", path);
     cr_assert_eq(link(path, other), 0);
-    cr_assert_eq(hops_writer_open_path(&w, path, 0, &m), HOPS_OK);
-    add_simple_code(w, 1, "h");
-    cr_assert_eq(hops_writer_close(w), HOPS_OK);
+    replace_with_code(path, "h");
     cr_assert_eq(stat(path, &sb), 0);
     cr_assert_eq(sb.st_nlink, 2, "the hard link must not be parted from the file");
-    cr_assert_eq(hops_reader_open_path(&r, other), HOPS_OK);
-    cr_assert_eq(hops_reader_next(r, &ev), 1);
-    cr_assert_eq(ev.kind, HOPS_EV_CODE);
-    cr_assert_str_eq(ev.u.code.qualname, "h");
-    hops_reader_close(r);
+    expect_first_code(other, "h");
     umask(old_umask);
     unlink(other);
     unlink(path);

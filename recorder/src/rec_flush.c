@@ -427,8 +427,10 @@ flusher_main(void *arg)
     while (!st->flusher_stop) {
         /* The first flushes come early, 50, 150, 350, 750 ms in: the
          * re-plans (rec_replan.c) run at flushes, and pay off sooner.  An
-         * early one with no re-plan due is skipped: in a run of code that
-         * mostly runs once (an import-heavy start) it would only cost. */
+         * early one with no re-plan due is skipped, in a run of code that
+         * mostly runs once (an import-heavy start), unless code objects that
+         * died hold 256 KB of tables or more (REC_DEAD_FLUSH_BYTES), which
+         * it frees. */
         int early = st->flush_ms <= 0 && n_flushes < 4;
         long ms = st->flush_ms > 0 ? st->flush_ms
                   : early          ? 50L << n_flushes
@@ -458,8 +460,9 @@ flusher_main(void *arg)
         /* Never take the GIL of an interpreter that is shutting down. */
         if (!REC_IS_FINALIZING()) {
             PyGILState_STATE g = PyGILState_Ensure();
-            /* nor one with the tables of many code objects that died (module
-             * bodies run and gone) to free, for what runs next to reuse */
+            /* an early flush runs only for a re-plan due or for the tables of
+             * code objects that died (module bodies run and gone) to free, for
+             * what runs next to reuse */
             int skip = early && !soon && st->mem_dead < REC_DEAD_FLUSH_BYTES;
 #if REC_HAVE_MONITORING
             skip = skip && !rec_replan_due(st);

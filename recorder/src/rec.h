@@ -532,8 +532,10 @@ void rec_thread_free(rec_thread *t);
 /* The bytes thread t's counters take now: its slot tables, rows and slabs
  * (HEAVYOPS_STATS; GIL and rec_threads_lock held). */
 size_t rec_thread_bytes(const rec_state *st, const rec_thread *t);
-/* Sums rec_thread_bytes over st's threads, live and ended but not yet
- * flushed, into st->mem_counters_peak if more (same locks). */
+/* rec_thread_bytes summed over st's threads, live and ended but not yet
+ * flushed; *threads gets their number (same locks). */
+size_t rec_threads_bytes(const rec_state *st, uint32_t *threads);
+/* Raises st->mem_counters_peak to rec_threads_bytes if more (same locks). */
 void rec_threads_note_peak(rec_state *st);
 /* Learns t's threading.Thread name if it is known by now (GIL held). */
 void rec_thread_lookup_name(rec_thread *t);

@@ -391,14 +391,10 @@ print_stats(const rec_state *st)
     }
     fputc('\n', stderr);
     /* the recorder's own memory: per code object, per thread, and scratch */
-    size_t counters = 0;
-    uint32_t threads = 0;
+    uint32_t threads;
     const uint32_t sites = hops_writer_next_site(st->writer); /* every site declared */
     pthread_mutex_lock(&rec_threads_lock);
-    for (const rec_thread *t = st->threads; t != NULL; t = t->next) {
-        counters += rec_thread_bytes(st, t);
-        threads++;
-    }
+    const size_t counters = rec_threads_bytes(st, &threads);
     pthread_mutex_unlock(&rec_threads_lock);
     fprintf(stderr,
             "heavyops: stats: memory: code tables %zu bytes at most (%zu at the end) for %u "

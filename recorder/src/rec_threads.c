@@ -169,15 +169,23 @@ rec_thread_bytes(const rec_state *st, const rec_thread *t)
     return n;
 }
 
+size_t
+rec_threads_bytes(const rec_state *st, uint32_t *threads)
+{
+    size_t n = 0;
+    *threads = 0;
+    for (const rec_thread *t = st->threads; t != NULL; t = t->next) {
+        n += rec_thread_bytes(st, t);
+        (*threads)++;
+    }
+    return n;
+}
+
 void
 rec_threads_note_peak(rec_state *st)
 {
-    size_t n = 0;
-    uint32_t threads = 0;
-    for (const rec_thread *t = st->threads; t != NULL; t = t->next) {
-        n += rec_thread_bytes(st, t);
-        threads++;
-    }
+    uint32_t threads;
+    const size_t n = rec_threads_bytes(st, &threads);
     if (n > st->mem_counters_peak) {
         st->mem_counters_peak = n;
         st->mem_counters_peak_threads = threads;

@@ -168,7 +168,8 @@ typedef struct hops_writer hops_writer;
 
 #define HOPS_WRITE_EXCLUSIVE 0x1u /* fail with HOPS_E_EXISTS if the path exists */
 
-/* Creates path (mode 0644) and writes the file header and meta chunk.  On
+/* Creates path (mode 0644; a regular file it replaces keeps its mode and
+ * owner) and writes the file header and meta chunk.  On
  * Linux the file gets its name only once those are written, so that a process
  * killed at start-up leaves no empty file: with HOPS_WRITE_EXCLUSIVE the name
  * itself, else (replacing a regular file, or none) by rename() onto path. */

@@ -38,6 +38,7 @@ struct hops_writer {
     void *lz4_state; /* Owned: LZ4_sizeofState() bytes, kept off the caller's stack */
     uint8_t *raw;    /* Owned: staging area for one frame's raw records */
     size_t raw_cap;
+    int replaced_fd; /* Owned: the file a replacing open renamed over, or -1 */
 };
 
 static int
@@ -239,6 +240,7 @@ writer_new(hops_writer **out, int fd, int owns_fd, const hops_meta *meta)
     RETURN_ERROR_IF(w == NULL, HOPS_E_NOMEM);
     w->fd = fd;
     w->owns_fd = owns_fd;
+    w->replaced_fd = -1;
     w->pid = getpid();
     w->lz4_state = hops_malloc((size_t)LZ4_sizeofState());
     err = w->lz4_state ? buf_reserve(w, HOPS_HEADER_SIZE) : HOPS_E_NOMEM;
@@ -345,9 +347,16 @@ open_named_after_header(hops_writer **out, const char *path, int replace, const 
     }
     snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
     if (linkat(AT_FDCWD, proc, AT_FDCWD, name, AT_SYMLINK_FOLLOW) == 0) {
-        if (!replace || rename(name, path) == 0)
+        /* The old file held open, so that rename() does not free its pages
+         * (hops_writer_take_replaced). */
+        int old_fd = keep ? open(path, O_PATH | O_NOFOLLOW | O_CLOEXEC) : -1;
+        if (!replace || rename(name, path) == 0) {
+            (*out)->replaced_fd = old_fd;
             return HOPS_OK;
+        }
         e = errno;
+        if (old_fd >= 0)
+            close(old_fd);
         unlink(name);
     } else {
         e = errno;
@@ -401,12 +410,26 @@ hops_writer_close(hops_writer *w)
     hops_writer_flush(w);
     if (w->owns_fd && close(w->fd) != 0)
         set_error(w, HOPS_E_IO);
+    if (w->replaced_fd >= 0)
+        close(w->replaced_fd);
     err = w->err;
     hops_free(w->buf);
     hops_free(w->raw);
     hops_free(w->lz4_state);
     hops_free(w);
     return err;
+}
+
+int
+hops_writer_take_replaced(hops_writer *w)
+{
+    int fd;
+
+    if (w == NULL)
+        return -1;
+    fd = w->replaced_fd;
+    w->replaced_fd = -1;
+    return fd;
 }
 
 uint64_t

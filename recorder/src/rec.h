@@ -306,6 +306,7 @@ struct rec_state {
     int flusher_stop;
     int flush_soon;      /* a thread exited: flush its last counts soon */
     int flush_sync_init; /* flush_lock and flush_cond exist */
+    int replaced_fd;     /* Owned: the file --force replaced, which the flusher closes, or -1 */
 
     /* scratch for building frames */
     hops_count *scratch; /* Owned */

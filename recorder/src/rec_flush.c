@@ -422,6 +422,10 @@ flusher_main(void *arg)
 #if defined(__linux__)
     st->flusher_tid = (long)syscall(SYS_gettid);
 #endif
+    if (st->replaced_fd >= 0) { /* the kernel frees the replaced file here, off the program's way */
+        close(st->replaced_fd);
+        st->replaced_fd = -1;
+    }
     clock_gettime(CLOCK_REALTIME, &last);
     pthread_mutex_lock(&st->flush_lock);
     while (!st->flusher_stop) {

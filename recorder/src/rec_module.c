@@ -159,6 +159,9 @@ state_free(rec_state *st)
     }
     rec_code_release_all(st);
     rec_threads_free_all(st); /* after this no exiting thread can reach st */
+    if (st->replaced_fd >= 0) {
+        close(st->replaced_fd); /* the flusher never ran */
+    }
     if (st->flush_sync_init) {
         pthread_mutex_destroy(&st->flush_lock);
         pthread_cond_destroy(&st->flush_cond);
@@ -241,6 +244,7 @@ rec_start(PyObject *module, PyObject *args, PyObject *kwargs)
     }
     st->extra_index = extra_index;
     st->tool_id = -1;
+    st->replaced_fd = -1;
     {
         const char *chk = getenv("HEAVYOPS_CHECK"); /* developers' self-check of derived counts */
         st->check = chk != NULL && chk[0] != '\0' && chk[0] != '0';
@@ -339,6 +343,9 @@ rec_start(PyObject *module, PyObject *args, PyObject *kwargs)
         PyErr_Format(PyExc_OSError, "%s: %s", PyBytes_AS_STRING(path_obj), hops_strerror(err));
         goto done;
     }
+    /* The file it replaces is freed by the flusher thread: freeing a few MB
+     * of page cache in rename() was a millisecond or more of the run. */
+    st->replaced_fd = hops_writer_take_replaced(st->writer);
     st->active = 1;
     active = st;
     active_pid = getpid();

@@ -7,6 +7,7 @@
  * checksum itself, using only the layout documented in docs/format.md, so
  * these tests also check the spec against the code.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -922,6 +923,61 @@ Test(hops_writer, replacing_keeps_the_mode_and_writes_through_hard_links)
     unlink(other);
     unlink(path);
     free(path);
+}
+
+/* Descriptors this process has open. */
+static int
+open_fds(void)
+{
+    DIR *d = opendir("/proc/self/fd");
+    int n = 0;
+
+    cr_assert_not_null(d);
+    while (readdir(d) != NULL)
+        n++;
+    closedir(d);
+    return n;
+}
+
+/* A replacing open keeps the file it renamed over open, and hands it to
+ * the caller once, so that the kernel frees its pages where the caller
+ * chooses (the recorder: its flusher thread), not in the open; one not taken
+ * is closed with the writer. */
+Test(hops_writer, replacing_hands_over_the_replaced_file)
+{
+#if defined(__linux__) && defined(O_TMPFILE)
+    hops_meta m = test_meta();
+    hops_writer *w = NULL;
+    char *path = tmp_path();
+    struct stat old, sb;
+    int fd, before;
+
+    cr_assert_eq(stat(path, &old), 0);
+    cr_assert_eq(hops_writer_open_path(&w, path, 0, &m), HOPS_OK);
+    fd = hops_writer_take_replaced(w);
+    cr_assert_geq(fd, 0, "the replaced file must be handed over");
+    cr_assert_eq(fstat(fd, &sb), 0);
+    cr_assert_eq(sb.st_ino, old.st_ino, "not the replaced file");
+    cr_assert_eq(sb.st_nlink, 0, "the replaced file must have no name left");
+    cr_assert_eq(hops_writer_take_replaced(w), -1, "handed over once only");
+    cr_assert_eq(close(fd), 0);
+    cr_assert_eq(hops_writer_close(w), HOPS_OK);
+
+    /* not taken: closed with the writer */
+    before = open_fds();
+    cr_assert_eq(hops_writer_open_path(&w, path, 0, &m), HOPS_OK);
+    cr_assert_eq(open_fds(), before + 2, "the new file and the replaced one");
+    cr_assert_eq(hops_writer_close(w), HOPS_OK);
+    cr_assert_eq(open_fds(), before, "a descriptor was left open");
+
+    /* nothing replaced: none */
+    unlink(path);
+    cr_assert_eq(hops_writer_open_path(&w, path, HOPS_WRITE_EXCLUSIVE, &m), HOPS_OK);
+    cr_assert_eq(hops_writer_take_replaced(w), -1);
+    cr_assert_eq(hops_writer_close(w), HOPS_OK);
+    unlink(path);
+    free(path);
+#endif
 }
 
 /* A forked child shares the parent's fd and file offset: its copy of the

@@ -175,6 +175,12 @@ typedef struct hops_writer hops_writer;
  * itself, else (replacing a regular file, or none) by rename() onto path. */
 HOPS_API int hops_writer_open_path(hops_writer **out, const char *path, unsigned flags,
                                    const hops_meta *meta);
+/* A replacing open keeps the file it renamed over open (Linux), so that the
+ * kernel frees the old file's pages, which takes a millisecond or more for a
+ * few MB, not in rename() but when that descriptor closes.  Returns it, now
+ * the caller's to close from a thread that can wait (the recorder's flusher),
+ * or -1 if there is none; hops_writer_close() closes one not taken. */
+HOPS_API int hops_writer_take_replaced(hops_writer *w);
 /* Same on an open fd; the writer does not close a fd it did not open. */
 HOPS_API int hops_writer_open_fd(hops_writer **out, int fd, const hops_meta *meta);
 

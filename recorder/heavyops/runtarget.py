@@ -168,12 +168,27 @@ class _Stopper:
         self.verbose = verbose
         self.out = out
         self.done = False
+        self.stopping = False
+        # A SIGTERM whose handler ran while stop() wrote the file (3.11's stop
+        # runs Python code, threading.settrace): the program dies of it once
+        # the file is written (die_of), as the plain run would have.
+        self.pending_signal = 0
+        self.die_of = None
 
     def __call__(self):
         if self.done:
             return
         self.done = True
-        res = _recorder.stop(self.exit_status, clean=self.clean)
+        self.stopping = True
+        try:
+            res = _recorder.stop(self.exit_status, clean=self.clean)
+        finally:
+            self.stopping = False
+        self._report(res)
+        if self.pending_signal and self.die_of is not None:
+            self.die_of(self.pending_signal)
+
+    def _report(self, res):
         if res is None:
             return
         if res.get("error"):
@@ -285,18 +300,25 @@ def _write_on_sigterm(stopper):
     if real_getsignal(_signal.SIGTERM) != _signal.SIG_DFL:
         return
 
+    def die_of(signum):
+        real_signal(signum, _signal.SIG_DFL)
+        os.kill(os.getpid(), signum)
+
     def on_sigterm(signum, frame):
+        if stopper.stopping:  # inside stop(), from os._exit or atexit: after it
+            stopper.pending_signal = signum
+            return
         if not stopper.done:
             stopper.exit_status = 128 + signum
             stopper.clean = False
             stopper()
-        real_signal(signum, _signal.SIG_DFL)
-        os.kill(os.getpid(), signum)
+        die_of(signum)
 
     try:
         real_signal(_signal.SIGTERM, on_sigterm)
     except ValueError:  # not the main thread (a fork from another thread): keep the default
         return
+    stopper.die_of = die_of
     try:
         _recorder.arm_sigterm()
     except OSError:

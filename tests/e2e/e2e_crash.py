@@ -16,6 +16,10 @@ CASE is one of:
              by SIGTERM, leaving what was flushed
   sigint     SIGINT (KeyboardInterrupt, uncaught): same traceback and death by SIGINT, and the
              file holds the exact counts up to the interrupt
+  sigterm-at-exit  a SIGTERM whose handler runs while heavyops writes the file at os._exit
+             (3.11's stop calls threading.settrace, which the program wraps to send it, as a
+             pool's terminate() did): the file is written whole first, then the program dies
+             of it; on 3.12+ nothing sends it and the program exits 0
   atexit-fails  an atexit handler raises: same output, stderr and status; the handler's own
              work is counted and the file ends cleanly
   nomem      the recorder runs out of memory (HEAVYOPS_FAULT_NOMEM_AFTER: every code object
@@ -58,6 +62,11 @@ SCRIPTS = {
                             "hashlib.pbkdf2_hmac('sha256', b'x', b'y', 10 ** 9)\n",
     "segfault": LOOP + "work(30000)\nimport ctypes\nctypes.string_at(0)\n",
     "sigint": LOOP + "work(30000)\nos.kill(os.getpid(), signal.SIGINT)\nwork(10)\n",
+    "sigterm-at-exit": LOOP + "import threading\n_real_settrace = threading.settrace\n"
+                              "def settrace(hook):\n    if hook is None:\n"
+                              "        os.kill(os.getpid(), signal.SIGTERM)\n"
+                              "    _real_settrace(hook)\n"
+                              "threading.settrace = settrace\nwork(30000)\nos._exit(0)\n",
     "atexit-fails": LOOP + "import atexit\n"
                            "def bye():\n    work(100)\n    raise RuntimeError('atexit handler fails')\n"
                            "atexit.register(bye)\nwork(30000)\nprint('main done', flush=True)\n",
@@ -199,6 +208,15 @@ def check(args):
 
     cmd = [args.heavyops, "record", "-o", hops, script]
     rec = lib.run(cmd, cwd=scratch)
+    if case == "sigterm-at-exit":
+        if plain.returncode != 0 or rec.returncode not in (0, -signal.SIGTERM):
+            raise lib.Failure("expected exit 0 or death by SIGTERM (plain: %r):\n%s"
+                              % (plain.returncode, lib.explain(rec, cmd)))
+        n = tuples_counted(args, hops, expect_clean=True, only="target.py")
+        if n != 30000:
+            raise lib.Failure("expected 30000 BUILD_TUPLE, the file has %d" % n)
+        print("status %r; the file was written whole first" % rec.returncode)
+        return
     if rec.returncode != plain.returncode or rec.stdout != plain.stdout:
         raise lib.Failure("status/stdout differ: plain %r %r, recorded %r %r\n%s"
                           % (plain.returncode, plain.stdout, rec.returncode, rec.stdout,

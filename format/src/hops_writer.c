@@ -2,7 +2,8 @@
  * hops_writer.c - appends chunks to a .hops file (docs/format.md).
  *
  * Chunks are assembled in one memory buffer and handed to write(2) when the
- * buffer passes HOPS_WRITER_BUF_SIZE, on flush, and on finish/close.  Each
+ * buffer passes HOPS_WRITER_BUF_SIZE, on flush, and on finish/close (or, with
+ * a sink, handed to it, to be written by another thread).  Each
  * chunk is sized before it is built, so a failed allocation leaves the buffer
  * as it was and a chunk is never half-written to the buffer.  Errors other
  * than API misuse are sticky: once data may have been lost, every later call
@@ -38,7 +39,9 @@ struct hops_writer {
     void *lz4_state; /* Owned: LZ4_sizeofState() bytes, kept off the caller's stack */
     uint8_t *raw;    /* Owned: staging area for one frame's raw records */
     size_t raw_cap;
-    int replaced_fd; /* Owned: the file a replacing open renamed over, or -1 */
+    int replaced_fd;       /* Owned: the file a replacing open renamed over, or -1 */
+    hops_writer_sink sink; /* NULL: buffers go to write(2) here */
+    void *sink_ctx;
 };
 
 static int
@@ -127,6 +130,15 @@ hops_writer_flush(hops_writer *w)
     if (getpid() != w->pid) {
         w->len = 0;
         return set_error(w, HOPS_E_FORKED);
+    }
+    if (w->sink != NULL) { /* the buffer is the sink's now; the next one is allocated */
+        uint8_t *data = w->buf;
+        size_t len = w->len;
+        w->buf = NULL;
+        w->len = w->cap = 0;
+        w->bytes_written += len;
+        err = w->sink(w->sink_ctx, data, len);
+        return err == HOPS_OK ? HOPS_OK : set_error(w, err);
     }
     err = write_all(w->fd, w->buf, w->len);
     if (err != HOPS_OK)
@@ -418,6 +430,28 @@ hops_writer_close(hops_writer *w)
     hops_free(w->lz4_state);
     hops_free(w);
     return err;
+}
+
+void
+hops_writer_set_sink(hops_writer *w, hops_writer_sink sink, void *ctx)
+{
+    if (w == NULL)
+        return;
+    w->sink = sink;
+    w->sink_ctx = ctx;
+}
+
+int
+hops_writer_write_out(const hops_writer *w, const uint8_t *data, size_t len)
+{
+    RETURN_ERROR_IF(w == NULL || (data == NULL && len > 0), HOPS_E_API);
+    return write_all(w->fd, data, len);
+}
+
+void
+hops_writer_free_out(uint8_t *data)
+{
+    hops_free(data);
 }
 
 int

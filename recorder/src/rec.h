@@ -307,6 +307,12 @@ struct rec_state {
     int flush_soon;      /* a thread exited: flush its last counts soon */
     int flush_sync_init; /* flush_lock and flush_cond exist */
     int replaced_fd;     /* Owned: the file --force replaced, which the flusher closes, or -1 */
+    /* The writer's full buffers, which the flusher writes (rec_flush.c):
+     * queued under flush_lock, written in order under write_lock. */
+    struct rec_out *out_head, *out_tail; /* Owned */
+    pthread_mutex_t write_lock;
+    int out_err;          /* the first error of those writes (set holding both locks) */
+    uint64_t stat_out[2]; /* HEAVYOPS_STATS: buffers queued for the flusher, written at once */
 
     /* scratch for building frames */
     hops_count *scratch; /* Owned */

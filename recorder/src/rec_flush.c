@@ -1,6 +1,7 @@
 /*
  * rec_flush.c - per-thread counters -> frames.  Runs with the GIL held, from
- * the periodic flusher thread (at least once a second) and at stop.
+ * the periodic flusher thread (at least once a second) and at stop.  The
+ * flusher thread also writes the full buffers the program's threads fill.
  *
  * With block counters, a block some frame is executing right now has been
  * counted on entry although its later instructions have not run yet.  The
@@ -410,6 +411,85 @@ before(const struct timespec *a, const struct timespec *b)
 #    define REC_DEAD_FLUSH_BYTES ((size_t)256 << 10)
 #endif
 
+/* ---- the writer's buffers, written by the flusher ----------------------
+ * A full buffer (64 KB of code objects' symbols, at their first sight) was
+ * write(2)n by the thread that filled it: 50 to 170 us each, the kernel's
+ * copy evicting that thread's caches as it goes: 66 of them, 3 to 11 ms,
+ * in the default mode's import-heavy start.  The writer hands it to queue_out() instead, which
+ * queues it for the flusher thread, on the other core where there is one.
+ * What the flusher thread itself flushes, and everything once it has
+ * stopped, is written at once, after what is queued, so that the file gets
+ * the buffers in the order they were filled. */
+typedef struct rec_out {
+    struct rec_out *next;
+    uint8_t *data; /* Owned (hops_writer_free_out) */
+    size_t len;
+} rec_out;
+
+static __thread int in_flusher; /* this thread is the flusher */
+
+/* One buffer to the file, write_lock held: after an error, none. */
+static int
+write_one(rec_state *st, uint8_t *data, size_t len)
+{
+    int err = st->out_err ? st->out_err : hops_writer_write_out(st->writer, data, len);
+    hops_writer_free_out(data);
+    if (err < 0 && st->out_err == 0) {
+        pthread_mutex_lock(&st->flush_lock); /* out_err is read under either lock */
+        st->out_err = err;
+        pthread_mutex_unlock(&st->flush_lock);
+    }
+    return err;
+}
+
+/* Writes what is queued, in order.  Not with flush_lock held. */
+static void
+write_queued(rec_state *st)
+{
+    pthread_mutex_lock(&st->write_lock);
+    pthread_mutex_lock(&st->flush_lock);
+    rec_out *o = st->out_head;
+    st->out_head = st->out_tail = NULL;
+    pthread_mutex_unlock(&st->flush_lock);
+    while (o != NULL) {
+        rec_out *next = o->next;
+        write_one(st, o->data, o->len);
+        PyMem_RawFree(o);
+        o = next;
+    }
+    pthread_mutex_unlock(&st->write_lock);
+}
+
+/* The writer's sink (hops_writer_set_sink): GIL held. */
+static int
+queue_out(void *ctx, uint8_t *data, size_t len)
+{
+    rec_state *st = ctx;
+    rec_out *o = st->flusher_running && !in_flusher ? PyMem_RawMalloc(sizeof *o) : NULL;
+    st->stat_out[o == NULL]++;
+    if (o == NULL) { /* the flusher's own flush, or no flusher: now, after the queue */
+        write_queued(st);
+        pthread_mutex_lock(&st->write_lock);
+        const int err = write_one(st, data, len);
+        pthread_mutex_unlock(&st->write_lock);
+        return err;
+    }
+    o->next = NULL;
+    o->data = data;
+    o->len = len;
+    pthread_mutex_lock(&st->flush_lock);
+    if (st->out_tail != NULL) {
+        st->out_tail->next = o;
+    } else {
+        st->out_head = o;
+    }
+    st->out_tail = o;
+    pthread_cond_signal(&st->flush_cond);
+    const int err = st->out_err; /* an earlier write's: the writer's error from now on */
+    pthread_mutex_unlock(&st->flush_lock);
+    return err;
+}
+
 /* Flushes once a second (more often in the first second), and soon (10 ms at most apart, so a
  * thousand dying threads cost a hundred flushes a second, not a thousand) after a thread exits, so
  * its last frame is written while the program runs on. */
@@ -422,6 +502,7 @@ flusher_main(void *arg)
 #if defined(__linux__)
     st->flusher_tid = (long)syscall(SYS_gettid);
 #endif
+    in_flusher = 1;
     if (st->replaced_fd >= 0) { /* the kernel frees the replaced file here, off the program's way */
         close(st->replaced_fd);
         st->replaced_fd = -1;
@@ -429,6 +510,12 @@ flusher_main(void *arg)
     clock_gettime(CLOCK_REALTIME, &last);
     pthread_mutex_lock(&st->flush_lock);
     while (!st->flusher_stop) {
+        if (st->out_head != NULL) { /* full buffers to write first */
+            pthread_mutex_unlock(&st->flush_lock);
+            write_queued(st);
+            pthread_mutex_lock(&st->flush_lock);
+            continue;
+        }
         /* The first flushes come early, 50, 150, 350, 750 ms in: the
          * re-plans (rec_replan.c) run at flushes, and pay off sooner.  An
          * early one with no re-plan due is skipped, in a run of code that
@@ -440,12 +527,18 @@ flusher_main(void *arg)
                   : early          ? 50L << n_flushes
                                    : REC_FLUSH_INTERVAL_MS;
         deadline_after(&deadline, &last, (long)(ms * st->time_scale));
-        while (!st->flusher_stop && !st->flush_soon) {
+        while (!st->flusher_stop && !st->flush_soon && st->out_head == NULL) {
             clock_gettime(CLOCK_REALTIME, &now);
             if (!before(&now, &deadline)) {
                 break;
             }
             pthread_cond_timedwait(&st->flush_cond, &st->flush_lock, &deadline);
+        }
+        if (st->out_head != NULL && !st->flusher_stop) {
+            clock_gettime(CLOCK_REALTIME, &now);
+            if (before(&now, &deadline) && !st->flush_soon) {
+                continue; /* woken to write, not yet to flush */
+            }
         }
         int soon = st->flush_soon; /* a thread exited: never skipped */
         if (soon) {
@@ -493,7 +586,9 @@ rec_flusher_start(rec_state *st)
     if (!st->flush_sync_init) {
         pthread_mutex_init(&st->flush_lock, NULL);
         pthread_cond_init(&st->flush_cond, NULL);
+        pthread_mutex_init(&st->write_lock, NULL);
         st->flush_sync_init = 1;
+        hops_writer_set_sink(st->writer, queue_out, st);
     }
     st->flusher_stop = 0;
     /* The flusher blocks every signal, as it inherits the mask in force at its
@@ -528,6 +623,7 @@ rec_flusher_stop(rec_state *st)
     pthread_mutex_unlock(&st->flush_lock);
     Py_BEGIN_ALLOW_THREADS pthread_join(st->flusher, NULL);
     Py_END_ALLOW_THREADS st->flusher_running = 0;
+    write_queued(st); /* what it had no time for: before a fork, or the last flush */
     /* flush_lock and flush_cond live on until state_free: exiting threads
      * may still signal them (rec_threads.c). */
 }

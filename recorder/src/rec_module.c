@@ -165,6 +165,7 @@ state_free(rec_state *st)
     if (st->flush_sync_init) {
         pthread_mutex_destroy(&st->flush_lock);
         pthread_cond_destroy(&st->flush_cond);
+        pthread_mutex_destroy(&st->write_lock);
     }
     free_str_list(st->file_globs, st->n_file_globs);
     PyMem_RawFree(st->exclude_prefix);
@@ -396,7 +397,8 @@ print_stats(const rec_state *st)
         fprintf(stderr, "; line mode: %llu code objects%s", (unsigned long long)st->stat_line_mode,
                 st->no_line_mode ? " (off: HEAVYOPS_NO_LINE_MODE)" : "");
     }
-    fputc('\n', stderr);
+    fprintf(stderr, "; buffers written: %llu by the flusher thread, %llu at once\n",
+            (unsigned long long)st->stat_out[0], (unsigned long long)st->stat_out[1]);
     /* the recorder's own memory: per code object, per thread, and scratch */
     uint32_t threads;
     const uint32_t sites = hops_writer_next_site(st->writer); /* every site declared */
@@ -491,6 +493,9 @@ rec_stop(PyObject *module, PyObject *args, PyObject *kwargs)
     st->writer = NULL;
     if (err < 0 && st->write_err == 0) {
         st->write_err = err;
+    }
+    if (st->out_err < 0 && st->write_err == 0) { /* a write the flusher made (rec_flush.c) */
+        st->write_err = st->out_err;
     }
     PyObject *res = Py_BuildValue(
         "{s:K,s:K,s:K,s:s,s:O,s:O,s:K,s:O}", "bytes", (unsigned long long)bytes, "lost_events",

@@ -980,6 +980,84 @@ Test(hops_writer, replacing_hands_over_the_replaced_file)
 #endif
 }
 
+/* A sink's buffers, as given. */
+typedef struct sink_log {
+    uint8_t *data[64];
+    size_t len[64];
+    int n;
+    int fail_at; /* the call that fails with HOPS_E_IO; -1: none */
+} sink_log;
+
+static int
+log_sink(void *ctx, uint8_t *data, size_t len)
+{
+    sink_log *l = ctx;
+
+    cr_assert_lt(l->n, 64);
+    if (l->n++ == l->fail_at) {
+        hops_writer_free_out(data);
+        return HOPS_E_IO;
+    }
+    l->data[l->n - 1] = data;
+    l->len[l->n - 1] = len;
+    return HOPS_OK;
+}
+
+/* With a sink, the writer writes nothing itself: every full buffer, and what
+ * a flush finds, goes to the sink, and written out in that order with
+ * hops_writer_write_out() (as the recorder's flusher thread does) they make
+ * the whole file.  A sink's error is the writer's, and sticky. */
+Test(hops_writer, a_sink_gets_every_buffer_in_order)
+{
+    int fd, codes = 0, got;
+    char *path;
+    hops_writer *w = writer_to_fd(&fd, &path);
+    sink_log l = {.fail_at = -1};
+    struct stat sb;
+    hops_reader *r = NULL;
+    hops_event ev;
+    off_t header;
+
+    cr_assert_eq(fstat(fd, &sb), 0);
+    header = sb.st_size; /* the header and META, written at the open */
+    cr_assert_gt(header, 0);
+    hops_writer_set_sink(w, log_sink, &l);
+    for (int i = 0; i < 300; i++)
+        add_simple_code(w, 100, "f"); /* some 700 KB */
+    cr_assert_eq(hops_writer_flush(w), HOPS_OK);
+    cr_assert_gt(l.n, 4, "%d buffers only", l.n);
+    cr_assert_eq(fstat(fd, &sb), 0);
+    cr_assert_eq(sb.st_size, header, "the writer wrote a buffer itself");
+    for (int i = 0; i < l.n; i++) {
+        cr_assert_eq(hops_writer_write_out(w, l.data[i], l.len[i]), HOPS_OK);
+        hops_writer_free_out(l.data[i]);
+    }
+    cr_assert_eq(fstat(fd, &sb), 0);
+    cr_assert_eq(hops_writer_bytes_written(w), (uint64_t)sb.st_size);
+    hops_writer_set_sink(w, NULL, NULL);
+    cr_assert_eq(hops_writer_close(w), HOPS_OK);
+    close(fd);
+    cr_assert_eq(hops_reader_open_path(&r, path), HOPS_OK);
+    while ((got = hops_reader_next(r, &ev)) == 1)
+        codes += ev.kind == HOPS_EV_CODE;
+    cr_assert_eq(got, 0);
+    cr_assert_eq(codes, 300);
+    hops_reader_close(r);
+    unlink(path);
+    free(path);
+
+    w = writer_to_fd(&fd, &path);
+    l = (sink_log){.fail_at = 0};
+    hops_writer_set_sink(w, log_sink, &l);
+    add_simple_code(w, 1, "f");
+    cr_assert_eq(hops_writer_flush(w), HOPS_E_IO);
+    cr_assert_eq(hops_writer_close(w), HOPS_E_IO, "the sink's error must stick");
+    cr_assert_eq(l.n, 1);
+    close(fd);
+    unlink(path);
+    free(path);
+}
+
 /* A forked child shares the parent's fd and file offset: its copy of the
  * writer must write nothing (the recorder's child runs Python code, and so
  * declares code objects, before its at-fork hook forgets the parent's file). */

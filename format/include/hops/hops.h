@@ -181,6 +181,20 @@ HOPS_API int hops_writer_open_path(hops_writer **out, const char *path, unsigned
  * the caller's to close from a thread that can wait (the recorder's flusher),
  * or -1 if there is none; hops_writer_close() closes one not taken. */
 HOPS_API int hops_writer_take_replaced(hops_writer *w);
+
+/* Writing from another thread.  By default the thread that fills a buffer
+ * (or flushes) write(2)s it.  With a sink, the writer hands each buffer to
+ * sink(ctx, data, len) instead, and starts a new one: data is the sink's, to
+ * release with hops_writer_free_out(), and it must reach the file, in the
+ * order the buffers came, through hops_writer_write_out(), which reads
+ * nothing of the writer but its descriptor and so may run in any thread
+ * while other calls run in another.  A sink's error becomes the writer's
+ * (sticky); errors of the writes it has made since are its to report.  NULL:
+ * back to write(2). */
+typedef int (*hops_writer_sink)(void *ctx, uint8_t *data, size_t len);
+HOPS_API void hops_writer_set_sink(hops_writer *w, hops_writer_sink sink, void *ctx);
+HOPS_API int hops_writer_write_out(const hops_writer *w, const uint8_t *data, size_t len);
+HOPS_API void hops_writer_free_out(uint8_t *data);
 /* Same on an open fd; the writer does not close a fd it did not open. */
 HOPS_API int hops_writer_open_fd(hops_writer **out, int fd, const hops_meta *meta);
 

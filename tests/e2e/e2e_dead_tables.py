@@ -56,11 +56,7 @@ def main(args):
         raise lib.Failure("the tables of dead code objects waited for the last flush: %d bytes "
                           "at most, against %d with no flush until the end (at most %.2f of it "
                           "expected)" % (early, late, MAX_SHARE))
-    built = sum(r["count"] for r in lib.site_rows(args, hops)["rows"]
-                if r["instruction"] == "BUILD_TUPLE" and r["file"].startswith("<module "))
-    if built != BODIES * LINES:
-        raise lib.Failure("the bodies built %d tuples, the recording says %d"
-                          % (BODIES * LINES, built))
+    lib.expect_body_tuples(args, hops, BODIES * LINES)
 
 
 if __name__ == "__main__":

@@ -185,6 +185,15 @@ def site_rows(args, hops, *options):
     return doc
 
 
+def expect_body_tuples(args, hops, want):
+    """Fails unless the module bodies exec'd from files named "<module N>" built WANT tuples
+    in recording HOPS."""
+    built = sum(r["count"] for r in site_rows(args, hops)["rows"]
+                if r["instruction"] == "BUILD_TUPLE" and r["file"].startswith("<module "))
+    if built != want:
+        raise Failure("the bodies built %d tuples, the recording says %d" % (want, built))
+
+
 @functools.lru_cache(maxsize=None)
 def resolve(name, cwd):
     """A recorded or traced file name as a real path; relative names are taken relative to

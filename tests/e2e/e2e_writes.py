@@ -47,11 +47,7 @@ def main(args):
     cp = lib.run(cmd)
     if cp.returncode != 0 or cp.stderr:
         raise lib.Failure("the recording does not read cleanly:\n" + lib.explain(cp, cmd))
-    built = sum(r["count"] for r in lib.site_rows(args, hops)["rows"]
-                if r["instruction"] == "BUILD_TUPLE" and r["file"].startswith("<module "))
-    if built != BODIES * LINES:
-        raise lib.Failure("the bodies built %d tuples, the recording says %d"
-                          % (BODIES * LINES, built))
+    lib.expect_body_tuples(args, hops, BODIES * LINES)
 
 
 if __name__ == "__main__":

@@ -414,12 +414,12 @@ before(const struct timespec *a, const struct timespec *b)
 /* ---- the writer's buffers, written by the flusher ----------------------
  * A full buffer (64 KB of code objects' symbols, at their first sight) was
  * write(2)n by the thread that filled it: 50 to 170 us each, the kernel's
- * copy evicting that thread's caches as it goes: 66 of them, 3 to 11 ms,
- * in the default mode's import-heavy start.  The writer hands it to queue_out() instead, which
- * queues it for the flusher thread, on the other core where there is one.
- * What the flusher thread itself flushes, and everything once it has
- * stopped, is written at once, after what is queued, so that the file gets
- * the buffers in the order they were filled. */
+ * copy evicting that thread's caches as it goes: 66 of them, 3 to 11 ms, in
+ * the default mode's import-heavy start.  The writer hands it to queue_out()
+ * instead, which queues it for the flusher thread, on the other core where
+ * there is one.  What the flusher thread itself flushes, and everything once
+ * it has stopped, is written at once, after what is queued, so that the file
+ * gets the buffers in the order they were filled. */
 typedef struct rec_out {
     struct rec_out *next;
     uint8_t *data; /* Owned (hops_writer_free_out) */
@@ -442,9 +442,10 @@ write_one(rec_state *st, uint8_t *data, size_t len)
     return err;
 }
 
-/* Writes what is queued, in order.  Not with flush_lock held. */
-static void
-write_queued(rec_state *st)
+/* Writes what is queued, in order, then data (len bytes; NULL: none), all
+ * under one hold of write_lock; data's error, or 0.  Not with flush_lock held. */
+static int
+write_queued(rec_state *st, uint8_t *data, size_t len)
 {
     pthread_mutex_lock(&st->write_lock);
     pthread_mutex_lock(&st->flush_lock);
@@ -457,7 +458,9 @@ write_queued(rec_state *st)
         PyMem_RawFree(o);
         o = next;
     }
+    const int err = data != NULL ? write_one(st, data, len) : 0;
     pthread_mutex_unlock(&st->write_lock);
+    return err;
 }
 
 /* The writer's sink (hops_writer_set_sink): GIL held. */
@@ -468,11 +471,7 @@ queue_out(void *ctx, uint8_t *data, size_t len)
     rec_out *o = st->flusher_running && !in_flusher ? PyMem_RawMalloc(sizeof *o) : NULL;
     st->stat_out[o == NULL]++;
     if (o == NULL) { /* the flusher's own flush, or no flusher: now, after the queue */
-        write_queued(st);
-        pthread_mutex_lock(&st->write_lock);
-        const int err = write_one(st, data, len);
-        pthread_mutex_unlock(&st->write_lock);
-        return err;
+        return write_queued(st, data, len);
     }
     o->next = NULL;
     o->data = data;
@@ -512,7 +511,7 @@ flusher_main(void *arg)
     while (!st->flusher_stop) {
         if (st->out_head != NULL) { /* full buffers to write first */
             pthread_mutex_unlock(&st->flush_lock);
-            write_queued(st);
+            write_queued(st, NULL, 0);
             pthread_mutex_lock(&st->flush_lock);
             continue;
         }
@@ -623,7 +622,7 @@ rec_flusher_stop(rec_state *st)
     pthread_mutex_unlock(&st->flush_lock);
     Py_BEGIN_ALLOW_THREADS pthread_join(st->flusher, NULL);
     Py_END_ALLOW_THREADS st->flusher_running = 0;
-    write_queued(st); /* what it had no time for: before a fork, or the last flush */
+    write_queued(st, NULL, 0); /* what it had no time for: before a fork, or the last flush */
     /* flush_lock and flush_cond live on until state_free: exiting threads
      * may still signal them (rec_threads.c). */
 }

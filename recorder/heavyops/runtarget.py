@@ -169,9 +169,10 @@ class _Stopper:
         self.out = out
         self.done = False
         self.stopping = False
-        # A SIGTERM whose handler ran while stop() wrote the file (3.11's stop
-        # runs Python code, threading.settrace): the program dies of it once
-        # the file is written (die_of), as the plain run would have.
+        # A SIGTERM whose handler runs between stopping and the end of stop()
+        # (stop() itself runs no Python code, where a handler could run; 3.11's
+        # once called threading.settrace): the program dies of it once the
+        # file is written (die_of), as the plain run would have.
         self.pending_signal = 0
         self.die_of = None
 

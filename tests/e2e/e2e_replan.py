@@ -2,7 +2,9 @@
 
     e2e_replan.py --python P --analyze A --heavyops H --scratch DIR
 
-Records tests/workloads/branchy.py twice with flushes 10 ms apart (HEAVYOPS_FLUSH_MS): once
+Records tests/workloads/branchy.py twice with flushes 10 ms apart (HEAVYOPS_FLUSH_MS), with
+N=120000 (its loops run some 200 ms: where the first flushes come, late under load, then moves
+the saving little; at the default N it fell under 10% about 1 run in 100): once
 as users do, once with re-plans off (HEAVYOPS_REPLAN_AFTER=0), both with HEAVYOPS_STATS=1,
 which makes the recorder print how many counter events it took. With re-plans the recorder
 must adopt at least one and take at least 10% fewer events on `chain`, whose if/elif chain
@@ -24,7 +26,7 @@ CODE = re.compile(r"heavyops: stats: (\d+) events (\d+) instrs .* (\S+):(\d+)$")
 
 def record(args, d, name, **env):
     hops = os.path.join(d, name + ".hops")
-    cmd, cp = lib.record(args, [WORKLOAD], hops, cwd=d,
+    cmd, cp = lib.record(args, [WORKLOAD, "120000"], hops, cwd=d,
                          env=lib.test_env(HEAVYOPS_FLUSH_MS="10", HEAVYOPS_STATS="2", **env))
     if cp.returncode != 0 or not os.path.exists(hops):
         raise lib.Failure("recording failed:\n" + lib.explain(cp, cmd))

@@ -169,10 +169,11 @@ class _Stopper:
         self.out = out
         self.done = False
         self.stopping = False
-        # A SIGTERM whose handler runs between stopping and the end of stop()
-        # (stop() itself runs no Python code, where a handler could run; 3.11's
-        # once called threading.settrace): the program dies of it once the
-        # file is written (die_of), as the plain run would have.
+        # A SIGTERM that arrives while stop() writes the file has its handler
+        # run as stop() returns (stop() runs no Python code; 3.11's once called
+        # threading.settrace, and the handler ran inside it): the program dies
+        # of it once the file is written and the warnings are out (die_of), as
+        # the plain run would have.
         self.pending_signal = 0
         self.die_of = None
 

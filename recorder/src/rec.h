@@ -546,6 +546,10 @@ size_t rec_threads_bytes(const rec_state *st, uint32_t *threads);
 void rec_threads_note_peak(rec_state *st);
 /* Learns t's threading.Thread name if it is known by now (GIL held). */
 void rec_thread_lookup_name(rec_thread *t);
+/* threading's module __dict__ as sys.modules holds it, found without a call
+ * that could run Python code (PyImport_GetModule can); NULL if there is none.
+ * Borrowed. */
+PyObject *rec_threading_dict(void);
 
 /* rec_flush.c: write every thread's counters since the last flush.  GIL held. */
 int rec_flush(rec_state *st);

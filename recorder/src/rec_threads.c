@@ -321,20 +321,27 @@ rec_threads_free_all(rec_state *st)
     pthread_mutex_unlock(&rec_threads_lock);
 }
 
+/* (PyImport_GetModule runs importlib's _lock_unlock_module while threading
+ * is being imported.) */
+PyObject *
+rec_threading_dict(void)
+{
+    PyObject *modules = PyImport_GetModuleDict(); /* Borrowed, like the rest */
+    PyObject *threading =
+        modules && PyDict_Check(modules) ? PyDict_GetItemString(modules, "threading") : NULL;
+    return threading && PyModule_Check(threading) ? PyModule_GetDict(threading) : NULL;
+}
+
 /* threading._active[tid]._name, from sys.modules and the __dict__s without
  * any call that could run Python code: that code would be counted, in
  * whatever thread flushes, and the flusher holds rec_threads_lock, which its
- * own first event would wait for (PyImport_GetModule runs importlib's
- * _lock_unlock_module while threading is being imported). */
+ * own first event would wait for. */
 void
 rec_thread_lookup_name(rec_thread *t)
 {
     PyObject *exc_type, *exc_value, *exc_tb;
     PyErr_Fetch(&exc_type, &exc_value, &exc_tb);
-    PyObject *modules = PyImport_GetModuleDict(); /* Borrowed, like all but two below */
-    PyObject *threading =
-        modules && PyDict_Check(modules) ? PyDict_GetItemString(modules, "threading") : NULL;
-    PyObject *mdict = threading && PyModule_Check(threading) ? PyModule_GetDict(threading) : NULL;
+    PyObject *mdict = rec_threading_dict(); /* Borrowed, like all but two below */
     PyObject *active = mdict ? PyDict_GetItemString(mdict, "_active") : NULL;
     PyObject *key = PyLong_FromUnsignedLongLong(t->tid); /* Owned */
     PyObject *th = (active && key && PyDict_Check(active)) ? PyDict_GetItem(active, key) : NULL;

@@ -295,40 +295,40 @@ frame_mirror_works(void)
 
 /* threading.settrace(hook), done as 3.11's threading.py does it: a store to
  * the module's _trace_hook, which each new thread reads.  Not by calling
- * threading.settrace, which the program may have replaced (a wrapper of its
- * own would run inside stop, at exit), and which is Python code anyway: a
- * signal handler could run in it.  With expect, only if the hook is still
- * expect: one the program set since is its own to keep.  0, or -1 with an
- * exception set. */
+ * threading.settrace, which the program may have replaced (its wrapper would
+ * then run inside the stop, at exit), and which is Python code anyway: a
+ * signal handler could run in it.  0, or -1 with an exception set. */
 static int
-threading_set_hook(PyObject *hook, PyObject *expect)
+install_thread_hook(PyObject *hook)
 {
-    PyObject *threading = NULL;
-    if (expect == NULL) {
-        threading = PyImport_ImportModule("threading");
-    } else { /* at stop: sys.modules' own, without an import (__import__ may be the program's) */
-        PyObject *name = PyUnicode_FromString("threading");
-        threading = name ? PyImport_GetModule(name) : NULL;
-        Py_XDECREF(name);
-        if (threading == NULL && !PyErr_Occurred()) {
-            return 0; /* removed: no new thread can read a hook from it */
-        }
-    }
+    PyObject *threading = PyImport_ImportModule("threading");
     if (threading == NULL) {
         return -1;
     }
-    int ret = 0;
+    int ret;
     PyObject *d = PyModule_Check(threading) ? PyModule_GetDict(threading) : NULL;
-    PyObject *now = d ? PyDict_GetItemString(d, "_trace_hook") : NULL; /* Borrowed */
-    if (now != NULL) {
-        ret = expect == NULL || now == expect ? PyDict_SetItemString(d, "_trace_hook", hook) : 0;
-    } else if (expect == NULL) { /* not 3.11's threading.py: its own settrace, then */
+    if (d != NULL && PyDict_GetItemString(d, "_trace_hook") != NULL) {
+        ret = PyDict_SetItemString(d, "_trace_hook", hook);
+    } else { /* not 3.11's threading.py: its own settrace, then */
         PyObject *r = PyObject_CallMethod(threading, "settrace", "O", hook);
         ret = r ? 0 : -1;
         Py_XDECREF(r);
     }
     Py_DECREF(threading);
     return ret;
+}
+
+/* threading.settrace(None) at stop, the same way, without importing or
+ * calling anything; only while the hook is still ours: one the program set
+ * since is its own to keep. */
+static void
+remove_thread_hook(PyObject *ours)
+{
+    PyObject *d = rec_threading_dict(); /* Borrowed */
+    if (d != NULL && PyDict_GetItemString(d, "_trace_hook") == ours &&
+        PyDict_SetItemString(d, "_trace_hook", Py_None) < 0) {
+        PyErr_Clear();
+    }
 }
 
 int
@@ -351,7 +351,7 @@ rec_backend_start(rec_state *st)
     if (st->trace_obj == NULL || st->thread_hook == NULL) {
         return -1;
     }
-    if (threading_set_hook(st->thread_hook, NULL) < 0) {
+    if (install_thread_hook(st->thread_hook) < 0) {
         return -1;
     }
     PyEval_SetTrace(trace_func, st->trace_obj);
@@ -422,9 +422,7 @@ rec_backend_stop(rec_state *st, int final)
 {
     (void) final;
     PyEval_SetTrace(NULL, NULL);
-    if (threading_set_hook(Py_None, st->thread_hook) < 0) {
-        PyErr_Clear();
-    }
+    remove_thread_hook(st->thread_hook);
     ((rec_cb *)st->trace_obj)->st = NULL;
     ((rec_cb *)st->thread_hook)->st = NULL;
     return 0;

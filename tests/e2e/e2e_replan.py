@@ -2,9 +2,9 @@
 
     e2e_replan.py --python P --analyze A --heavyops H --scratch DIR
 
-Records tests/workloads/branchy.py twice with flushes 10 ms apart (HEAVYOPS_FLUSH_MS), with
-N=120000 (its loops run some 200 ms: where the first flushes come, late under load, then moves
-the saving little; at the default N it fell under 10% about 1 run in 100): once
+Records tests/workloads/branchy.py twice with flushes 10 ms apart (HEAVYOPS_FLUSH_MS), at
+N=120000, so that its loops run some 200 ms and a first flush that comes late under load costs
+little of the saving (at the default N it fell under 10% about 1 run in 100): once
 as users do, once with re-plans off (HEAVYOPS_REPLAN_AFTER=0), both with HEAVYOPS_STATS=1,
 which makes the recorder print how many counter events it took. With re-plans the recorder
 must adopt at least one and take at least 10% fewer events on `chain`, whose if/elif chain

@@ -278,6 +278,7 @@ struct rec_state {
     int nomem;
     int check;             /* HEAVYOPS_CHECK: also count every instruction and compare */
     long fault_codes_left; /* HEAVYOPS_FAULT_NOMEM_AFTER (tests); -1 = off */
+    int fault_signal;      /* HEAVYOPS_FAULT_SIGNAL_IN_STOP (tests); 0 = off */
     uint64_t check_failures;
     int64_t *vals, *rblk; /* Owned scratch for rec_flow_solve */
     size_t vals_cap, rblk_cap;

@@ -5,6 +5,7 @@
 #include "rec.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -253,6 +254,10 @@ rec_start(PyObject *module, PyObject *args, PyObject *kwargs)
          * after the first N fails as if out of memory. */
         const char *fault = getenv("HEAVYOPS_FAULT_NOMEM_AFTER");
         st->fault_codes_left = fault != NULL && fault[0] ? strtol(fault, NULL, 10) : -1;
+        /* Tests: stop() raises this signal while it writes the file, as a
+         * pool's terminate() may send SIGTERM to a worker that is exiting. */
+        const char *fsig = getenv("HEAVYOPS_FAULT_SIGNAL_IN_STOP");
+        st->fault_signal = fsig != NULL && fsig[0] ? atoi(fsig) : 0;
         /* Developers: counter statistics on stderr at stop; tests: flushes
          * (and so re-plans) this many ms apart. */
         const char *stats = getenv("HEAVYOPS_STATS");
@@ -476,6 +481,9 @@ rec_stop(PyObject *module, PyObject *args, PyObject *kwargs)
     /* negative counts with another tool in sight are its doing: interference */
     const int nomem = st->nomem || st->lost_events,
               dropped = st->negative_counts && !st->interference && !st->other_tool_warning;
+    if (st->fault_signal > 0) {
+        raise(st->fault_signal); /* its Python handler runs after we return */
+    }
     hops_end end = {
         .end_ns = now_ns(),
         .exit_status = exit_status,

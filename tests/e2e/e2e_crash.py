@@ -20,6 +20,10 @@ CASE is one of:
              with None, then leaves by os._exit: heavyops' stop there must not call it (3.11's
              stop once did, and a SIGTERM in it, as a pool's terminate() sent, lost the file):
              same status 0 and output as the plain run, exact counts in a clean file
+  sigterm-in-stop  SIGTERM arrives while heavyops' stop writes the file at a normal exit
+             (HEAVYOPS_FAULT_SIGNAL_IN_STOP): its handler runs once the file is whole and the
+             report is out (-v's "wrote" line), then the program dies of it; the same stdout as
+             the plain run, exact counts in a clean file
   atexit-fails  an atexit handler raises: same output, stderr and status; the handler's own
              work is counted and the file ends cleanly
   nomem      the recorder runs out of memory (HEAVYOPS_FAULT_NOMEM_AFTER: every code object
@@ -67,6 +71,7 @@ SCRIPTS = {
                               "        os.kill(os.getpid(), signal.SIGTERM)\n"
                               "    _real_settrace(hook)\n"
                               "threading.settrace = settrace\nwork(30000)\nos._exit(0)\n",
+    "sigterm-in-stop": LOOP + "work(30000)\nprint('bye', flush=True)\n",
     "atexit-fails": LOOP + "import atexit\n"
                            "def bye():\n    work(100)\n    raise RuntimeError('atexit handler fails')\n"
                            "atexit.register(bye)\nwork(30000)\nprint('main done', flush=True)\n",
@@ -204,6 +209,23 @@ def check(args):
                               + lib.explain(rec, cmd))
         print("status %d, stdout as plain; heavyops: %s"
               % (rec.returncode, rec.stderr.decode().strip()))
+        return
+
+    if case == "sigterm-in-stop":
+        cmd = [args.heavyops, "record", "-v", "-o", hops, script]
+        rec = lib.run(cmd, cwd=scratch,
+                      env=lib.test_env(HEAVYOPS_FAULT_SIGNAL_IN_STOP=str(int(signal.SIGTERM))))
+        if (plain.returncode, rec.returncode, rec.stdout) != (0, -signal.SIGTERM, plain.stdout):
+            raise lib.Failure("expected status 0 plain and death by SIGTERM recorded, with the "
+                              "plain run's stdout (plain %r %r):\n%s"
+                              % (plain.returncode, plain.stdout, lib.explain(rec, cmd)))
+        if b"heavyops: wrote " not in rec.stderr:
+            raise lib.Failure("the SIGTERM's handler did not wait for the stop's report:\n"
+                              + lib.explain(rec, cmd))
+        n = tuples_counted(args, hops, expect_clean=True, only="target.py")
+        if n != 30000:
+            raise lib.Failure("%s: expected 30000 BUILD_TUPLE, the file has %d" % (case, n))
+        print("died of SIGTERM after the stop; %d BUILD_TUPLE in a clean file" % n)
         return
 
     cmd = [args.heavyops, "record", "-o", hops, script]

@@ -24,6 +24,7 @@
 #include "cmd.h"
 #include "exitcodes.h"
 #include "render.h"
+#include "unmatched.h"
 
 #include <inttypes.h>
 #include <stdlib.h>
@@ -488,8 +489,10 @@ an_cmd_diff(const struct analyze_opts *o, struct an_cmd_io *io)
     ds.per_thread =
         an_needs_thread_counts(&o->filter, grouping_for(o->by_given ? o->by : AN_BY_LOCATION));
     int rc = an_dataset_load_paths(&ds, o->files, 2, &io->warn, &io->err);
-    if (rc == AN_EXIT_OK)
+    if (rc == AN_EXIT_OK) {
+        an_warn_unmatched(&o->filter, &ds, &io->warn);
         an_diff_dataset(o, &ds, &io->out);
+    }
     an_dataset_release(&ds);
     return rc;
 }

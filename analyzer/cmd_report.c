@@ -11,6 +11,7 @@
 #include "exitcodes.h"
 #include "load.h"
 #include "render.h"
+#include "unmatched.h"
 
 #include <inttypes.h>
 #include <string.h>
@@ -143,8 +144,10 @@ an_cmd_report(const struct analyze_opts *o, struct an_cmd_io *io)
     an_dataset_init(&ds);
     ds.per_thread = an_needs_thread_counts(&o->filter, o->by_given ? o->by : AN_BY_LOCATION);
     int rc = an_dataset_load_paths(&ds, o->files, o->nfiles, &io->warn, &io->err);
-    if (rc == AN_EXIT_OK)
+    if (rc == AN_EXIT_OK) {
+        an_warn_unmatched(&o->filter, &ds, &io->warn);
         an_report_dataset(o, &ds, &io->out);
+    }
     an_dataset_release(&ds);
     return rc;
 }

@@ -42,6 +42,7 @@
 #include "cmd.h"
 #include "load.h"
 #include "opts.h"
+#include "unmatched.h"
 
 #include <hops/hops.h>
 
@@ -66,7 +67,7 @@ static const uint8_t magic[8] = {0x89, 'H', 'O', 'P', 'S', '\r', '\n', 0x1a};
 
 /* ---- options, parsed once as heavyops-analyze would parse them --------------- */
 
-#define MAX_ARGS 24
+#define MAX_ARGS 28
 
 static const char *const report_args[][MAX_ARGS] = {
     {NULL}, /* the default report: totals, instruction and location tables */
@@ -80,9 +81,10 @@ static const char *const report_args[][MAX_ARGS] = {
     {"-i", "*", "--by", "thread", "--top", "0", NULL},
     {"-i", "*", "--by", "site", "--format", "csv", "--top", "0", NULL},
     {"-i", "*", "--by", "site", "--format", "json", NULL},
-    {"-i",       "load_*",     "-i",         "*CALL*",     "-f",    "*.py",     "-f",
-     "/*/x*",    "--function", "*<locals>*", "--function", "main",  "--thread", "Main*",
-     "--thread", "1",          "--format",   "json",       "--top", "0",        NULL},
+    {"-i",         "build_tupel", "-i",       "load_*", "-i",         "*CALL*",
+     "-f",         "*.py",        "-f",       "/*/x*",  "--function", "*<locals>*",
+     "--function", "main",        "--thread", "Main*",  "--thread",   "1",
+     "--format",   "json",        "--top",    "0",      NULL},
 };
 
 static const char *const diff_args[][MAX_ARGS] = {
@@ -416,6 +418,22 @@ check_info_json(const struct an_dataset *ds, const struct an_strbuf *sb)
     CHECK(n == ds->nfiles);
 }
 
+/* Whole lines, each one warning. */
+static void
+check_warnings(const struct an_strbuf *sb)
+{
+    static const char head[] = "heavyops-analyze: warning: ";
+    if (sb->len == 0)
+        return; /* buf may still be NULL */
+    const char *p = sb->buf, *end = sb->buf + sb->len;
+    while (p < end) {
+        const char *eol = memchr(p, '\n', (size_t)(end - p));
+        CHECK(eol != NULL && strncmp(p, head, sizeof head - 1) == 0);
+        CHECK(memchr(p, '\0', (size_t)(eol - p)) == NULL);
+        p = eol + 1;
+    }
+}
+
 /* Option sets N_REPORT and N_REPORT + 1 are info's. */
 static void
 report(const struct an_dataset *ds, uint64_t sel)
@@ -425,6 +443,9 @@ report(const struct an_dataset *ds, uint64_t sel)
         const struct analyze_opts *o = &report_opts[i];
         if (!chosen(i, N_REPORT + 2, sel))
             continue;
+        an_strbuf_reset(&out);
+        an_warn_unmatched(&o->filter, ds, &out);
+        check_warnings(&out);
         an_strbuf_reset(&out);
         an_report_dataset(o, ds, &out);
         check_output(o, &out);

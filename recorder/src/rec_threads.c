@@ -6,6 +6,7 @@
 #include "rec.h"
 
 #include <string.h>
+#include <unistd.h>
 
 pthread_mutex_t rec_threads_lock = PTHREAD_MUTEX_INITIALIZER;
 
@@ -349,6 +350,12 @@ rec_thread_lookup_name(rec_thread *t)
     PyObject *name = tdict && PyDict_Check(tdict) ? PyDict_GetItemString(tdict, "_name") : NULL;
     PyObject *hold = NULL;
     const char *s = (name && PyUnicode_Check(name)) ? rec_utf8(name, &hold) : NULL;
+    if (s == NULL && t->name == NULL && t->native_id == (uint64_t)getpid()) {
+        /* The process's first thread (Linux: its tid is the pid; after fork,
+         * the forking one) before threading is imported, if ever: the name
+         * threading gives the main thread. */
+        s = "MainThread";
+    }
     if (s && (t->name == NULL || strcmp(s, t->name) != 0)) {
         size_t n = strlen(s) + 1;
         char *copy = PyMem_RawMalloc(n);

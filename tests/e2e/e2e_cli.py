@@ -14,7 +14,10 @@ CASE is one of:
                   (lone surrogates, as from undecodable path bytes): counted, written as \\xNN,
                   and no warning (it used to be left uncounted, as if memory had run out)
   comma-list      -i A,B in record and in heavyops-analyze is -i A -i B; an empty name in
-                  the list is a usage error (exit 2) in both
+                  the list is a usage error (exit 2) in both; a name that matches nothing in
+                  the recording gets the analyzer's warning, with the name meant
+  main-thread     a program that never imports threading (3.12+): its thread is "MainThread" in
+                  --by thread, and --thread MainThread selects it, without a warning
 """
 
 import glob
@@ -197,9 +200,17 @@ def comma_list(args, scratch):
     for bad in ("BUILD_TUPLE,", ",BUILD_LIST", "BUILD_TUPLE,,BUILD_LIST", "MAKE_FUNCTION,BUILD_TUPEL"):
         for cmd in ([args.heavyops, "record", "--force", "-o", out, "-i", bad, prog],
                     [args.analyze, "-i", bad, out]):
-            if "BUILD_TUPEL" in bad and cmd[0] == args.analyze:
-                continue  # a glob that matches nothing is not an error in a report
             cp = lib.run(cmd, cwd=scratch)
+            if "BUILD_TUPEL" in bad and cmd[0] == args.analyze:
+                # a name that matches nothing is not an error in a report: a warning
+                want = ("heavyops-analyze: warning: -i 'MAKE_FUNCTION' matches no instruction "
+                        "in the recording; %s counted only BUILD_TUPLE, BUILD_LIST (record -i)\n"
+                        "heavyops-analyze: warning: -i 'BUILD_TUPEL' matches no instruction in "
+                        "the recording; did you mean BUILD_TUPLE?\n" % out)
+                if cp.returncode != 0 or cp.stderr.decode(errors="replace") != want:
+                    problems.append("-i %s: expected status 0 and the warnings %r:\n%s"
+                                    % (bad, want, lib.explain(cp, cmd)))
+                continue
             lines = cp.stderr.decode(errors="replace").splitlines()
             named = "BUILD_TUPEL" if "BUILD_TUPEL" in bad else bad  # the unknown one
             if cp.returncode != 2 or not lines or named not in lines[0] or cp.stdout:
@@ -244,7 +255,34 @@ def odd_names(args, scratch):
     return problems
 
 
-CASES = {"odd-names": odd_names, "comma-list": comma_list, "missing-script": missing_script,
+MAIN_PROG = """import sys
+def f(n):
+    return [(i,) for i in range(n)]
+f(7)
+print(sys.version_info >= (3, 12) and "threading" in sys.modules)
+"""
+
+
+def main_thread(args, scratch):
+    prog = lib.write_prog(scratch, MAIN_PROG)
+    out = os.path.join(scratch, "main.hops")
+    cmd, cp = lib.record(args, [prog], out, cwd=scratch)
+    if cp.returncode != 0 or cp.stdout != b"False\n":
+        # (3.11's recorder imports threading, for the hook of threads started later)
+        return ["expected the program to run without threading:\n" + lib.explain(cp, cmd)]
+    rows = lib.analyze_json(args, out, "--by", "thread", "-i", "*", "--top", "0")["rows"]
+    if [r["thread_name"] for r in rows] != ["MainThread"]:
+        return ["expected one thread named MainThread, got %r" % (rows,)]
+    acmd = [args.analyze, "--thread", "MainThread", "-i", "BUILD_TUPLE", "-f", "prog.py",
+            "--by", "instruction", "--format", "csv", out]
+    cp = lib.run(acmd)
+    if cp.returncode != 0 or cp.stderr or cp.stdout.decode().splitlines()[1:] != ["7,BUILD_TUPLE"]:
+        return ["--thread MainThread: expected 7 BUILD_TUPLE and no warning:\n"
+                + lib.explain(cp, acmd)]
+    return []
+
+
+CASES = {"main-thread": main_thread, "odd-names": odd_names, "comma-list": comma_list, "missing-script": missing_script,
          "syntax-error": syntax_error, "unknown-op": unknown_op,
          "no-overwrite": no_overwrite, "default-name": default_name, "odd-argv": odd_argv}
 

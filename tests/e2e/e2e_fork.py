@@ -125,11 +125,13 @@ def record(args, d, script, wargs, follow):
 
 
 def work_lists(args, *files):
-    """BUILD_LIST executions on work's append line in FILES (merged); no warning allowed."""
+    """BUILD_LIST executions on work's append line in FILES (merged); no warning allowed but
+    the one that says work never ran in them (a forkserver's own file)."""
     cmd = [args.analyze, "--by", "line", "-i", "BUILD_LIST", "--function", "work",
            "--format", "json", "--top", "0"] + list(files)
     cp = lib.run(cmd)
-    if cp.returncode != 0 or cp.stderr:
+    never_ran = b"heavyops-analyze: warning: --function 'work' matches no function in the recording"
+    if cp.returncode != 0 or cp.stderr not in (b"", never_ran + b"\n", never_ran + b"s\n"):
         raise lib.Failure("the analyzer failed or warned:\n" + lib.explain(cp, cmd))
     return sum(r["count"] for r in json.loads(cp.stdout)["rows"] if r["line"] == WORK_LINE)
 

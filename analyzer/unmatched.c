@@ -152,68 +152,79 @@ instruction_hint(struct an_strbuf *warn, const struct an_dataset *ds, const unsi
     }
 }
 
+/* The filter options, in the order their warnings come. */
+enum kind { K_INSTRUCTION, K_FILE, K_FUNCTION, K_THREAD };
+
+static const struct {
+    const char *option, *what;
+    size_t key_field; /* where in an_key the strings to try are (not for threads) */
+    int (*match)(const struct an_filter *, const char *);
+} kinds[] = {
+    [K_INSTRUCTION] = {"-i", "instruction", offsetof(struct an_key, opname), an_filter_instruction},
+    [K_FILE] = {"-f", "file", offsetof(struct an_key, file), an_filter_file},
+    [K_FUNCTION] = {"--function", "function", offsetof(struct an_key, qualname),
+                    an_filter_function},
+    [K_THREAD] = {"--thread", "thread", 0, NULL},
+};
+
+static int
+any_thread(const struct an_dataset *ds, const struct an_filter *one)
+{
+    for (size_t t = 0; t < ds->nthreads; t++)
+        if (an_filter_thread(one, ds->threads[t].tid, ds->threads[t].native_id,
+                             an_strtab_get(&ds->strs, ds->threads[t].name)))
+            return 1;
+    return 0;
+}
+
+/* A warning for each of the n patterns of one option that matches nothing. */
+static void
+warn_each(struct an_strbuf *warn, const struct an_dataset *ds, enum kind k, const char **patterns,
+          size_t n)
+{
+    if (n == 0)
+        return;
+    unsigned char *seen = k == K_THREAD ? NULL : distinct(ds, kinds[k].key_field);
+    for (size_t i = 0; i < n; i++) {
+        struct an_filter one; /* of this one pattern */
+        memset(&one, 0, sizeof one);
+        const char **list = &patterns[i];
+        switch (k) {
+        case K_INSTRUCTION:
+            one.instructions = list;
+            one.n_instructions = 1;
+            break;
+        case K_FILE:
+            one.files = list;
+            one.n_files = 1;
+            break;
+        case K_FUNCTION:
+            one.functions = list;
+            one.n_functions = 1;
+            break;
+        case K_THREAD:
+            one.threads = list;
+            one.n_threads = 1;
+            break;
+        }
+        if (k == K_THREAD ? any_thread(ds, &one) : any_string(ds, seen, &one, kinds[k].match))
+            continue;
+        warn_start(warn, kinds[k].option, patterns[i]);
+        warn_end(warn, kinds[k].what, ds);
+        if (k == K_INSTRUCTION)
+            instruction_hint(warn, ds, seen, patterns[i]);
+        an_strbuf_addch(warn, '\n');
+    }
+    free(seen);
+}
+
 void
 an_warn_unmatched(const struct an_filter *f, const struct an_dataset *ds, struct an_strbuf *warn)
 {
     if (ds->nkeys == 0)
         return; /* nothing ran: an empty table says so already */
-    struct an_filter one;
-    if (f->n_instructions) {
-        unsigned char *seen = distinct(ds, offsetof(struct an_key, opname));
-        for (size_t i = 0; i < f->n_instructions; i++) {
-            memset(&one, 0, sizeof one);
-            one.instructions = &f->instructions[i];
-            one.n_instructions = 1;
-            if (any_string(ds, seen, &one, an_filter_instruction))
-                continue;
-            warn_start(warn, "-i", f->instructions[i]);
-            warn_end(warn, "instruction", ds);
-            instruction_hint(warn, ds, seen, f->instructions[i]);
-            an_strbuf_addch(warn, '\n');
-        }
-        free(seen);
-    }
-    if (f->n_files) {
-        unsigned char *seen = distinct(ds, offsetof(struct an_key, file));
-        for (size_t i = 0; i < f->n_files; i++) {
-            memset(&one, 0, sizeof one);
-            one.files = &f->files[i];
-            one.n_files = 1;
-            if (any_string(ds, seen, &one, an_filter_file))
-                continue;
-            warn_start(warn, "-f", f->files[i]);
-            warn_end(warn, "file", ds);
-            an_strbuf_addch(warn, '\n');
-        }
-        free(seen);
-    }
-    if (f->n_functions) {
-        unsigned char *seen = distinct(ds, offsetof(struct an_key, qualname));
-        for (size_t i = 0; i < f->n_functions; i++) {
-            memset(&one, 0, sizeof one);
-            one.functions = &f->functions[i];
-            one.n_functions = 1;
-            if (any_string(ds, seen, &one, an_filter_function))
-                continue;
-            warn_start(warn, "--function", f->functions[i]);
-            warn_end(warn, "function", ds);
-            an_strbuf_addch(warn, '\n');
-        }
-        free(seen);
-    }
-    for (size_t i = 0; i < f->n_threads; i++) {
-        memset(&one, 0, sizeof one);
-        one.threads = &f->threads[i];
-        one.n_threads = 1;
-        size_t t = 0;
-        while (t < ds->nthreads &&
-               !an_filter_thread(&one, ds->threads[t].tid, ds->threads[t].native_id,
-                                 an_strtab_get(&ds->strs, ds->threads[t].name)))
-            t++;
-        if (t < ds->nthreads)
-            continue;
-        warn_start(warn, "--thread", f->threads[i]);
-        warn_end(warn, "thread", ds);
-        an_strbuf_addch(warn, '\n');
-    }
+    warn_each(warn, ds, K_INSTRUCTION, f->instructions, f->n_instructions);
+    warn_each(warn, ds, K_FILE, f->files, f->n_files);
+    warn_each(warn, ds, K_FUNCTION, f->functions, f->n_functions);
+    warn_each(warn, ds, K_THREAD, f->threads, f->n_threads);
 }

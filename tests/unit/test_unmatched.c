@@ -7,19 +7,7 @@
 
 #include "unmatched.h"
 
-static void
-setup(void)
-{
-    tu_mkdir();
-}
-
-static void
-teardown(void)
-{
-    tu_rmdir();
-}
-
-TestSuite(unmatched, .init = setup, .fini = teardown);
+TestSuite(unmatched, .init = tu_mkdir, .fini = tu_rmdir);
 
 /* Two threads, two files, the opnames of a closure built in a loop. */
 static void

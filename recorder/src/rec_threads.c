@@ -124,6 +124,22 @@ rec_threads_init_key(void)
     pthread_once(&exit_key_once, make_key);
 }
 
+/* t->name = a copy of s, unless it is that already (out of memory: kept) */
+static void
+set_name(rec_thread *t, const char *s)
+{
+    if (t->name != NULL && strcmp(s, t->name) == 0) {
+        return;
+    }
+    size_t n = strlen(s) + 1;
+    char *copy = PyMem_RawMalloc(n);
+    if (copy) {
+        memcpy(copy, s, n);
+        PyMem_RawFree(t->name);
+        t->name = copy;
+    }
+}
+
 rec_thread *
 rec_thread_current(rec_state *st)
 {
@@ -140,6 +156,12 @@ rec_thread_current(rec_state *st)
 #ifdef PY_HAVE_THREAD_NATIVE_ID
     t->native_id = (uint64_t)PyThread_get_thread_native_id();
 #endif
+    if (t->native_id == (uint64_t)getpid()) {
+        /* The process's first thread (Linux: its tid is the pid): the name
+         * threading gives the main thread, until threading (which the
+         * program may never import) gives it one. */
+        set_name(t, "MainThread");
+    }
     pthread_mutex_lock(&rec_threads_lock);
     t->next = st->threads;
     st->threads = t;
@@ -350,20 +372,8 @@ rec_thread_lookup_name(rec_thread *t)
     PyObject *name = tdict && PyDict_Check(tdict) ? PyDict_GetItemString(tdict, "_name") : NULL;
     PyObject *hold = NULL;
     const char *s = (name && PyUnicode_Check(name)) ? rec_utf8(name, &hold) : NULL;
-    if (s == NULL && t->name == NULL && t->native_id == (uint64_t)getpid()) {
-        /* The process's first thread (Linux: its tid is the pid; after fork,
-         * the forking one) before threading is imported, if ever: the name
-         * threading gives the main thread. */
-        s = "MainThread";
-    }
-    if (s && (t->name == NULL || strcmp(s, t->name) != 0)) {
-        size_t n = strlen(s) + 1;
-        char *copy = PyMem_RawMalloc(n);
-        if (copy) {
-            memcpy(copy, s, n);
-            PyMem_RawFree(t->name);
-            t->name = copy;
-        }
+    if (s) {
+        set_name(t, s);
     }
     Py_XDECREF(hold);
     Py_XDECREF(tdict);

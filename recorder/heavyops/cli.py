@@ -1,4 +1,4 @@
-"""The `heavyops` command line: `heavyops record [options] (script.py | -m module) [args...]`.
+"""The `heavyops` command line: `heavyops record [options] (script.py | dir | app.pyz | -m module) [args...]`.
 
 One option table drives both parsing and --help.  Parsing stops at the
 target: everything after the script (or -m module) belongs to it.
@@ -9,7 +9,7 @@ import sys
 import heavyops
 
 USAGE = ("usage: heavyops record [-o FILE] [--force] [-i OPNAME]... [-f GLOB]... [--follow-fork]\n"
-         "                       (script.py | -m module) [args...]")
+         "                       (script.py | dir | app.pyz | -m module) [args...]")
 
 # (short, long, metavar or None, dest, repeatable, help)
 RECORD_OPTIONS = [
@@ -41,7 +41,8 @@ class UsageError(Exception):
 def help_text():
     lines = [USAGE, "",
              "Run a Python program under the heavyops recorder and write a .hops file that",
-             "heavyops-analyze reports on. The program runs as `python script.py args` would.",
+             "heavyops-analyze reports on. The program runs as `python script.py args` would",
+             "(a directory or zip file with a __main__.py too).",
              "", "options:"]
     for short, long, metavar, _dest, _rep, text in RECORD_OPTIONS:
         names = ", ".join(n for n in (short, long) if n)
@@ -151,7 +152,9 @@ def resolve_instructions(patterns):
 
 
 def default_output(opts):
-    stem = opts["module"] or os.path.splitext(os.path.basename(opts["script"]))[0] or "script"
+    # a directory given as "app/" is named app
+    script = os.path.basename(opts["script"].rstrip(os.sep)) if opts["script"] else None
+    stem = opts["module"] or os.path.splitext(script)[0] or "script"
     return f"heavyops-{stem}.{os.getpid()}.hops"
 
 

@@ -77,15 +77,30 @@ def file_reading(source, filename):
     return None, None
 
 
+def _abspath(path):
+    """The script's path as python makes it absolute (_Py_abspath): joined to
+    the current directory as given, "./" and ".." kept, as its __file__,
+    co_filename and tracebacks show it."""
+    if path in ("", "."):
+        return os.getcwd()
+    return path if os.path.isabs(path) else os.path.join(os.getcwd(), path)
+
+
 def prepare_script(path):
-    """Returns (code, globals-to-set, argv0, sys.path[0]) for a script."""
+    """Sets sys.path[0] and returns (code, globals-to-set, argv0) for a script,
+    or for a directory or zip file with a __main__.py, as python runs both."""
+    abspath = _abspath(path)
+    # python asks sys.path_hooks first (and caches the answer, None for a
+    # plain file): a directory or zip file runs as its __main__ module
+    from _frozen_importlib_external import PathFinder
+
+    if PathFinder._path_importer_cache(abspath) is not None:
+        return _prepare_main_of(path, abspath)
     try:
         with open(path, "rb") as f:  # io.open_code is what python uses; same for files
             source = f.read()
     except OSError as e:
-        raise TargetError(f"can't open file {os.path.abspath(path)!r}: [Errno {e.errno}] {e.strerror}", 2)
-    # python >= 3.9 gives the main script an absolute __file__ and co_filename
-    abspath = os.path.abspath(path)
+        raise TargetError(f"can't open file {abspath!r}: [Errno {e.errno}] {e.strerror}", 2)
     try:
         code = _recorder.compile_source(source, abspath)
         if code is None:  # a NUL byte in it: file_reading below finds it
@@ -114,24 +129,42 @@ def prepare_script(path):
         "__package__": None,
         "__spec__": None,
     }
-    return code, env, path, os.path.dirname(os.path.realpath(path))
+    if not sys.flags.safe_path:  # -P, -I, PYTHONSAFEPATH: no script directory
+        _set_path0(os.path.dirname(os.path.realpath(path)))
+    return code, env, path
+
+
+def _prepare_main_of(path, abspath):
+    """A directory or zip file: its __main__ module, found on sys.path[0] as
+    runpy._run_module_as_main finds it for python; argv[0] stays as given."""
+    import runpy
+
+    _set_path0(abspath)  # python adds it even in safe-path mode: __main__ is found there
+    try:
+        mod_name, spec, code = runpy._get_main_module_details(runpy._Error)
+    except runpy._Error as e:
+        raise TargetError(str(e), 1)
+    return code, _module_env(spec), path
 
 
 def prepare_module(name):
-    """Returns (code, globals-to-set, argv0, sys.path[0]) for `-m name`."""
+    """Sets sys.path[0] and returns (code, globals-to-set, argv0) for `-m name`."""
     import runpy
 
-    # python -m looks the module up with the current directory first on sys.path
-    cwd = os.getcwd()
-    if sys.path:
-        sys.path[0] = cwd
-    else:
-        sys.path.insert(0, cwd)
+    # python -m looks the module up with the current directory first on
+    # sys.path, unless in safe-path mode (-P, -I, PYTHONSAFEPATH)
+    if not sys.flags.safe_path:
+        _set_path0(os.getcwd())
     try:
         mod_name, spec, code = runpy._get_module_details(name, runpy._Error)  # as python -m does
     except runpy._Error as e:
         raise TargetError(str(e), 1)
-    env = {
+    return code, _module_env(spec), spec.origin
+
+
+def _module_env(spec):
+    """__main__'s globals for a module run as the main one (runpy._run_code)."""
+    return {
         "__name__": "__main__",
         "__file__": spec.origin if spec.has_location else None,
         "__cached__": spec.cached,
@@ -140,7 +173,16 @@ def prepare_module(name):
         "__package__": spec.parent,
         "__spec__": spec,
     }
-    return code, env, spec.origin, cwd
+
+
+def _set_path0(path0):
+    """Gives sys.path[0] to the target.  Python put the launcher's own entry
+    there (its directory, or the current one under -m), except in safe-path
+    mode, where it put none: the target's then goes in front."""
+    if sys.path and not sys.flags.safe_path:
+        sys.path[0] = path0
+    else:
+        sys.path.insert(0, path0)
 
 
 def _strip_own_frames(tb):
@@ -394,18 +436,12 @@ def record_spawned_child(out, options, verbose):
 def run(prepared, args, out, *, tracked, patterns, file_globs, force, verbose, follow_fork=False):
     """Runs the prepared target; returns its exit status or raises SystemExit
     exactly as the plain run would."""
-    code, env, argv0, path0 = prepared
+    code, env, argv0 = prepared
     main = type(sys)("__main__")  # types.ModuleType
     main.__dict__.update(env)
     main.__dict__["__builtins__"] = builtins  # python gives __main__ the module, not its dict
     sys.modules["__main__"] = main
     sys.argv[:] = [argv0] + list(args)
-    # sys.path[0] is the launcher's (its directory, or the cwd under -m): the
-    # target's replaces it, as python would have set it
-    if sys.path:
-        sys.path[0] = path0
-    else:
-        sys.path.insert(0, path0)
 
     stopper = _Stopper(verbose, out)
     options = dict(tracked=tracked, patterns=patterns, file_globs=file_globs,

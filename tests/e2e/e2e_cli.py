@@ -9,7 +9,7 @@ CASE is one of:
                   names suggested on stderr, the target not run, no recording
   no-overwrite    an existing -o file is kept (non-zero exit, target not run) unless --force
   default-name    without -o: heavyops-<script stem>.<pid>.hops / heavyops-<module>.<pid>.hops
-                  in the current directory, a new one per run
+                  in the current directory, a new one per run (a directory "app/": heavyops-app)
   odd-names       code whose file name, qualname or thread name Python cannot encode as UTF-8
                   (lone surrogates, as from undecodable path bytes): counted, written as \\xNN,
                   and no warning (it used to be left uncounted, as if memory had run out)
@@ -136,7 +136,10 @@ def no_overwrite(args, scratch):
 def default_name(args, scratch):
     problems = []
     seen = set()
-    for target, stem in (([TARGET], "argv"), ([TARGET], "argv"), (["-m", "argv"], "argv")):
+    os.makedirs(os.path.join(scratch, "app"))
+    lib.write_prog(os.path.join(scratch, "app"), "x = (1, [2])\n", "__main__.py")
+    for target, stem in (([TARGET], "argv"), ([TARGET], "argv"), (["-m", "argv"], "argv"),
+                         (["app/"], "app")):
         before = set(hops_files(scratch))
         cmd = [args.heavyops, "record"] + target
         cp = lib.run(cmd, cwd=scratch, env=lib.test_env(PYTHONPATH=lib.WORKLOADS))

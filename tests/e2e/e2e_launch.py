@@ -1,0 +1,136 @@
+"""The recorder starts a target the way python starts it.
+
+    e2e_launch.py --python PY --heavyops H --analyze A CASE
+
+Each case runs its targets once as `PY TARGET` and once as `heavyops record -o X TARGET`,
+from the same directory with the same environment, and requires the same exit status,
+byte-identical stdout, and stderr that differs at most in the name before an error line
+("PY: ..." against "heavyops: ..."). The programs print what python sets up for them.
+
+CASE is one of:
+  dir-main       a directory and a zip file (a zipapp, .pyz) with a __main__.py, as
+                 `PY dir`, `PY ./dir/`, `PY app.pyz`: run as python runs them (their
+                 __main__ module, sys.path[0] the directory or archive), and counted; a
+                 directory without one gets python's error
+  shadow         a script beside an opcode.py and a threading.py of its own that exit when
+                 imported: the launcher must not import them in the program's place
+  relative-path  `PY ./prog.py` and `PY sub/../prog.py`: __file__, co_filename and the
+                 traceback keep the path as given, joined to the current directory
+  safe-path      PYTHONSAFEPATH=1: no script directory on sys.path, and `-m` does not find
+                 a module in the current directory
+"""
+
+import os
+import zipfile
+
+import e2e_lib as lib
+
+# Prints what python set up for __main__ (the importer cache only for our scratch paths).
+SHOW = """import sys
+def where():
+    return __file__, where.__code__.co_filename
+print(__name__, repr(__package__), __spec__ and __spec__.name, type(__loader__).__name__)
+print(where(), __cached__, sys.argv, sys.path[0])
+print(sorted((k, type(v).__name__) for k, v in sys.path_importer_cache.items()
+             if k.startswith(%r)))
+pairs = [(i, i) for i in range(%d)]
+"""
+PAIRS_LINE = 8
+
+
+def same_line(p, r):
+    """Whether stderr line R of the recorded run says what line P of python's says: python
+    names itself before an error of its own, the recorder says "heavyops"."""
+    return p == r or (r.startswith(b"heavyops: ") and p.endswith(r[len(b"heavyops"):]))
+
+
+def compare(args, target, cwd, env=None, hops="out.hops"):
+    """Runs TARGET (a list) plain and recorded into CWD/HOPS; returns the problems found."""
+    env = env or lib.test_env()
+    plain_cmd = [args.python] + target
+    rec_cmd = [args.heavyops, "record", "--force", "-o", hops] + target
+    plain = lib.run(plain_cmd, cwd=cwd, env=env)
+    rec = lib.run(rec_cmd, cwd=cwd, env=env)
+    problems = []
+    if (plain.returncode, plain.stdout) != (rec.returncode, rec.stdout):
+        problems.append("exit status or stdout differ")
+    pe, re_ = plain.stderr.splitlines(), rec.stderr.splitlines()
+    if len(pe) != len(re_) or not all(map(same_line, pe, re_)):
+        problems.append("stderr differs")
+    if problems:
+        return ["%s (from %s):\n  python: %s\n  recorder: %s" % (
+            ", ".join(problems), cwd, lib.explain(plain, plain_cmd), lib.explain(rec, rec_cmd))]
+    return []
+
+
+def expect_pairs(args, hops, suffix, want):
+    """The problem if SHOW's pairs line in the file ending in SUFFIX did not build WANT tuples
+    in HOPS."""
+    rows = lib.site_rows(args, hops)["rows"]
+    got = sum(r["count"] for r in rows if r["instruction"] == "BUILD_TUPLE"
+              and r["file"].endswith(suffix) and r["line"] == PAIRS_LINE)
+    return [] if got == want else ["%s: %d BUILD_TUPLE in %s, expected %d"
+                                   % (hops, got, suffix, want)]
+
+
+def dir_main(args, scratch):
+    app = os.path.join(scratch, "app")
+    os.makedirs(app)
+    lib.write_prog(app, SHOW % (scratch, 37), "__main__.py")
+    with zipfile.ZipFile(os.path.join(scratch, "app.pyz"), "w") as z:
+        z.writestr("__main__.py", SHOW % (scratch, 41))
+    os.makedirs(os.path.join(scratch, "empty"))
+    problems = []
+    for target, suffix, want in ((["app", "x"], "app/__main__.py", 37),
+                                 (["./app/"], "app/__main__.py", 37),
+                                 (["app.pyz", "y"], "app.pyz/__main__.py", 41),
+                                 (["empty"], None, None)):
+        found = compare(args, target, scratch)
+        if not found and suffix is not None:
+            found = expect_pairs(args, os.path.join(scratch, "out.hops"), suffix, want)
+        problems += found
+    return problems
+
+
+def shadow(args, scratch):
+    for name in ("opcode", "threading"):
+        lib.write_prog(scratch, "raise SystemExit('the program\\'s own %s.py')\n" % name,
+                       name + ".py")
+    lib.write_prog(scratch, SHOW % (scratch, 5))
+    problems = compare(args, ["prog.py"], scratch)
+    return problems or expect_pairs(args, os.path.join(scratch, "out.hops"), "/prog.py", 5)
+
+
+def relative_path(args, scratch):
+    os.makedirs(os.path.join(scratch, "sub"))
+    lib.write_prog(scratch, SHOW % (scratch, 3) + "raise ValueError(where())\n")
+    problems = []
+    for target in ("./prog.py", "sub/../prog.py", "prog.py"):
+        problems += compare(args, [target], scratch)
+    return problems
+
+
+def safe_path(args, scratch):
+    env = lib.test_env(PYTHONSAFEPATH="1")
+    lib.write_prog(scratch, SHOW % (scratch, 2))
+    lib.write_prog(scratch, "print('found in the current directory')\n", "here.py")
+    return (compare(args, ["prog.py"], scratch, env=env)
+            + compare(args, ["-m", "here"], scratch, env=env))
+
+
+CASES = {"dir-main": dir_main, "shadow": shadow, "relative-path": relative_path,
+         "safe-path": safe_path}
+
+
+def check(args):
+    scratch = lib.scratch_dir(args, "launch-" + args.case)
+    problems = CASES[args.case](args, scratch)
+    if problems:
+        raise lib.Failure("\n".join(problems))
+    print("%s: ok" % args.case)
+
+
+if __name__ == "__main__":
+    p = lib.parser(__doc__.split("\n")[0])
+    p.add_argument("case", choices=sorted(CASES))
+    lib.main(check, p.parse_args())

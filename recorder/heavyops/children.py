@@ -25,9 +25,12 @@ _PKG_PARENT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 def _prelude(out, options, verbose):
     # exclude_prefix is the child's own package directory, set there
     options = {k: v for k, v in options.items() if k != "exclude_prefix"}
-    return ("import sys; sys.path.insert(0, %r); "
+    # the package and the standard modules it imports are found without -c's
+    # current directory (""), where a program's own opcode.py would be first
+    return ("import sys; _heavyops_path = sys.path[:]; "
+            "sys.path[:] = [%r] + [p for p in _heavyops_path if p]; "
             "from heavyops import runtarget as _heavyops_rt; "
-            "del sys.path[0]; "
+            "sys.path[:] = _heavyops_path; del _heavyops_path; "
             "_heavyops_rt.record_spawned_child(%r, %r, %r); "
             "del _heavyops_rt; " % (_PKG_PARENT, os.path.abspath(out), options, verbose))
 

@@ -2,8 +2,9 @@
 with the recorder on only while the target's own code runs.
 
 The target is compiled (or its module found) before recording starts and
-executed with exec() straight from here, so neither runpy's machinery nor the
-launcher is recorded; heavyops' frames are cut from tracebacks.
+executed straight from here, as the thread's first frame (exec_main), so
+neither runpy's machinery nor the launcher is recorded, and the program sees
+no frame of ours above its own; heavyops' frames are cut from tracebacks.
 """
 import _signal
 import atexit
@@ -451,7 +452,7 @@ def run(prepared, args, out, *, tracked, patterns, file_globs, force, verbose, f
         from heavyops import children
 
         follower = children.Follower(out, options, verbose)
-    # Everything before exec() runs before recording starts, so none of it is counted.
+    # Everything before exec_main() runs before recording starts, so none of it is counted.
     try:
         _recorder.start(out, argv=_file_argv(), force=force, **options)
     except FileExistsError:
@@ -471,7 +472,7 @@ def run(prepared, args, out, *, tracked, patterns, file_globs, force, verbose, f
         atexit.register(_recorder.pause_thread, False)
 
     try:
-        exec(code, main.__dict__)
+        _recorder.exec_main(code, main.__dict__)  # exec(), with no launcher frame above
     except SystemExit as e:
         stopper.exit_status = _status_of(e)
         e.__traceback__ = _strip_own_frames(e.__traceback__)

@@ -691,9 +691,47 @@ rec_compile_source(PyObject *module, PyObject *args)
     return Py_CompileStringObject(src, filename, Py_file_input, &cf, -1);
 }
 
+PyDoc_STRVAR(exec_main_doc,
+             "exec_main(code, globals)\n--\n\n"
+             "exec(code, globals) as the thread's first frame, as python runs a main module:\n"
+             "no launcher frame is above the program's <module>, so its stack\n"
+             "(traceback.print_stack, inspect.stack, sys._getframe().f_back, warnings'\n"
+             "stacklevel) ends there as in the plain run.");
+
+/* The frame a new frame links back to (its f_back), in a field of the
+ * thread state's public struct (cpython/pystate.h) that has moved. */
+static struct _PyInterpreterFrame **
+thread_top_frame(PyThreadState *ts)
+{
+#if PY_VERSION_HEX >= 0x030D0000
+    return &ts->current_frame;
+#else
+    return &ts->cframe->current_frame;
+#endif
+}
+
+static PyObject *
+rec_exec_main(PyObject *module, PyObject *args)
+{
+    PyObject *code, *globals;
+    if (!PyArg_ParseTuple(args, "O!O!:exec_main", &PyCode_Type, &code, &PyDict_Type, &globals)) {
+        return NULL;
+    }
+    /* The evaluation links its frames to what is on top when it begins and
+     * puts that back as it ends: with nothing on top, the program's frames
+     * end at its own, and ours are still there when it returns or raises. */
+    struct _PyInterpreterFrame **top = thread_top_frame(PyThreadState_Get());
+    struct _PyInterpreterFrame *caller = *top;
+    *top = NULL;
+    PyObject *result = PyEval_EvalCode(code, globals, globals);
+    *thread_top_frame(PyThreadState_Get()) = caller;
+    return result;
+}
+
 static PyMethodDef rec_methods[] = {
     {"stats", rec_stats, METH_NOARGS, stats_doc},
     {"compile_source", rec_compile_source, METH_VARARGS, compile_doc},
+    {"exec_main", rec_exec_main, METH_VARARGS, exec_main_doc},
     {"start", (PyCFunction)(void (*)(void))rec_start, METH_VARARGS | METH_KEYWORDS, start_doc},
     {"stop", (PyCFunction)(void (*)(void))rec_stop, METH_VARARGS | METH_KEYWORDS, stop_doc},
     {"is_recording", rec_is_recording, METH_NOARGS, "True while a recording is running."},

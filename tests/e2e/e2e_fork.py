@@ -110,6 +110,9 @@ WORK_LINE = WORK.splitlines().index("        out.append([i])") + 1
 
 def record(args, d, script, wargs, follow):
     path = lib.write_prog(d, script)
+    # the program's own opcode.py, in the directory spawned children start in: the recorder
+    # must not import it in place of the standard one
+    lib.write_prog(d, "raise SystemExit('the program\'s own opcode.py')\n", "opcode.py")
     plain_cmd = [args.python, path] + wargs
     plain = lib.run(plain_cmd, cwd=d)
     out = os.path.join(d, "run.hops")

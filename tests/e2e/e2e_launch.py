@@ -13,9 +13,12 @@ CASE is one of:
                  __main__ module, sys.path[0] the directory or archive), and counted; a
                  directory without one gets python's error
   shadow         a script beside an opcode.py and a threading.py of its own that exit when
-                 imported: the launcher must not import them in the program's place
+                 imported: the launcher must not import them in the program's place (also
+                 run from that directory as `PY -m heavyops`, with --python-m DIR)
   relative-path  `PY ./prog.py` and `PY sub/../prog.py`: __file__, co_filename and the
                  traceback keep the path as given, joined to the current directory
+  stack          traceback.print_stack, inspect.stack, sys._getframe().f_back, warnings'
+                 stacklevel and logging's stack_info: no launcher frame above <module>
   safe-path      PYTHONSAFEPATH=1: no script directory on sys.path, and `-m` does not find
                  a module in the current directory
 """
@@ -44,11 +47,16 @@ def same_line(p, r):
     return p == r or (r.startswith(b"heavyops: ") and p.endswith(r[len(b"heavyops"):]))
 
 
-def compare(args, target, cwd, env=None, hops="out.hops"):
-    """Runs TARGET (a list) plain and recorded into CWD/HOPS; returns the problems found."""
+def compare(args, target, cwd, env=None, hops="out.hops", python_m=False):
+    """Runs TARGET (a list) plain and recorded into CWD/HOPS (with PYTHON_M: by
+    `PY -m heavyops`, both runs with its package on PYTHONPATH); returns the problems found."""
     env = env or lib.test_env()
+    launcher = [args.heavyops]
+    if python_m:
+        env = dict(env, PYTHONPATH=args.python_m)
+        launcher = [args.python, "-m", "heavyops"]
     plain_cmd = [args.python] + target
-    rec_cmd = [args.heavyops, "record", "--force", "-o", hops] + target
+    rec_cmd = launcher + ["record", "--force", "-o", hops] + target
     plain = lib.run(plain_cmd, cwd=cwd, env=env)
     rec = lib.run(rec_cmd, cwd=cwd, env=env)
     problems = []
@@ -71,6 +79,15 @@ def expect_pairs(args, hops, suffix, want):
               and r["file"].endswith(suffix) and r["line"] == PAIRS_LINE)
     return [] if got == want else ["%s: %d BUILD_TUPLE in %s, expected %d"
                                    % (hops, got, suffix, want)]
+
+
+def expect_count(args, scratch, function, want):
+    """The problem if prog.py's FUNCTION did not build WANT tuples in out.hops."""
+    try:
+        lib.expect_count(args, os.path.join(scratch, "out.hops"), function, "BUILD_TUPLE", want)
+    except lib.Failure as e:
+        return [str(e)]
+    return []
 
 
 def dir_main(args, scratch):
@@ -97,8 +114,12 @@ def shadow(args, scratch):
         lib.write_prog(scratch, "raise SystemExit('the program\\'s own %s.py')\n" % name,
                        name + ".py")
     lib.write_prog(scratch, SHOW % (scratch, 5))
-    problems = compare(args, ["prog.py"], scratch)
-    return problems or expect_pairs(args, os.path.join(scratch, "out.hops"), "/prog.py", 5)
+    problems = []
+    for python_m in (False, True) if args.python_m else (False,):
+        problems += compare(args, ["prog.py"], scratch, python_m=python_m)
+        problems += problems or expect_pairs(args, os.path.join(scratch, "out.hops"),
+                                             "/prog.py", 5)
+    return problems
 
 
 def relative_path(args, scratch):
@@ -118,7 +139,26 @@ def safe_path(args, scratch):
             + compare(args, ["-m", "here"], scratch, env=env))
 
 
-CASES = {"dir-main": dir_main, "shadow": shadow, "relative-path": relative_path,
+# What a program sees of its own stack: nothing above its <module> frame in the plain run.
+STACK = """import inspect, logging, sys, traceback, warnings
+warnings.warn("at module level", stacklevel=2)
+traceback.print_stack()
+print(sys._getframe().f_back, len(inspect.stack()), [f.function for f in inspect.stack()])
+def f():
+    warnings.warn("two frames up", stacklevel=3)
+    logging.getLogger().warning("with its stack", stack_info=True)
+    return [(len(sys.argv), 2)]
+f()
+"""
+
+
+def stack(args, scratch):
+    lib.write_prog(scratch, STACK)
+    problems = compare(args, ["prog.py"], scratch)
+    return problems or expect_count(args, scratch, "f", 1)
+
+
+CASES = {"dir-main": dir_main, "stack": stack, "shadow": shadow, "relative-path": relative_path,
          "safe-path": safe_path}
 
 
@@ -132,5 +172,6 @@ def check(args):
 
 if __name__ == "__main__":
     p = lib.parser(__doc__.split("\n")[0])
+    p.add_argument("--python-m", metavar="DIR", help="the heavyops package's parent directory")
     p.add_argument("case", choices=sorted(CASES))
     lib.main(check, p.parse_args())

@@ -14,7 +14,8 @@ USAGE = ("usage: heavyops record [-o FILE] [--force] [-i OPNAME]... [-f GLOB]...
 # (short, long, metavar or None, dest, repeatable, help)
 RECORD_OPTIONS = [
     ("-o", "--output", "FILE", "output", False,
-     "write the recording to FILE (default: heavyops-<script or module>.<pid>.hops)"),
+     "write the recording to FILE (default: heavyops-<script or module>.<pid>.hops, "
+     "named on stderr at exit)"),
     (None, "--force", None, "force", False, "overwrite FILE if it exists"),
     ("-i", "--instruction", "OPNAME", "instructions", True,
      "record only this instruction (repeatable, or a comma list; globs such as "
@@ -27,7 +28,8 @@ RECORD_OPTIONS = [
      "also record child processes (os.fork; multiprocessing's fork, spawn and "
      "forkserver start methods), each into FILE.<pid>"),
     ("-m", None, "MODULE", "module", False, "run library module MODULE as a script (ends options)"),
-    ("-v", "--verbose", None, "verbose", False, "say where the recording went"),
+    ("-v", "--verbose", None, "verbose", False,
+     "say where the recording went (always said without -o)"),
     ("-h", "--help", None, "help", False, "show this help and exit"),
 ]
 
@@ -189,7 +191,9 @@ def record(argv):
     try:
         return runtarget.run(prepared, opts["args"], out, tracked=tracked,
                              patterns=[p.upper() for p in opts["instructions"]],
-                             file_globs=opts["files"], force=opts["force"], verbose=opts["verbose"],
+                             file_globs=opts["files"], force=opts["force"],
+                             # a name the user did not choose is said, as perf and memray do
+                             verbose=opts["verbose"] or opts["output"] is None,
                              follow_fork=opts["follow_fork"])
     except OSError as e:  # from starting the recorder: the target's own are handled in run()
         sys.stderr.write(f"heavyops: {e}\n")

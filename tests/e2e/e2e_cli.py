@@ -9,7 +9,8 @@ CASE is one of:
                   names suggested on stderr, the target not run, no recording
   no-overwrite    an existing -o file is kept (non-zero exit, target not run) unless --force
   default-name    without -o: heavyops-<script stem>.<pid>.hops / heavyops-<module>.<pid>.hops
-                  in the current directory, a new one per run (a directory "app/": heavyops-app)
+                  in the current directory, a new one per run (a directory "app/": heavyops-app),
+                  named on stderr at exit
   odd-names       code whose file name, qualname or thread name Python cannot encode as UTF-8
                   (lone surrogates, as from undecodable path bytes): counted, written as \\xNN,
                   and no warning (it used to be left uncounted, as if memory had run out)
@@ -151,6 +152,13 @@ def default_name(args, scratch):
         if not re.fullmatch(r"heavyops-%s\.[0-9]+\.hops" % stem, new[0]):
             problems.append("%s: the default file name is %s, not heavyops-%s.<pid>.hops"
                             % (lib.show(cmd), new[0], stem))
+        # after the program's own stderr, one line names the file
+        said = "heavyops: wrote %s (%s bytes)\n" % (
+            new[0], format(os.path.getsize(os.path.join(scratch, new[0])), ","))
+        err = cp.stderr.decode()
+        if not err.endswith(said) or err.count("heavyops:") != 1:
+            problems.append("%s: expected stderr to end with %r, got %r" % (lib.show(cmd), said,
+                                                                          err))
         lib.analyze_json(args, os.path.join(scratch, new[0]))
         seen.add(new[0])
     print("default names:", ", ".join(sorted(seen)))

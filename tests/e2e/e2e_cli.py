@@ -298,15 +298,6 @@ CASES = {"main-thread": main_thread, "odd-names": odd_names, "comma-list": comma
          "no-overwrite": no_overwrite, "default-name": default_name, "odd-argv": odd_argv}
 
 
-def check(args):
-    scratch = lib.scratch_dir(args, "cli-" + args.case)
-    problems = CASES[args.case](args, scratch)
-    if problems:
-        raise lib.Failure("\n".join(problems))
-    print("%s: ok" % args.case)
-
 
 if __name__ == "__main__":
-    p = lib.parser(__doc__.split("\n")[0])
-    p.add_argument("case", choices=sorted(CASES))
-    lib.main(check, p.parse_args())
+    lib.case_main(__doc__, CASES, "cli-")

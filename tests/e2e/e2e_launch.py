@@ -162,16 +162,7 @@ CASES = {"dir-main": dir_main, "stack": stack, "shadow": shadow, "relative-path"
          "safe-path": safe_path}
 
 
-def check(args):
-    scratch = lib.scratch_dir(args, "launch-" + args.case)
-    problems = CASES[args.case](args, scratch)
-    if problems:
-        raise lib.Failure("\n".join(problems))
-    print("%s: ok" % args.case)
-
 
 if __name__ == "__main__":
-    p = lib.parser(__doc__.split("\n")[0])
-    p.add_argument("--python-m", metavar="DIR", help="the heavyops package's parent directory")
-    p.add_argument("case", choices=sorted(CASES))
-    lib.main(check, p.parse_args())
+    lib.case_main(__doc__, CASES, "launch-", options=[
+        ("--python-m", dict(metavar="DIR", help="the heavyops package's parent directory"))])

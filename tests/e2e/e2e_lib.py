@@ -62,6 +62,24 @@ def main(run, args):
     sys.exit(0 if code is None else code)
 
 
+def case_main(doc, cases, prefix, options=()):
+    """The main program of a driver that runs one CASE: CASES[CASE](args, scratch) returns a
+    list of problems, in scratch directory PREFIX + CASE.  OPTIONS: (flag, keywords) pairs
+    for its argument parser beyond parser()'s."""
+    def check(args):
+        scratch = scratch_dir(args, prefix + args.case)
+        problems = cases[args.case](args, scratch)
+        if problems:
+            raise Failure("\n".join(problems))
+        print("%s: ok" % args.case)
+
+    p = parser(doc.split("\n")[0])
+    for flag, keywords in options:
+        p.add_argument(flag, **keywords)
+    p.add_argument("case", choices=sorted(cases))
+    main(check, p.parse_args())
+
+
 def skip(reason):
     print("SKIP: %s" % reason, flush=True)
     sys.exit(SKIP)

@@ -482,7 +482,7 @@ def run(prepared, args, out, *, tracked, patterns, file_globs, force, verbose, f
         stopper.exit_status = 128 + _signal.SIGINT
         _report(e)
         # python ends an interrupted program by dying of SIGINT after cleanup
-        atexit._run_exitfuncs()
+        _recorder.call_alone(atexit._run_exitfuncs)  # as at exit: no frame of ours above
         sys.stdout.flush()
         sys.stderr.flush()
         _signal.signal(_signal.SIGINT, _signal.SIG_DFL)

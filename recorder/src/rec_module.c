@@ -698,16 +698,40 @@ PyDoc_STRVAR(exec_main_doc,
              "(traceback.print_stack, inspect.stack, sys._getframe().f_back, warnings'\n"
              "stacklevel) ends there as in the plain run.");
 
+PyDoc_STRVAR(call_alone_doc,
+             "call_alone(fn)\n--\n\n"
+             "fn() with no frame of the caller's above it (see exec_main): for the atexit\n"
+             "handlers the launcher runs itself after a KeyboardInterrupt.");
+
 /* The frame a new frame links back to (its f_back), in a field of the
  * thread state's public struct (cpython/pystate.h) that has moved. */
 static struct _PyInterpreterFrame **
-thread_top_frame(PyThreadState *ts)
+thread_top_frame(void)
 {
+    PyThreadState *ts = PyThreadState_Get();
 #if PY_VERSION_HEX >= 0x030D0000
     return &ts->current_frame;
 #else
     return &ts->cframe->current_frame;
 #endif
+}
+
+/* An evaluation links its frames to what is on top when it begins and puts
+ * that back as it ends: with nothing on top, the frames it runs end at their
+ * own, and the caller's are there again when it returns or raises. */
+static struct _PyInterpreterFrame *
+set_caller_aside(void)
+{
+    struct _PyInterpreterFrame **top = thread_top_frame(), *caller = *top;
+    *top = NULL;
+    return caller;
+}
+
+static PyObject *
+put_caller_back(struct _PyInterpreterFrame *caller, PyObject *result)
+{
+    *thread_top_frame() = caller;
+    return result;
 }
 
 static PyObject *
@@ -717,21 +741,22 @@ rec_exec_main(PyObject *module, PyObject *args)
     if (!PyArg_ParseTuple(args, "O!O!:exec_main", &PyCode_Type, &code, &PyDict_Type, &globals)) {
         return NULL;
     }
-    /* The evaluation links its frames to what is on top when it begins and
-     * puts that back as it ends: with nothing on top, the program's frames
-     * end at its own, and ours are still there when it returns or raises. */
-    struct _PyInterpreterFrame **top = thread_top_frame(PyThreadState_Get());
-    struct _PyInterpreterFrame *caller = *top;
-    *top = NULL;
-    PyObject *result = PyEval_EvalCode(code, globals, globals);
-    *thread_top_frame(PyThreadState_Get()) = caller;
-    return result;
+    struct _PyInterpreterFrame *caller = set_caller_aside();
+    return put_caller_back(caller, PyEval_EvalCode(code, globals, globals));
+}
+
+static PyObject *
+rec_call_alone(PyObject *module, PyObject *fn)
+{
+    struct _PyInterpreterFrame *caller = set_caller_aside();
+    return put_caller_back(caller, PyObject_CallNoArgs(fn));
 }
 
 static PyMethodDef rec_methods[] = {
     {"stats", rec_stats, METH_NOARGS, stats_doc},
     {"compile_source", rec_compile_source, METH_VARARGS, compile_doc},
     {"exec_main", rec_exec_main, METH_VARARGS, exec_main_doc},
+    {"call_alone", rec_call_alone, METH_O, call_alone_doc},
     {"start", (PyCFunction)(void (*)(void))rec_start, METH_VARARGS | METH_KEYWORDS, start_doc},
     {"stop", (PyCFunction)(void (*)(void))rec_stop, METH_VARARGS | METH_KEYWORDS, stop_doc},
     {"is_recording", rec_is_recording, METH_NOARGS, "True while a recording is running."},

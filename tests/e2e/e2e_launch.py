@@ -18,7 +18,8 @@ CASE is one of:
   relative-path  `PY ./prog.py` and `PY sub/../prog.py`: __file__, co_filename and the
                  traceback keep the path as given, joined to the current directory
   stack          traceback.print_stack, inspect.stack, sys._getframe().f_back, warnings'
-                 stacklevel and logging's stack_info: no launcher frame above <module>
+                 stacklevel and logging's stack_info: no launcher frame above <module>, nor
+                 above an atexit handler after a KeyboardInterrupt
   safe-path      PYTHONSAFEPATH=1: no script directory on sys.path, and `-m` does not find
                  a module in the current directory
 """
@@ -152,10 +153,23 @@ f()
 """
 
 
+# The same seen from an atexit handler that runs after a KeyboardInterrupt (the launcher
+# runs those itself before it dies of SIGINT, as python does).
+INTERRUPTED = """import atexit, inspect, sys, traceback
+def bye():
+    traceback.print_stack()
+    print(sys._getframe().f_back, [f.function for f in inspect.stack()])
+atexit.register(bye)
+raise KeyboardInterrupt
+"""
+
+
 def stack(args, scratch):
     lib.write_prog(scratch, STACK)
     problems = compare(args, ["prog.py"], scratch)
-    return problems or expect_count(args, scratch, "f", 1)
+    problems += problems or expect_count(args, scratch, "f", 1)
+    lib.write_prog(scratch, INTERRUPTED, "interrupted.py")
+    return problems + compare(args, ["interrupted.py"], scratch)
 
 
 CASES = {"dir-main": dir_main, "stack": stack, "shadow": shadow, "relative-path": relative_path,

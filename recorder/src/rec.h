@@ -547,6 +547,9 @@ size_t rec_threads_bytes(const rec_state *st, uint32_t *threads);
 void rec_threads_note_peak(rec_state *st);
 /* Learns t's threading.Thread name if it is known by now (GIL held). */
 void rec_thread_lookup_name(rec_thread *t);
+/* *slot (t->name, t->written_name) = a heap copy of s, unless it holds s
+ * already; out of memory, the old one is kept. */
+void rec_thread_keep_name(char **slot, const char *s);
 /* threading's module __dict__ as sys.modules holds it, found without a call
  * that could run Python code (PyImport_GetModule can); NULL if there is none.
  * Borrowed. */

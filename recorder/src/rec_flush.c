@@ -292,13 +292,7 @@ write_thread_name(rec_state *st, rec_thread *t)
     }
     hops_thread ht = {.tid = t->tid, .native_id = t->native_id, .name = name};
     note_error(st, hops_writer_add_thread(st->writer, &ht));
-    size_t len = strlen(name) + 1;
-    char *copy = PyMem_RawMalloc(len);
-    if (copy) {
-        memcpy(copy, name, len);
-        PyMem_RawFree(t->written_name);
-        t->written_name = copy;
-    }
+    rec_thread_keep_name(&t->written_name, name);
 }
 
 /* A code object's counter events in its first window that make it worth

@@ -785,12 +785,13 @@ rec_exec(PyObject *m)
      * start(), and an opcode.py or threading.py there is the program's own,
      * not the standard module start() needs. */
     static const char *const start_imports[] = {"opcode", REC_HAVE_MONITORING ? NULL : "threading"};
-    for (size_t i = 0; i < sizeof(start_imports) / sizeof(*start_imports); i++) {
-        PyObject *mod = start_imports[i] ? PyImport_ImportModule(start_imports[i]) : NULL;
-        if (start_imports[i] != NULL && mod == NULL) {
+    for (size_t i = 0; i < sizeof(start_imports) / sizeof(*start_imports) && start_imports[i];
+         i++) {
+        PyObject *mod = PyImport_ImportModule(start_imports[i]);
+        if (mod == NULL) {
             return -1;
         }
-        Py_XDECREF(mod);
+        Py_DECREF(mod);
     }
     if (PyModule_AddStringConstant(m, "MECHANISM",
                                    REC_HAVE_MONITORING ? "sys.monitoring" : "tracing") < 0) {

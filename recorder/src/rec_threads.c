@@ -124,19 +124,18 @@ rec_threads_init_key(void)
     pthread_once(&exit_key_once, make_key);
 }
 
-/* t->name = a copy of s, unless it is that already (out of memory: kept) */
-static void
-set_name(rec_thread *t, const char *s)
+void
+rec_thread_keep_name(char **slot, const char *s)
 {
-    if (t->name != NULL && strcmp(s, t->name) == 0) {
+    if (*slot != NULL && strcmp(s, *slot) == 0) {
         return;
     }
     size_t n = strlen(s) + 1;
     char *copy = PyMem_RawMalloc(n);
     if (copy) {
         memcpy(copy, s, n);
-        PyMem_RawFree(t->name);
-        t->name = copy;
+        PyMem_RawFree(*slot);
+        *slot = copy;
     }
 }
 
@@ -160,7 +159,7 @@ rec_thread_current(rec_state *st)
         /* The process's first thread (Linux: its tid is the pid): the name
          * threading gives the main thread, until threading (which the
          * program may never import) gives it one. */
-        set_name(t, "MainThread");
+        rec_thread_keep_name(&t->name, "MainThread");
     }
     pthread_mutex_lock(&rec_threads_lock);
     t->next = st->threads;
@@ -373,7 +372,7 @@ rec_thread_lookup_name(rec_thread *t)
     PyObject *hold = NULL;
     const char *s = (name && PyUnicode_Check(name)) ? rec_utf8(name, &hold) : NULL;
     if (s) {
-        set_name(t, s);
+        rec_thread_keep_name(&t->name, s);
     }
     Py_XDECREF(hold);
     Py_XDECREF(tdict);

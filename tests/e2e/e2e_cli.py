@@ -298,6 +298,5 @@ CASES = {"main-thread": main_thread, "odd-names": odd_names, "comma-list": comma
          "no-overwrite": no_overwrite, "default-name": default_name, "odd-argv": odd_argv}
 
 
-
 if __name__ == "__main__":
     lib.case_main(__doc__, CASES, "cli-")

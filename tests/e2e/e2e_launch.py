@@ -117,9 +117,8 @@ def shadow(args, scratch):
     lib.write_prog(scratch, SHOW % (scratch, 5))
     problems = []
     for python_m in (False, True) if args.python_m else (False,):
-        problems += compare(args, ["prog.py"], scratch, python_m=python_m)
-        problems += problems or expect_pairs(args, os.path.join(scratch, "out.hops"),
-                                             "/prog.py", 5)
+        found = compare(args, ["prog.py"], scratch, python_m=python_m)
+        problems += found or expect_pairs(args, os.path.join(scratch, "out.hops"), "/prog.py", 5)
     return problems
 
 
@@ -166,8 +165,7 @@ raise KeyboardInterrupt
 
 def stack(args, scratch):
     lib.write_prog(scratch, STACK)
-    problems = compare(args, ["prog.py"], scratch)
-    problems += problems or expect_count(args, scratch, "f", 1)
+    problems = compare(args, ["prog.py"], scratch) or expect_count(args, scratch, "f", 1)
     lib.write_prog(scratch, INTERRUPTED, "interrupted.py")
     return problems + compare(args, ["interrupted.py"], scratch)
 

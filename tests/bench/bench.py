@@ -90,6 +90,7 @@ if len(sys.argv) > 2 and sys.argv[1] == "--naive-count":
 import argparse  # noqa: E402 (the driver's imports)
 import datetime  # noqa: E402
 import json  # noqa: E402
+import random  # noqa: E402
 import re  # noqa: E402
 import shutil  # noqa: E402
 import statistics  # noqa: E402
@@ -189,6 +190,29 @@ def check(r, what):
 
 def median(xs):
     return statistics.median(xs) if xs else float("nan")
+
+
+# Resamples for a bootstrap interval: 2,000 give its 2.5% and 97.5% points to
+# about a hundredth of the interval's width, in well under a second.
+BOOTSTRAP = 2000
+
+
+def paired(xs, ys, seed=0):
+    """The ratio of runs x to runs y of the same round (xs[i] / ys[i]): its
+    median, and a 95% bootstrap interval of that median (lo, hi), or None where
+    there are fewer than 5 pairs.  A slow patch of the machine that spans a
+    round slows both sides of its pair, so the paired ratio is steadier than
+    the ratio of the two medians; the interval says how far this run's noise
+    leaves it from the true one."""
+    rs = [x / y for x, y in zip(xs, ys) if y > 0]
+    if not rs:
+        return None, None
+    m = statistics.median(rs)
+    if len(rs) < 5:
+        return m, None
+    rng = random.Random(seed)  # the same runs give the same interval
+    meds = sorted(statistics.median(rng.choices(rs, k=len(rs))) for _ in range(BOOTSTRAP))
+    return m, (meds[int(0.025 * BOOTSTRAP)], meds[int(0.975 * BOOTSTRAP) - 1])
 
 
 # ---------------------------------------------------------------------------
@@ -349,6 +373,13 @@ def measure(py, version, builddir, wls, opts, tmp, env):
             "naive_label": wl.label(wl.naive_quick_args if opts.quick else wl.naive_args),
             "target": wl.target, "median": med, "sizes": sizes[wl.name],
             "loaded": loaded[wl.name], "memory": memory[wl.name],
+            # each variant's runs against the plain run of their round
+            "paired": {name: {key: dict(zip(("ratio", "ci"),
+                                            paired([getattr(r, key) for r in runs],
+                                                   [getattr(r, key) for r in rs["plain"]])))
+                              for key in ("wall", "cpu")}
+                       for name, runs in rs.items()
+                       if name != "plain" and len(runs) == len(rs["plain"])},
         }
     return out
 
@@ -532,6 +563,21 @@ def fx(x, target=None):
     return s
 
 
+def fci(p, target=None):
+    """A paired ratio with its 95% interval: 1.07× (1.02–1.11), marked against
+    target: ✓ if the whole interval is at or under it, ✗ if all over, ? if the
+    interval holds it (this run cannot tell)."""
+    if p is None or p.get("ratio") is None:
+        return "n/a"
+    s = f"{p['ratio']:.3f}×"
+    ci = p.get("ci")
+    if ci:
+        s += f" ({ci[0]:.3f}–{ci[1]:.3f})"
+        if target is not None:
+            s += " ✓" if ci[1] <= target else " ✗" if ci[0] > target else " ?"
+    return s
+
+
 def fsize(n):
     if n is None:
         return "n/a"
@@ -581,6 +627,23 @@ def render_interp(version, path, res, opts):
         t1 += ("\n\nA/A: the plain command run a second time in every round, its median ÷ the "
                "first's, shows how far apart two medians of one and the same command land on "
                "this machine in this run: " + ", ".join(aa) + ".")
+    pheads = ["workload", "pairs", "default ×wall", "-i ×wall", "floor ×wall", "A/A ×wall",
+              "default ×cpu", "-i ×cpu"]
+    prows = []
+    for name, r in res.items():
+        pr = r.get("paired", {})
+        prows.append([name, str(r["median"]["plain"]["n"]),
+                      fci(pr.get("default", {}).get("wall"), r["target"] if tg else None),
+                      fci(pr.get("selected", {}).get("wall"), TARGET_SELECTED if tg else None),
+                      fci(pr.get("floor", {}).get("wall")), fci(pr.get("plain2", {}).get("wall")),
+                      fci(pr.get("default", {}).get("cpu")),
+                      fci(pr.get("selected", {}).get("cpu"))])
+    t1 += ("\n\nPaired ratios: each recorded run ÷ the plain run of its round, their median and "
+           "a 95% bootstrap interval of that median. A slow patch of the machine that spans a "
+           "round slows both runs of a pair, so these are steadier than ratios of medians; "
+           "✓ marks an interval wholly at or under the target, ✗ one wholly over it, ? one "
+           "that holds it (this run's noise cannot tell).\n\n"
+           + table(pheads, prows, [False] + [True] * 7))
     if any("floor" in r["median"] for r in res.values()):
         t1 += ("\n\nfloor: the least any sys.monitoring tool pays that must see each code "
                "object as it first runs, as the recorder must to place its counters: PY_START "
@@ -719,6 +782,29 @@ def targets(results, an):
                   lambda n, w: ratio(w["median"], mode, "plain", "wall"),
                   lambda x, w: f"{x:.2f}× ({ratio(w['median'], mode, 'plain', 'cpu'):.2f}×)",
                   lambda d: f"{d:.2f}×")
+    # the same targets on the paired ratios: met if the 95% interval is at or under
+    # the target, missed if it is all over, unresolved if it holds the target
+    for mode, label in (("default", "default mode, paired ×wall (95% interval)"),
+                        ("selected", "-i, paired ×wall (95% interval)")):
+        for version, r in results.items():
+            if not has_targets(version):
+                continue
+            cells, verdicts = [], []
+            for n in names:
+                w = r["workloads"].get(n)
+                p = w.get("paired", {}).get(mode, {}).get("wall") if w else None
+                if p is None or p.get("ci") is None:
+                    cells.append("-")
+                    continue
+                tgt = w["target"] if mode == "default" else TARGET_SELECTED
+                cells.append(fci(p, tgt))
+                lo, hi = p["ci"]
+                if lo > tgt:
+                    verdicts.append(f"{n} missed by {lo - tgt:.3f}× to {hi - tgt:.3f}×")
+                elif hi > tgt:
+                    verdicts.append(f"{n} unresolved ({lo:.3f}×–{hi:.3f}× holds {tgt:.2f}×)")
+            if any(c != "-" for c in cells):
+                rows.append([label, version] + cells + ["; ".join(verdicts) or "met"])
     # the same targets in callgrind's noise-free instruction counts, start-up taken off
     # both sides (the callgrind table's Ir ratio), where callgrind ran
     for mode, label in (("default", "default mode, callgrind Ir"),

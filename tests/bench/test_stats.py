@@ -1,0 +1,86 @@
+#!/usr/bin/env python3
+"""The benchmark's paired ratios and their verdicts (bench.py's paired, fci and
+targets) on runs made up here: run by `meson test` as bench-stats, since the
+benchmark itself is not (it takes minutes)."""
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import bench  # noqa: E402
+
+problems = []
+
+
+def expect(what, got, want):
+    if got != want:
+        problems.append(f"{what}: got {got!r}, want {want!r}")
+
+
+# Rounds whose speed drifts 2x (a slow patch of the machine) while the recorded
+# run takes 1.1x its round's plain run: the paired ratio is 1.1 exactly, with
+# no spread; the ratio of the medians is not.
+plain = [1.0, 2.0, 1.0, 2.0, 2.0, 2.0, 1.0]
+rec = [1.1, 2.2, 1.1, 2.2, 2.2, 2.2, 1.1]
+rec[1] = 1.2  # one round whose recorded run fell in a fast patch
+m, ci = bench.paired(rec, plain)
+expect("paired median", round(m, 9), 1.1)
+expect("paired interval", tuple(round(x, 9) for x in ci), (1.1, 1.1))
+if abs(bench.median(rec) / bench.median(plain) - 1.1) < 1e-9:
+    problems.append("the made-up runs do not tell pairing from a ratio of medians")
+
+# Spread ratios: the interval holds the median, is reproducible, and narrows
+# with more pairs of the same spread.
+ys = [1.0] * 9
+xs = [1.00, 1.02, 1.04, 1.06, 1.08, 1.10, 1.12, 1.14, 1.16]
+m, ci = bench.paired(xs, ys)
+expect("median of 9", round(m, 9), 1.08)
+if not (ci[0] <= m <= ci[1] and ci[0] < ci[1]):
+    problems.append(f"interval {ci} does not hold the median {m} with a width")
+expect("same runs, same interval", bench.paired(xs, ys)[1], ci)
+m4, ci4 = bench.paired(xs * 4, ys * 4)
+if not (ci4[1] - ci4[0] < ci[1] - ci[0]):
+    problems.append(f"36 pairs give {ci4}, no narrower than 9 pairs' {ci}")
+
+# Too few pairs for an interval; a zero plain time is left out.
+expect("4 pairs", bench.paired([1.1] * 4, [1.0] * 4), (1.1, None))
+expect("no pairs", bench.paired([1.0], [0.0]), (None, None))
+
+# The table cell and its mark against a target.
+expect("cell met", bench.fci({"ratio": 1.02, "ci": (1.0, 1.04)}, 1.05), "1.020× (1.000–1.040) ✓")
+expect("cell missed", bench.fci({"ratio": 1.08, "ci": (1.06, 1.1)}, 1.05),
+       "1.080× (1.060–1.100) ✗")
+expect("cell unresolved", bench.fci({"ratio": 1.05, "ci": (1.03, 1.07)}, 1.05),
+       "1.050× (1.030–1.070) ?")
+expect("cell, no target", bench.fci({"ratio": 1.05, "ci": (1.03, 1.07)}), "1.050× (1.030–1.070)")
+expect("cell, no interval", bench.fci({"ratio": 1.05, "ci": None}, 1.05), "1.050×")
+
+
+# The targets table's rows on paired ratios: one verdict per workload.
+def workload(target, default_ci, selected_ci):
+    med = {k: {"wall": 1.0, "cpu": 1.0} for k in ("plain", "default", "selected")}
+    return {"target": target, "median": med,
+            "paired": {"default": {"wall": {"ratio": sum(default_ci) / 2, "ci": default_ci}},
+                       "selected": {"wall": {"ratio": sum(selected_ci) / 2, "ci": selected_ci}}}}
+
+
+results = {"3.12.1": {"workloads": {
+    "numeric": workload(bench.TARGET_DEFAULT, (1.10, 1.20), (1.00, 1.04)),
+    "imports": workload(bench.TARGET_IMPORT, (1.20, 1.35), (1.06, 1.08)),
+}}, "3.11.2": {"workloads": {
+    "numeric": workload(bench.TARGET_DEFAULT, (3.0, 3.2), (2.0, 2.2)),
+}}}
+text = bench.targets(results, None)
+rows = {}
+for line in text.splitlines():
+    cells = [c.strip() for c in line.strip("|").split("|")]
+    if "paired" in cells[0]:
+        rows[(cells[0].split(",")[0], cells[1])] = cells[-1]
+expect("default mode, 3.12", rows.get(("default mode", "3.12.1")),
+       "imports unresolved (1.200×–1.350× holds 1.30×)")
+expect("-i, 3.12", rows.get(("-i", "3.12.1")), "imports missed by 0.010× to 0.030×")
+expect("3.11 has no paired verdict", [k for k in rows if k[1] == "3.11.2"], [])
+
+for p in problems:
+    print("FAIL:", p)
+print(f"bench-stats: {'failed' if problems else 'ok'}")
+sys.exit(1 if problems else 0)

@@ -2,12 +2,13 @@
  * hops_writer.c - appends chunks to a .hops file (docs/format.md).
  *
  * Chunks are assembled in one memory buffer and handed to write(2) when the
- * buffer passes HOPS_WRITER_BUF_SIZE, on flush, and on finish/close (or, with
- * a sink, handed to it, to be written by another thread).  Each
- * chunk is sized before it is built, so a failed allocation leaves the buffer
- * as it was and a chunk is never half-written to the buffer.  Errors other
- * than API misuse are sticky: once data may have been lost, every later call
- * and close() report it, so the recorder cannot miss it.
+ * buffer passes HOPS_WRITER_BUF_SIZE or the next chunk would not fit, on
+ * flush, and on finish/close (or, with a sink, handed to it, to be written by
+ * another thread).  Each chunk is sized before it is built, so a failed
+ * allocation leaves the buffer as it was and a chunk is never half-written to
+ * the buffer.  Errors other than API misuse are sticky: once data may have
+ * been lost, every later call and close() report it, so the recorder cannot
+ * miss it.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -79,6 +80,15 @@ buf_reserve(hops_writer *w, uint64_t extra)
     RETURN_ERROR_IF(hops_add_overflow(w->len, extra, &need) || need > SIZE_MAX / 2, HOPS_E_NOMEM);
     if (need <= w->cap)
         return HOPS_OK;
+    if (w->len > 0) {
+        /* The chunks before this one go out first: growing the buffer
+         * instead would copy them (realloc), once for nearly every buffer,
+         * just before it is written. */
+        FORWARD_IF_ERROR(hops_writer_flush(w));
+        need = extra;
+        if (need <= w->cap)
+            return HOPS_OK;
+    }
     cap = w->cap ? w->cap : HOPS_WRITER_BUF_SIZE;
     while (cap < need)
         cap *= 2;

@@ -1046,6 +1046,12 @@ Test(hops_writer, a_sink_gets_every_buffer_in_order)
     unlink(path);
     free(path);
 
+    /* A chunk that does not fit sends the buffer on first: none outgrows the
+     * 64 KiB it starts with (growing would copy it, and it was written
+     * right after). */
+    for (int i = 0; i < l.n; i++)
+        cr_assert_leq(l.len[i], 65536, "buffer %d: %zu bytes", i, l.len[i]);
+
     w = writer_to_fd(&fd, &path);
     l = (sink_log){.fail_at = 0};
     hops_writer_set_sink(w, log_sink, &l);

@@ -995,7 +995,8 @@ def main():
             "×cpu of CPU time (user + sys, all threads).  ✓/✗ mark the issue's targets "
             "(3.12 and 3.13 only).  Under each interpreter's table, paired ratios (each run "
             "÷ the plain run of its round) give a 95% interval of their median, and the "
-            "Targets table judges the targets on those intervals too.  The naive counter (a Python callback per instruction: "
+            "Targets table judges the targets on those intervals too.  The naive counter (a "
+            "Python callback per instruction: "
             "sys.monitoring INSTRUCTION on 3.12+, sys.settrace opcode events on 3.11) runs on a "
             "reduced input with its own plain baseline; its ratio takes the start-up of each "
             "side (the same command on an empty script) off both.  See tests/bench/README.md.",

@@ -46,7 +46,8 @@ expect("4 pairs", bench.paired([1.1] * 4, [1.0] * 4), (1.1, None))
 expect("no pairs", bench.paired([1.0], [0.0]), (None, None))
 
 # The table cell and its mark against a target.
-expect("cell met", bench.fci({"ratio": 1.02, "ci": (1.0, 1.04)}, 1.05), "1.020× (1.000–1.040) ✓")
+expect("cell met", bench.fci({"ratio": 1.02, "ci": (1.0, 1.04)}, 1.05),
+       "1.020× (1.000–1.040) ✓")
 expect("cell missed", bench.fci({"ratio": 1.08, "ci": (1.06, 1.1)}, 1.05),
        "1.080× (1.060–1.100) ✗")
 expect("cell unresolved", bench.fci({"ratio": 1.05, "ci": (1.03, 1.07)}, 1.05),

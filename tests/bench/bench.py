@@ -195,6 +195,8 @@ def median(xs):
 # Resamples for a bootstrap interval: 2,000 give its 2.5% and 97.5% points to
 # about a hundredth of the interval's width, in well under a second.
 BOOTSTRAP = 2000
+# The variants whose runs are paired with the plain run of their round.
+PAIRED = ("default", "selected", "floor", "plain2", "cprofile")
 
 
 def paired(xs, ys, seed=0):
@@ -373,13 +375,13 @@ def measure(py, version, builddir, wls, opts, tmp, env):
             "naive_label": wl.label(wl.naive_quick_args if opts.quick else wl.naive_args),
             "target": wl.target, "median": med, "sizes": sizes[wl.name],
             "loaded": loaded[wl.name], "memory": memory[wl.name],
-            # each variant's runs against the plain run of their round
+            # each variant's runs against the plain run of their round (the naive
+            # counter's baselines have their own input, not plain's)
             "paired": {name: {key: dict(zip(("ratio", "ci"),
-                                            paired([getattr(r, key) for r in runs],
+                                            paired([getattr(r, key) for r in rs[name]],
                                                    [getattr(r, key) for r in rs["plain"]])))
                               for key in ("wall", "cpu")}
-                       for name, runs in rs.items()
-                       if name != "plain" and len(runs) == len(rs["plain"])},
+                       for name in PAIRED if len(rs.get(name, ())) == len(rs["plain"])},
         }
     return out
 
@@ -563,10 +565,15 @@ def fx(x, target=None):
     return s
 
 
+def judge_interval(ci, target):
+    """"met" if the whole interval ci is at or under target, "missed" if all of
+    it is over, "unresolved" if it holds the target (the run cannot tell)."""
+    return "met" if ci[1] <= target else "missed" if ci[0] > target else "unresolved"
+
+
 def fci(p, target=None):
     """A paired ratio with its 95% interval: 1.07× (1.02–1.11), marked against
-    target: ✓ if the whole interval is at or under it, ✗ if all over, ? if the
-    interval holds it (this run cannot tell)."""
+    target as judge_interval says: ✓ met, ✗ missed, ? unresolved."""
     if p is None or p.get("ratio") is None:
         return "n/a"
     s = f"{p['ratio']:.3f}×"
@@ -574,7 +581,7 @@ def fci(p, target=None):
     if ci:
         s += f" ({ci[0]:.3f}–{ci[1]:.3f})"
         if target is not None:
-            s += " ✓" if ci[1] <= target else " ✗" if ci[0] > target else " ?"
+            s += {"met": " ✓", "missed": " ✗", "unresolved": " ?"}[judge_interval(ci, target)]
     return s
 
 
@@ -799,9 +806,10 @@ def targets(results, an):
                 tgt = w["target"] if mode == "default" else TARGET_SELECTED
                 cells.append(fci(p, tgt))
                 lo, hi = p["ci"]
-                if lo > tgt:
+                v = judge_interval(p["ci"], tgt)
+                if v == "missed":
                     verdicts.append(f"{n} missed by {lo - tgt:.3f}× to {hi - tgt:.3f}×")
-                elif hi > tgt:
+                elif v == "unresolved":
                     verdicts.append(f"{n} unresolved ({lo:.3f}×–{hi:.3f}× holds {tgt:.2f}×)")
             if any(c != "-" for c in cells):
                 rows.append([label, version] + cells + ["; ".join(verdicts) or "met"])

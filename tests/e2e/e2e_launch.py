@@ -174,7 +174,6 @@ CASES = {"dir-main": dir_main, "stack": stack, "shadow": shadow, "relative-path"
          "safe-path": safe_path}
 
 
-
 if __name__ == "__main__":
     lib.case_main(__doc__, CASES, "launch-", options=[
         ("--python-m", dict(metavar="DIR", help="the heavyops package's parent directory"))])

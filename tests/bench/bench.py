@@ -403,13 +403,27 @@ def naive_ratio(m, key):
 # ---------------------------------------------------------------------------
 # callgrind
 
+def cest(ev):
+    """KCachegrind's cycle estimate, CEst = Ir + 10 Bm + 10 L1m + 100 LLm, from a run's event
+    totals (--cache-sim=yes --branch-sim=yes; Bm: branch mispredictions, L1m and LLm: misses of
+    the first and last cache levels): a noise-free figure that, unlike Ir, also charges the
+    cache misses and mispredicted branches the clock pays for.  None without those events."""
+    need = ("Ir", "Bcm", "Bim", "I1mr", "D1mr", "D1mw", "ILmr", "DLmr", "DLmw")
+    if ev is None or any(k not in ev for k in need):
+        return None
+    return (ev["Ir"] + 10 * (ev["Bcm"] + ev["Bim"]) + 10 * (ev["I1mr"] + ev["D1mr"] + ev["D1mw"])
+            + 100 * (ev["ILmr"] + ev["DLmr"] + ev["DLmw"]))
+
+
 def parse_callgrind(path, marker):
-    """Total Ir, and per function of the object whose path contains marker that
-    is called from outside it (the callbacks and module functions): calls and
-    inclusive Ir.  Needs --compress-strings=no --compress-pos=no."""
+    """Total Ir; per function of the object whose path contains marker that is
+    called from outside it (the callbacks and module functions): calls and
+    inclusive Ir; and the totals of every event, by name.  Needs
+    --compress-strings=no --compress-pos=no."""
     ob = cob = cfn = None
     entries = {}
     total = None
+    names, totals = [], None
     with open(path, errors="replace") as f:
         for line in f:
             if line.startswith("ob="):
@@ -427,9 +441,14 @@ def parse_callgrind(path, marker):
                     e[0] += n
                     e[1] += incl
                 cob = None
+            elif line.startswith("events:"):
+                names = line.split()[1:]
             elif line.startswith(("totals:", "summary:")):
-                total = int(line.split()[1])
-    return total, entries
+                totals = [int(x) for x in line.split()[1:]]
+    # Ir comes first whatever else was collected; events a run lacks count 0
+    ev = dict(zip(names, totals + [0] * (len(names) - len(totals)))) if totals else None
+    total = ev["Ir"] if ev and "Ir" in ev else (totals[0] if totals else None)
+    return total, entries, ev
 
 
 def hops_info(analyze, path):
@@ -476,14 +495,17 @@ def callgrind(py, version, builddir, wls, opts, tmp, env):
             # that wakes from a timed wait (the flusher) may wait behind the running one for
             # the rest of the run; without it the default mode re-planned nothing in some
             # runs of the stdlib mix (83 re-plans natively, 0 or 69 under callgrind).
+            # --cache-sim and --branch-sim: the events of the cycle estimate (cest); they
+            # leave Ir as it is, and take about twice the time
             r = check(run([vg, "--tool=callgrind", "--fair-sched=yes", f"--callgrind-out-file={cg}",
-                           "--compress-strings=no", "--compress-pos=no", *vs], tmp, menv),
+                           "--compress-strings=no", "--compress-pos=no", "--cache-sim=yes",
+                           "--branch-sim=yes", *vs], tmp, menv),
                       f"{version} callgrind {name} {mode}")
             if mode == "plain":
                 scale = max(1.0, r.wall / native)
                 row["time_scale"] = scale
-            total, entries = parse_callgrind(cg, "_recorder.")
-            row[mode] = {"ir": total, "entries": entries}
+            total, entries, ev = parse_callgrind(cg, "_recorder.")
+            row[mode] = {"ir": total, "entries": entries, "cest": cest(ev)}
             if mode == "default":
                 info = hops_info(analyze, os.path.join(tmp, "default.hops"))
                 row["instructions"] = sum(t["instructions"] for t in info["threads"])
@@ -695,8 +717,17 @@ def cg_ratio(cg, name, mode):
     return (row[mode]["ir"] - base[mode]["ir"]) / (row["plain"]["ir"] - base["plain"]["ir"])
 
 
+def cg_cest_ratio(cg, name, mode):
+    """The cycle estimate's ratio over the whole run, start-up included, as the clock sees it;
+    None where callgrind ran without the cache and branch simulation."""
+    row = cg[name]
+    a, b = row[mode].get("cest"), row["plain"].get("cest")
+    return a / b if a and b else None
+
+
 def render_callgrind(cg):
-    heads = ["workload", "mode", "Ir", "Ir − empty", "Ir ratio", "flusher's waits", "instructions run",
+    heads = ["workload", "mode", "Ir", "Ir − empty", "Ir ratio", "CEst ratio", "flusher's waits",
+             "instructions run",
              "extra Ir / instruction", "calls into recorder", "extra Ir / call",
              "callbacks: calls × Ir per call (inclusive)"]
     rows = []
@@ -717,11 +748,16 @@ def render_callgrind(cg):
             rows.append([f"{name} ({row['label']})", {"selected": "-i"}.get(mode, mode),
                          f"{row[mode]['ir']:,}", f"{d:,}",
                          "1" if mode == "plain" else f"{cg_ratio(cg, name, mode):.3f}",
+                         "1" if mode == "plain" else fx3(cg_cest_ratio(cg, name, mode)),
                          "-" if mode == "plain" else f"×{row.get('time_scale', 1.0):.0f}",
                          f"{n:,}" if n else "-", f"{extra:.1f}" if extra is not None else "-",
                          f"{calls:,}" if mode != "plain" else "-",
                          f"{per_call:,.0f}" if per_call is not None else "-", cbs])
-    return table(heads, rows, [False, False] + [True] * 8 + [False])
+    return table(heads, rows, [False, False] + [True] * 9 + [False])
+
+
+def fx3(x):
+    return "-" if x is None else f"{x:.3f}"
 
 
 def render_analyzer(an):
@@ -822,6 +858,16 @@ def targets(results, an):
             if cg and has_targets(version):
                 judge(label, version, r, mode,
                       lambda n, w: cg_ratio(cg, n, mode) if n in cg else None,
+                      lambda x, w: f"{x:.3f}", lambda d: f"{d:.3f}")
+    # and in the cycle estimate, over the whole run (start-up included, as on the clock)
+    for mode, label in (("default", "default mode, callgrind CEst"),
+                        ("selected", "-i, callgrind CEst")):
+        for version, r in results.items():
+            cg = r.get("callgrind")
+            if cg and has_targets(version) and any(
+                    cg_cest_ratio(cg, n, mode) is not None for n in cg if n != "empty"):
+                judge(label, version, r, mode,
+                      lambda n, w: cg_cest_ratio(cg, n, mode) if n in cg else None,
                       lambda x, w: f"{x:.3f}", lambda d: f"{d:.3f}")
     if an:
         a = an["info"]["A"]
@@ -958,7 +1004,11 @@ def main():
                 r["callgrind"] = cg
                 if cg:
                     sections += ["callgrind (instructions executed by the CPU, noise-free; "
-                                 "`Ir − empty` subtracts the same command on an empty script):",
+                                 "`Ir − empty` subtracts the same command on an empty script; "
+                                 "`CEst ratio` is KCachegrind's cycle estimate, Ir + 10 × "
+                                 "mispredicted branches + 10 × first-level cache misses + 100 × "
+                                 "last-level misses, of the whole run ÷ plain's, start-up "
+                                 "included as on the clock):",
                                  "", render_callgrind(cg), ""]
             results[version] = r
             print("\n".join(sections), flush=True)

@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """The benchmark's paired ratios and their verdicts (bench.py's paired, fci and
-targets) on runs made up here: run by `meson test` as bench-stats, since the
+targets), and its reading of callgrind's files (parse_callgrind, cest), on runs
+made up here: run by `meson test` as bench-stats, since the
 benchmark itself is not (it takes minutes)."""
 import os
 import sys
@@ -80,6 +81,64 @@ expect("default mode, 3.12", rows.get(("default mode", "3.12.1")),
        "imports unresolved (1.200×–1.350× holds 1.30×)")
 expect("-i, 3.12", rows.get(("-i", "3.12.1")), "imports missed by 0.010× to 0.030×")
 expect("3.11 has no paired verdict", [k for k in rows if k[1] == "3.11.2"], [])
+
+# callgrind's event totals and the cycle estimate: a run with the cache and branch
+# simulation, and one without (Ir alone), in callgrind's file format.
+import tempfile  # noqa: E402
+
+SIM = """version: 1
+creator: callgrind-3.19.0
+events: Ir Dr Dw I1mr D1mr D1mw ILmr DLmr DLmw Bc Bcm Bi Bim
+ob=/x/_recorder.so
+fn=on_start
+0 5 0 0 0 0 0 0 0 0 0 0 0 0
+summary: 1000 400 200 3 4 5 1 2 3 90 6 10 7
+totals: 1000 400 200 3 4 5 1 2 3 90 6 10 7
+"""
+PLAIN = """version: 1
+events: Ir
+fn=main
+0 700
+totals: 700
+"""
+with tempfile.TemporaryDirectory() as d:
+    got = []
+    for name, text in (("sim", SIM), ("plain", PLAIN)):
+        path = os.path.join(d, name)
+        with open(path, "w") as f:
+            f.write(text)
+        got.append(bench.parse_callgrind(path, "_recorder."))
+(ir, _, ev), (ir0, _, ev0) = got
+expect("Ir with the simulation", ir, 1000)
+expect("Ir alone", ir0, 700)
+# 1000 + 10 * (6 + 7) + 10 * (3 + 4 + 5) + 100 * (1 + 2 + 3)
+expect("cycle estimate", bench.cest(ev), 1850)
+expect("no estimate without the simulation", bench.cest(ev0), None)
+
+# The targets table's rows on the cycle estimate: the whole run's ratio, judged
+# as the other noise-free rows are; none where callgrind ran without the events.
+cg = {"empty": {"plain": {"ir": 10, "cest": 20}, "selected": {"ir": 12, "cest": 24},
+                "default": {"ir": 12, "cest": 24}},
+      "imports": {"plain": {"ir": 110, "cest": 200}, "selected": {"ir": 114, "cest": 214},
+                  "default": {"ir": 130, "cest": 250}}}
+expect("CEst ratio, start-up included", bench.cg_cest_ratio(cg, "imports", "selected"), 1.07)
+results = {"3.12.1": {"workloads": {"imports": workload(bench.TARGET_IMPORT, (1.2, 1.25),
+                                                        (1.0, 1.04))}, "callgrind": cg}}
+rows = {}
+for line in bench.targets(results, None).splitlines():
+    cells = [c.strip() for c in line.strip("|").split("|")]
+    if "callgrind" in cells[0]:
+        rows[cells[0]] = (cells[2], cells[-1])
+# Ir, start-up taken off both sides: (114 - 12) / (110 - 10) = 1.02
+expect("-i, callgrind Ir", rows.get("-i, callgrind Ir"), ("1.020 ✓", "met"))
+expect("-i, callgrind CEst", rows.get("-i, callgrind CEst"),
+       ("1.070 ✗", "missed: imports by 0.020"))
+expect("default, callgrind CEst", rows.get("default mode, callgrind CEst"), ("1.250 ✓", "met"))
+for k in ("plain", "selected", "default"):
+    for r in cg.values():
+        r[k].pop("cest")
+rows = [line for line in bench.targets(results, None).splitlines() if "CEst" in line]
+expect("no CEst rows without the simulation", rows, [])
 
 for p in problems:
     print("FAIL:", p)

@@ -468,7 +468,7 @@ def callgrind(py, version, builddir, wls, opts, tmp, env):
     analyze = os.path.join(builddir, "heavyops-analyze")
     out = {}
     # --callgrind-long: every workload at the inputs of a --quick timed run, where the run
-    # itself outweighs start-up (about 10 minutes per interpreter)
+    # itself outweighs start-up (about 17 minutes per interpreter)
     todo = [wl for wl in wls if opts.callgrind_long or wl.name in ("numeric", "nbody", "imports")]
     for wl in [None] + todo:
         name = "empty" if wl is None else wl.name
@@ -931,7 +931,7 @@ def main():
     ap.add_argument("--no-callgrind", action="store_true", help="skip callgrind")
     ap.add_argument("--callgrind-long", action="store_true",
                     help="callgrind every workload at the --quick timed inputs, not at the "
-                         "short callgrind inputs (about 10 minutes per interpreter)")
+                         "short callgrind inputs (about 17 minutes per interpreter)")
     ap.add_argument("--callgrind-all", action="store_true",
                     help="callgrind on every interpreter (default: the newest of each 3.x; "
                          "quick: the newest one)")

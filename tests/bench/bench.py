@@ -447,8 +447,7 @@ def parse_callgrind(path, marker):
                 totals = [int(x) for x in line.split()[1:]]
     # Ir comes first whatever else was collected; events a run lacks count 0
     ev = dict(zip(names, totals + [0] * (len(names) - len(totals)))) if totals else None
-    total = ev["Ir"] if ev and "Ir" in ev else (totals[0] if totals else None)
-    return total, entries, ev
+    return (totals[0] if totals else None), entries, ev
 
 
 def hops_info(analyze, path):
@@ -849,26 +848,19 @@ def targets(results, an):
                     verdicts.append(f"{n} unresolved ({lo:.3f}×–{hi:.3f}× holds {tgt:.2f}×)")
             if any(c != "-" for c in cells):
                 rows.append([label, version] + cells + ["; ".join(verdicts) or "met"])
-    # the same targets in callgrind's noise-free instruction counts, start-up taken off
-    # both sides (the callgrind table's Ir ratio), where callgrind ran
-    for mode, label in (("default", "default mode, callgrind Ir"),
-                        ("selected", "-i, callgrind Ir")):
-        for version, r in results.items():
-            cg = r.get("callgrind")
-            if cg and has_targets(version):
-                judge(label, version, r, mode,
-                      lambda n, w: cg_ratio(cg, n, mode) if n in cg else None,
-                      lambda x, w: f"{x:.3f}", lambda d: f"{d:.3f}")
-    # and in the cycle estimate, over the whole run (start-up included, as on the clock)
-    for mode, label in (("default", "default mode, callgrind CEst"),
-                        ("selected", "-i, callgrind CEst")):
-        for version, r in results.items():
-            cg = r.get("callgrind")
-            if cg and has_targets(version) and any(
-                    cg_cest_ratio(cg, n, mode) is not None for n in cg if n != "empty"):
-                judge(label, version, r, mode,
-                      lambda n, w: cg_cest_ratio(cg, n, mode) if n in cg else None,
-                      lambda x, w: f"{x:.3f}", lambda d: f"{d:.3f}")
+    # the same targets in callgrind's noise-free figures, where callgrind ran: the
+    # instruction counts with start-up taken off both sides (the callgrind table's Ir
+    # ratio), and the cycle estimate over the whole run (start-up included, as on the
+    # clock), where callgrind simulated the caches and branches
+    for measure, ratio_of in (("Ir", cg_ratio), ("CEst", cg_cest_ratio)):
+        for mode, label in (("default", "default mode"), ("selected", "-i")):
+            for version, r in results.items():
+                cg = r.get("callgrind")
+                if cg and has_targets(version) and any(
+                        ratio_of(cg, n, mode) is not None for n in cg if n != "empty"):
+                    judge(f"{label}, callgrind {measure}", version, r, mode,
+                          lambda n, w: ratio_of(cg, n, mode) if n in cg else None,
+                          lambda x, w: f"{x:.3f}", lambda d: f"{d:.3f}")
     if an:
         a = an["info"]["A"]
         bps = a["frame_bytes"] / an["report"]["wall"]

@@ -61,6 +61,7 @@ typedef struct rec_opinfo {
     int end_async_for;
     int resume;
     int instrumented_instruction; /* -1 on 3.11 */
+    int instrumented_resume;      /* -1 on 3.11 */
     int end_for;
     int pop_top;
     int raise_varargs;
@@ -291,6 +292,7 @@ struct rec_state {
     int64_t stat_events, stat_instrs;   /* counter events and instructions written */
     int64_t stat_start_events;          /* those of stat_events that PY_START counted */
     uint64_t stat_line_mode;            /* 3.11: code objects set up in line mode */
+    uint64_t stat_prearmed;             /* 3.12+: code objects pre-armed (rec_monitor.c) */
     size_t mem_tables, mem_tables_peak; /* bytes of code objects' tables, now and at most */
     long flush_ms;                      /* flush interval (HEAVYOPS_FLUSH_MS for tests) */
     double time_scale;                  /* the flusher's waits times this (HEAVYOPS_TIME_SCALE) */
@@ -342,7 +344,15 @@ struct rec_state {
     /* 3.12+: where our global events alone touch a code object, its
      * INSTRUCTION events go straight to its counters (rec_monitor.c) */
     int direct;
+    /* 3.12+: code created while recording is instrumented for our global
+     * events as it is made (rec_monitor.c, prearm) */
+    int prearm;
+    int code_watcher; /* its code watcher id, -1 if none */
 };
+
+/* The file name of the recorder's own probe code (rec_monitor.c), which is
+ * never recorded. */
+#define REC_PROBE_FILE "<heavyops probe>"
 
 /* rec_code.c */
 int rec_opinfo_init(rec_opinfo *op, PyObject **opname_list_out);

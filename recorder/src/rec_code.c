@@ -228,6 +228,7 @@ rec_opinfo_init(rec_opinfo *op, PyObject **opname_list_out)
     op->end_async_for = op_named(opmap, "END_ASYNC_FOR");
     op->resume = op_named(opmap, "RESUME");
     op->instrumented_instruction = op_named(opmap, "INSTRUMENTED_INSTRUCTION");
+    op->instrumented_resume = op_named(opmap, "INSTRUMENTED_RESUME");
     op->end_for = op_named(opmap, "END_FOR");
     op->pop_top = op_named(opmap, "POP_TOP");
     op->raise_varargs = op_named(opmap, "RAISE_VARARGS");
@@ -276,8 +277,9 @@ rec_utf8(PyObject *s, PyObject **hold)
 static int
 file_is_recorded(const rec_state *st, const char *filename)
 {
-    if (st->exclude_prefix &&
-        strncmp(filename, st->exclude_prefix, strlen(st->exclude_prefix)) == 0) {
+    if ((st->exclude_prefix &&
+         strncmp(filename, st->exclude_prefix, strlen(st->exclude_prefix)) == 0) ||
+        strcmp(filename, REC_PROBE_FILE) == 0) {
         return 0;
     }
     if (st->n_file_globs == 0) {

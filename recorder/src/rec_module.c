@@ -392,12 +392,13 @@ print_stats(const rec_state *st)
     fprintf(stderr,
             "heavyops: stats: %lld instructions, %lld counter events (%.2f%%, %lld PY_START); "
             "%llu re-plans, %llu adopted, %lld events fewer in the windows measured; "
-            "offsets disabled ahead: %s, counters set directly: %s",
+            "offsets disabled ahead: %s, counters set directly: %s, code pre-armed: %llu",
             (long long)st->stat_instrs, (long long)st->stat_events,
             st->stat_instrs ? 100.0 * (double)st->stat_events / (double)st->stat_instrs : 0.0,
             (long long)st->stat_start_events, (unsigned long long)st->stat_replans,
             (unsigned long long)st->stat_adopted, (long long)st->stat_events_saved,
-            st->disable_ahead ? "yes" : "no", st->direct ? "yes" : "no");
+            st->disable_ahead ? "yes" : "no", st->direct ? "yes" : "no",
+            (unsigned long long)st->stat_prearmed);
     if (!REC_HAVE_MONITORING) {
         fprintf(stderr, "; line mode: %llu code objects%s", (unsigned long long)st->stat_line_mode,
                 st->no_line_mode ? " (off: HEAVYOPS_NO_LINE_MODE)" : "");

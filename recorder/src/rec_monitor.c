@@ -655,7 +655,7 @@ static int
 probe_code(const char *src, PyObject **code, PyObject **globals)
 {
     *code = *globals = NULL;
-    PyObject *mod = Py_CompileString(src, "<heavyops probe>", Py_file_input);
+    PyObject *mod = Py_CompileString(src, REC_PROBE_FILE, Py_file_input);
     if (mod == NULL) {
         return -1;
     }
@@ -880,6 +880,189 @@ done:
     return same;
 }
 
+/* Pre-arming.  With any global event set, CPython instruments every code
+ * object as it first runs: its RESUME sees a stale instrumentation version
+ * and _Py_Instrument walks the whole bytecode (about 3,000 CPU instructions
+ * a code object at import, 1% of an import-heavy start), only to find the one
+ * instruction our events need: the RESUME that reports PY_START.  Code made
+ * while recording (a module's functions as it is imported) can be brought to
+ * that state as it is made, from a code watcher: our tool's events in its
+ * active monitors (copied from code CPython instrumented for them), the
+ * current version, and INSTRUMENTED_RESUME at its first RESUME; RESUME then
+ * reports PY_START without the walk.  Only code that CPython would
+ * instrument at that RESUME alone: not a generator or coroutine (their later
+ * RESUMEs report PY_RESUME), nothing of another tool's.  3.12's walk also
+ * splits two kinds of superinstruction, which no event of ours needs (and
+ * which first sight would make again).  A version moved on since (another
+ * tool) makes RESUME instrument the code as CPython does, from the state
+ * pre-arming left.  probe_prearm() checks once per process that a pre-armed
+ * code object and one CPython instrumented end in the same state once each
+ * has run. */
+static rec_state *prearm_st; /* Borrowed: the recording the watcher serves */
+static void prearm_stop(rec_state *st);
+static unsigned char prearm_active[sizeof(((_PyCoMonitoringData *)0)->active_monitors)];
+
+static int
+prearm(PyCodeEvent event, PyCodeObject *co)
+{
+    rec_state *st = prearm_st;
+    if (event != PY_CODE_EVENT_CREATE || st == NULL || !st->prearm || st->interference ||
+        co->_co_monitoring != NULL || co->_co_instrumentation_version != 0 ||
+        (co->co_flags &
+         (CO_GENERATOR | CO_COROUTINE | CO_ASYNC_GENERATOR | CO_ITERABLE_COROUTINE))) {
+        return 0;
+    }
+    const uint32_t u = (uint32_t)co->_co_firsttraceable;
+    uint8_t *code = (uint8_t *)co->co_code_adaptive;
+    if (u >= (uint32_t)Py_SIZE(co) || code[2 * u] != st->op.resume || code[2 * u + 1] != 0) {
+        return 0;
+    }
+    _PyCoMonitoringData *m = PyMem_Malloc(sizeof *m);
+    if (m == NULL) {
+        return 0; /* CPython instruments it at its first run */
+    }
+    memset(m, 0, sizeof *m);
+    memcpy(&m->active_monitors, prearm_active, sizeof m->active_monitors);
+    co->_co_monitoring = m;
+    code[2 * u] = (uint8_t)st->op.instrumented_resume;
+    co->_co_instrumentation_version = st->mon_version;
+    st->stat_prearmed++;
+    return 0;
+}
+
+/* Whether pre-arming leaves code as CPython's own instrumenting does, on
+ * this CPython: two fresh copies of a function, a made while the watcher
+ * looks away, b pre-armed as it is made, each run once.  Their first RESUME
+ * must report PY_START (first sight finds each: the probe's file is never
+ * recorded, so it answers DISABLE, and CPython takes the event away), and
+ * both must end in the same state: version, monitors, no per-offset tables,
+ * and at each instruction the same base opcode and argument.  Once per
+ * process: a forked child has the same CPython. */
+static int
+probe_prearm(rec_state *st)
+{
+    static int result = -1;
+    static const char src[] = "def f(a, b):\n"
+                              "    c = a + b\n"
+                              "    d = (a, c, b)\n"
+                              "    return d, c\n";
+    const rec_opinfo *op = &st->op;
+    if (result >= 0) {
+        return result > 0;
+    }
+    PyObject *proto = NULL, *globals = NULL, *code[2] = {NULL, NULL}, *fn[2] = {NULL, NULL};
+    int same = 0;
+    st->prearm = 0; /* proto and a: the way CPython finds them */
+    if (probe_code(src, &proto, &globals) < 0 ||
+        (code[0] = PyObject_CallMethod(proto, "replace", NULL)) == NULL) {
+        goto done;
+    }
+    st->prearm = 1;
+    code[1] = PyObject_CallMethod(proto, "replace", NULL);
+    st->prearm = 0;
+    PyCodeObject *a = (PyCodeObject *)code[0], *b = (PyCodeObject *)code[1];
+    if (b == NULL || a->_co_monitoring != NULL || b->_co_monitoring == NULL) {
+        goto done; /* b not pre-armed, or a was */
+    }
+    for (int i = 0; i < 2; i++) {
+        PyObject *r;
+        fn[i] = PyFunction_New(code[i], globals);
+        if (fn[i] == NULL || (r = PyObject_CallFunction(fn[i], "ii", 3, 4)) == NULL) {
+            goto done;
+        }
+        Py_DECREF(r);
+        if (rec_code_lookup(st, code[i]) == NULL) {
+            goto done; /* no PY_START */
+        }
+    }
+    const _PyCoMonitoringData *ma = a->_co_monitoring, *mb = b->_co_monitoring;
+    if (ma == NULL || mb == NULL || Py_SIZE(a) != Py_SIZE(b) ||
+        a->_co_instrumentation_version != b->_co_instrumentation_version ||
+        memcmp(&ma->local_monitors, &mb->local_monitors, sizeof ma->local_monitors) != 0 ||
+        memcmp(&ma->active_monitors, &mb->active_monitors, sizeof ma->active_monitors) != 0 ||
+        ma->tools || mb->tools || ma->lines || mb->lines || ma->line_tools || mb->line_tools ||
+        ma->per_instruction_opcodes || mb->per_instruction_opcodes || ma->per_instruction_tools ||
+        mb->per_instruction_tools) {
+        goto done;
+    }
+    const uint8_t *ca = (const uint8_t *)a->co_code_adaptive,
+                  *cb = (const uint8_t *)b->co_code_adaptive;
+    same = 1;
+    for (uint32_t u = 0, n = (uint32_t)Py_SIZE(a); u < n && same;) {
+        const uint8_t x = ca[2 * u], y = cb[2 * u];
+        same = op->deopt_ok[x] && op->deopt_ok[y] && op->deopt[x] == op->deopt[y] &&
+               !op->instrumented[x] && !op->instrumented[y] && ca[2 * u + 1] == cb[2 * u + 1];
+        u += 1 + op->caches[op->deopt[x]];
+    }
+done:
+    PyErr_Clear();
+    for (int i = 0; i < 2; i++) {
+        Py_XDECREF(fn[i]);
+        Py_XDECREF(code[i]);
+    }
+    Py_XDECREF(proto);
+    Py_XDECREF(globals);
+    result = same;
+    return same;
+}
+
+/* Sets up pre-arming once our global events are set: the template from
+ * code (the launcher's frame's, which set_events instrumented), unless
+ * another tool's events or local ones are on it, or the probe disagrees. */
+static void
+prearm_start(rec_state *st, PyCodeObject *code)
+{
+    st->prearm = 0;
+    st->code_watcher = -1;
+    const _PyCoMonitoringData *m = code->_co_monitoring;
+    if (getenv("HEAVYOPS_NO_PREARM") != NULL || prearm_st != NULL ||
+        st->op.instrumented_resume < 0 || st->mon_version == 0 || m == NULL || m->tools ||
+        m->lines || m->line_tools || m->per_instruction_opcodes || m->per_instruction_tools ||
+        (uint64_t)code->_co_instrumentation_version != st->mon_version) {
+        return;
+    }
+    const uint8_t ours = (uint8_t)(1u << st->tool_id);
+    for (size_t e = 0; e < sizeof m->local_monitors.tools; e++) {
+        if (m->local_monitors.tools[e] != 0) {
+            return;
+        }
+    }
+    for (size_t e = 0; e < sizeof m->active_monitors.tools; e++) {
+        if ((m->active_monitors.tools[e] & ~ours) != 0) {
+            return;
+        }
+    }
+    memcpy(prearm_active, &m->active_monitors, sizeof prearm_active);
+    int id = PyCode_AddWatcher(prearm);
+    if (id < 0) {
+        PyErr_Clear();
+        return;
+    }
+    st->code_watcher = id;
+    prearm_st = st;
+    if (probe_prearm(st)) {
+        st->prearm = 1;
+        st->stat_prearmed = 0; /* the probe's */
+    } else {
+        prearm_stop(st);
+    }
+}
+
+static void
+prearm_stop(rec_state *st)
+{
+    if (st->code_watcher >= 0) {
+        if (PyCode_ClearWatcher(st->code_watcher) < 0) {
+            PyErr_Clear();
+        }
+        st->code_watcher = -1;
+    }
+    if (prearm_st == st) {
+        prearm_st = NULL;
+    }
+    st->prearm = 0;
+}
+
 /* Frames already running in other threads get their code set up now; the
  * starting thread's own frames are the launcher's. */
 static void
@@ -984,10 +1167,12 @@ rec_backend_start(rec_state *st)
     /* set_events re-instrumented the running frames: the launcher's frame
      * holds the version our events made */
     st->mon_version = 0;
+    st->code_watcher = -1;
     PyFrameObject *f = PyEval_GetFrame();
     if (f != NULL) {
         PyCodeObject *code = PyFrame_GetCode(f);
         check_version(st, code);
+        prearm_start(st, code);
         Py_DECREF(code);
     }
     return 0;
@@ -1040,6 +1225,7 @@ rec_backend_stop(rec_state *st, int final)
     if (st->tool_id < 0) {
         return 0;
     }
+    prearm_stop(st);
     PyObject *r = call_monitoring("set_events", "ii", st->tool_id, 0);
     Py_XDECREF(r);
     PyErr_Clear();

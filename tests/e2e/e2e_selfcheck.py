@@ -65,7 +65,7 @@ def check(args):
         raise lib.Failure("the recording is not readable:\n" + rep.stderr.decode(errors="replace"))
     stats = [line for line in err.splitlines() if line.startswith("heavyops: stats:")]
     print("%d test modules, no difference; regrtest exit status %d" % (len(modules), cp.returncode))
-    print(stats[-1] if stats else "(no statistics)")
+    print("\n".join(stats) if stats else "(no statistics)")
 
 
 if __name__ == "__main__":

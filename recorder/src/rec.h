@@ -293,6 +293,7 @@ struct rec_state {
     int64_t stat_start_events;          /* those of stat_events that PY_START counted */
     uint64_t stat_line_mode;            /* 3.11: code objects set up in line mode */
     uint64_t stat_prearmed;             /* 3.12+: code objects pre-armed (rec_monitor.c) */
+    uint64_t stat_quiet;                /* 3.12+: those of files not recorded, left quiet */
     size_t mem_tables, mem_tables_peak; /* bytes of code objects' tables, now and at most */
     long flush_ms;                      /* flush interval (HEAVYOPS_FLUSH_MS for tests) */
     double time_scale;                  /* the flusher's waits times this (HEAVYOPS_TIME_SCALE) */
@@ -347,7 +348,9 @@ struct rec_state {
     /* 3.12+: code created while recording is instrumented for our global
      * events as it is made (rec_monitor.c, prearm) */
     int prearm;
-    int code_watcher; /* its code watcher id, -1 if none */
+    int code_watcher;         /* its code watcher id, -1 if none */
+    PyObject *prearm_file;    /* Owned: the last co_filename it asked about, or NULL */
+    int prearm_file_recorded; /* and the answer */
 };
 
 /* The file name of the recorder's own probe code (rec_monitor.c), which is
@@ -362,6 +365,10 @@ void rec_opinfo_scan_init(rec_opinfo *op);
  * exception set on error.  The returned state has counted == 0 when the code
  * is not to be recorded. */
 rec_code *rec_code_get(rec_state *st, PyObject *code);
+/* Whether code of file (a co_filename) is recorded.  *last (Owned) and
+ * *last_answer remember the last file asked about, by identity: a module's
+ * code objects share theirs. */
+int rec_file_recorded(const rec_state *st, PyObject *file, PyObject **last, int *last_answer);
 rec_code *rec_code_lookup(rec_state *st, PyObject *code);
 /* A new counter plan for c (derive, code alive), placed by the block counts
  * it measured (weight, n_blocks entries) instead of loop depth: fills *out

@@ -296,6 +296,25 @@ file_is_recorded(const rec_state *st, const char *filename)
     return 0;
 }
 
+int
+rec_file_recorded(const rec_state *st, PyObject *file, PyObject **last, int *last_answer)
+{
+    if (file != NULL && file == *last) {
+        return *last_answer;
+    }
+    PyObject *hold = NULL;
+    const char *fn = rec_utf8(file, &hold);
+    if (fn == NULL) {
+        PyErr_Clear();
+        fn = "";
+    }
+    int recorded = file_is_recorded(st, fn);
+    Py_XDECREF(hold);
+    Py_XSETREF(*last, Py_XNewRef(file));
+    *last_answer = recorded;
+    return recorded;
+}
+
 static void
 code_free(rec_code *c)
 {
@@ -1853,20 +1872,8 @@ rec_code_get(rec_state *st, PyObject *code)
     tmp.st = st;
     tmp.code = code;
     tmp.slot = UINT32_MAX;
-    PyObject *file = ((PyCodeObject *)code)->co_filename;
-    int recorded = st->last_file_recorded;
-    if (file == NULL || file != st->last_file) {
-        PyObject *fn_hold = NULL;
-        const char *fn = rec_utf8(file, &fn_hold);
-        if (fn == NULL) {
-            PyErr_Clear();
-            fn = "";
-        }
-        recorded = file_is_recorded(st, fn);
-        Py_XDECREF(fn_hold);
-        Py_XSETREF(st->last_file, Py_XNewRef(file));
-        st->last_file_recorded = recorded;
-    }
+    int recorded = rec_file_recorded(st, ((PyCodeObject *)code)->co_filename, &st->last_file,
+                                     &st->last_file_recorded);
     if (recorded && analyse(st, code, &tmp) < 0) {
         rec_arena_reset(&st->arena);
         return NULL;

@@ -177,6 +177,7 @@ state_free(rec_state *st)
     PyMem_RawFree(st->rblk);
     Py_XDECREF(st->opname_list);
     Py_XDECREF(st->last_file);
+    Py_XDECREF(st->prearm_file);
     Py_XDECREF(st->set_local_events);
     Py_XDECREF(st->disable);
     PyObject *cbs[] = {st->cb_instruction, st->cb_start, st->cb_raise, st->trace_obj,
@@ -392,13 +393,14 @@ print_stats(const rec_state *st)
     fprintf(stderr,
             "heavyops: stats: %lld instructions, %lld counter events (%.2f%%, %lld PY_START); "
             "%llu re-plans, %llu adopted, %lld events fewer in the windows measured; "
-            "offsets disabled ahead: %s, counters set directly: %s, code pre-armed: %llu",
+            "offsets disabled ahead: %s, counters set directly: %s, code pre-armed: %llu "
+            "(%llu of files not recorded)",
             (long long)st->stat_instrs, (long long)st->stat_events,
             st->stat_instrs ? 100.0 * (double)st->stat_events / (double)st->stat_instrs : 0.0,
             (long long)st->stat_start_events, (unsigned long long)st->stat_replans,
             (unsigned long long)st->stat_adopted, (long long)st->stat_events_saved,
             st->disable_ahead ? "yes" : "no", st->direct ? "yes" : "no",
-            (unsigned long long)st->stat_prearmed);
+            (unsigned long long)st->stat_prearmed, (unsigned long long)st->stat_quiet);
     if (!REC_HAVE_MONITORING) {
         fprintf(stderr, "; line mode: %llu code objects%s", (unsigned long long)st->stat_line_mode,
                 st->no_line_mode ? " (off: HEAVYOPS_NO_LINE_MODE)" : "");

@@ -891,30 +891,41 @@ done:
  * current version, and INSTRUMENTED_RESUME at its first RESUME; RESUME then
  * reports PY_START without the walk.  Only code that CPython would
  * instrument at that RESUME alone: not a generator or coroutine (their later
- * RESUMEs report PY_RESUME), nothing of another tool's.  3.12's walk also
- * splits two kinds of superinstruction, which no event of ours needs (and
- * which first sight would make again).  A version moved on since (another
- * tool) makes RESUME instrument the code as CPython does, from the state
- * pre-arming left.  probe_prearm() checks once per process that a pre-armed
- * code object and one CPython instrumented end in the same state once each
- * has run. */
+ * RESUMEs report PY_RESUME), nothing of another tool's.  Code of a file not
+ * recorded (-f) is left quiet: up to date, RESUME plain, as CPython leaves it
+ * once our PY_START (and PY_RESUME) turned it down, so it never calls back.
+ * 3.12's walk also takes the code's superinstructions apart, which no event
+ * of ours needs (first sight makes them again).  A version moved on since
+ * (another tool) makes RESUME instrument the code as CPython does, from the
+ * state pre-arming left.  probe_prearm() checks once per process that code
+ * pre-armed, code left quiet and code CPython instrumented end in the same
+ * state once each has run. */
 static rec_state *prearm_st; /* Borrowed: the recording the watcher serves */
 static void prearm_stop(rec_state *st);
 static unsigned char prearm_active[sizeof(((_PyCoMonitoringData *)0)->active_monitors)];
+
+/* probe_prearm's say over what prearm() does: -1 none, else whether the code
+ * is of a recorded file */
+static int prearm_force = -1;
 
 static int
 prearm(PyCodeEvent event, PyCodeObject *co)
 {
     rec_state *st = prearm_st;
     if (event != PY_CODE_EVENT_CREATE || st == NULL || !st->prearm || st->interference ||
-        co->_co_monitoring != NULL || co->_co_instrumentation_version != 0 ||
-        (co->co_flags &
-         (CO_GENERATOR | CO_COROUTINE | CO_ASYNC_GENERATOR | CO_ITERABLE_COROUTINE))) {
+        co->_co_monitoring != NULL || co->_co_instrumentation_version != 0) {
         return 0;
     }
+    const int recorded =
+        prearm_force >= 0
+            ? prearm_force
+            : rec_file_recorded(st, co->co_filename, &st->prearm_file, &st->prearm_file_recorded);
     const uint32_t u = (uint32_t)co->_co_firsttraceable;
     uint8_t *code = (uint8_t *)co->co_code_adaptive;
-    if (u >= (uint32_t)Py_SIZE(co) || code[2 * u] != st->op.resume || code[2 * u + 1] != 0) {
+    if (recorded &&
+        ((co->co_flags &
+          (CO_GENERATOR | CO_COROUTINE | CO_ASYNC_GENERATOR | CO_ITERABLE_COROUTINE)) ||
+         u >= (uint32_t)Py_SIZE(co) || code[2 * u] != st->op.resume || code[2 * u + 1] != 0)) {
         return 0;
     }
     _PyCoMonitoringData *m = PyMem_Malloc(sizeof *m);
@@ -924,57 +935,22 @@ prearm(PyCodeEvent event, PyCodeObject *co)
     memset(m, 0, sizeof *m);
     memcpy(&m->active_monitors, prearm_active, sizeof m->active_monitors);
     co->_co_monitoring = m;
-    code[2 * u] = (uint8_t)st->op.instrumented_resume;
+    if (recorded) {
+        code[2 * u] = (uint8_t)st->op.instrumented_resume;
+    } else {
+        st->stat_quiet++;
+    }
     co->_co_instrumentation_version = st->mon_version;
     st->stat_prearmed++;
     return 0;
 }
 
-/* Whether pre-arming leaves code as CPython's own instrumenting does, on
- * this CPython: two fresh copies of a function, a made while the watcher
- * looks away, b pre-armed as it is made, each run once.  Their first RESUME
- * must report PY_START (first sight finds each: the probe's file is never
- * recorded, so it answers DISABLE, and CPython takes the event away), and
- * both must end in the same state: version, monitors, no per-offset tables,
- * and at each instruction the same base opcode and argument.  Once per
- * process: a forked child has the same CPython. */
+/* The state of a and b, two copies of a function, is the same: version,
+ * monitors, no per-offset tables, and at each instruction the same base
+ * opcode and argument, none instrumented. */
 static int
-probe_prearm(rec_state *st)
+same_prearmed(const rec_opinfo *op, const PyCodeObject *a, const PyCodeObject *b)
 {
-    static int result = -1;
-    static const char src[] = "def f(a, b):\n"
-                              "    c = a + b\n"
-                              "    d = (a, c, b)\n"
-                              "    return d, c\n";
-    const rec_opinfo *op = &st->op;
-    if (result >= 0) {
-        return result > 0;
-    }
-    PyObject *proto = NULL, *globals = NULL, *code[2] = {NULL, NULL}, *fn[2] = {NULL, NULL};
-    int same = 0;
-    st->prearm = 0; /* proto and a: the way CPython finds them */
-    if (probe_code(src, &proto, &globals) < 0 ||
-        (code[0] = PyObject_CallMethod(proto, "replace", NULL)) == NULL) {
-        goto done;
-    }
-    st->prearm = 1;
-    code[1] = PyObject_CallMethod(proto, "replace", NULL);
-    st->prearm = 0;
-    PyCodeObject *a = (PyCodeObject *)code[0], *b = (PyCodeObject *)code[1];
-    if (b == NULL || a->_co_monitoring != NULL || b->_co_monitoring == NULL) {
-        goto done; /* b not pre-armed, or a was */
-    }
-    for (int i = 0; i < 2; i++) {
-        PyObject *r;
-        fn[i] = PyFunction_New(code[i], globals);
-        if (fn[i] == NULL || (r = PyObject_CallFunction(fn[i], "ii", 3, 4)) == NULL) {
-            goto done;
-        }
-        Py_DECREF(r);
-        if (rec_code_lookup(st, code[i]) == NULL) {
-            goto done; /* no PY_START */
-        }
-    }
     const _PyCoMonitoringData *ma = a->_co_monitoring, *mb = b->_co_monitoring;
     if (ma == NULL || mb == NULL || Py_SIZE(a) != Py_SIZE(b) ||
         a->_co_instrumentation_version != b->_co_instrumentation_version ||
@@ -983,21 +959,77 @@ probe_prearm(rec_state *st)
         ma->tools || mb->tools || ma->lines || mb->lines || ma->line_tools || mb->line_tools ||
         ma->per_instruction_opcodes || mb->per_instruction_opcodes || ma->per_instruction_tools ||
         mb->per_instruction_tools) {
-        goto done;
+        return 0;
     }
     const uint8_t *ca = (const uint8_t *)a->co_code_adaptive,
                   *cb = (const uint8_t *)b->co_code_adaptive;
-    same = 1;
-    for (uint32_t u = 0, n = (uint32_t)Py_SIZE(a); u < n && same;) {
+    for (uint32_t u = 0, n = (uint32_t)Py_SIZE(a); u < n;) {
         const uint8_t x = ca[2 * u], y = cb[2 * u];
-        same = op->deopt_ok[x] && op->deopt_ok[y] && op->deopt[x] == op->deopt[y] &&
-               !op->instrumented[x] && !op->instrumented[y] && ca[2 * u + 1] == cb[2 * u + 1];
+        if (!op->deopt_ok[x] || !op->deopt_ok[y] || op->deopt[x] != op->deopt[y] ||
+            op->instrumented[x] || op->instrumented[y] || ca[2 * u + 1] != cb[2 * u + 1]) {
+            return 0;
+        }
         u += 1 + op->caches[op->deopt[x]];
     }
+    return 1;
+}
+
+/* Whether pre-arming leaves code as CPython's own instrumenting does, on
+ * this CPython: three fresh copies of a function, each run once: a made
+ * while the watcher looks away, b pre-armed as it is made, c left quiet as
+ * code of a file not recorded is.  The first RESUME of a and b must report
+ * PY_START (first sight finds them: the probe's file is never recorded, so it
+ * answers DISABLE, and CPython takes the event away), c's must not, and all
+ * three must end in the same state (same_prearmed).  Once per process: a
+ * forked child has the same CPython. */
+static int
+probe_prearm(rec_state *st)
+{
+    static int result = -1;
+    static const char src[] = "def f(a, b):\n"
+                              "    c = a + b\n"
+                              "    d = (a, c, b)\n"
+                              "    return d, c\n";
+    if (result >= 0) {
+        return result > 0;
+    }
+    PyObject *proto = NULL, *globals = NULL, *code[3] = {NULL, NULL, NULL};
+    int same = 0;
+    st->prearm = 0; /* proto and a: the way CPython finds them */
+    if (probe_code(src, &proto, &globals) < 0 ||
+        (code[0] = PyObject_CallMethod(proto, "replace", NULL)) == NULL) {
+        goto done;
+    }
+    st->prearm = 1;
+    for (int i = 1; i < 3; i++) {
+        prearm_force = i == 1;
+        code[i] = PyObject_CallMethod(proto, "replace", NULL);
+        if (code[i] == NULL || ((PyCodeObject *)code[i])->_co_monitoring == NULL) {
+            goto done; /* not pre-armed */
+        }
+    }
+    if (((PyCodeObject *)code[0])->_co_monitoring != NULL) {
+        goto done; /* pre-armed while the watcher looked away */
+    }
+    for (int i = 0; i < 3; i++) {
+        PyObject *fn = PyFunction_New(code[i], globals), *r = NULL;
+        if (fn != NULL) {
+            r = PyObject_CallFunction(fn, "ii", 3, 4);
+            Py_DECREF(fn);
+        }
+        if (r == NULL || (rec_code_lookup(st, code[i]) != NULL) != (i < 2)) {
+            Py_XDECREF(r);
+            goto done; /* PY_START where there should be one and only there */
+        }
+        Py_DECREF(r);
+    }
+    same = same_prearmed(&st->op, (PyCodeObject *)code[0], (PyCodeObject *)code[1]) &&
+           same_prearmed(&st->op, (PyCodeObject *)code[0], (PyCodeObject *)code[2]);
 done:
     PyErr_Clear();
-    for (int i = 0; i < 2; i++) {
-        Py_XDECREF(fn[i]);
+    prearm_force = -1;
+    st->prearm = 0;
+    for (int i = 0; i < 3; i++) {
         Py_XDECREF(code[i]);
     }
     Py_XDECREF(proto);
@@ -1042,7 +1074,7 @@ prearm_start(rec_state *st, PyCodeObject *code)
     prearm_st = st;
     if (probe_prearm(st)) {
         st->prearm = 1;
-        st->stat_prearmed = 0; /* the probe's */
+        st->stat_prearmed = st->stat_quiet = 0; /* the probe's */
     } else {
         prearm_stop(st);
     }

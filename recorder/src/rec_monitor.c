@@ -649,6 +649,12 @@ disable_all_ahead(const rec_state *st, PyCodeObject *co)
     return 0;
 }
 
+/* A straight-line function for the probes that need no branch. */
+static const char PROBE_STRAIGHT[] = "def f(a, b):\n"
+                                     "    c = a.real\n"
+                                     "    d = [a, b, c]\n"
+                                     "    return len(d) + b * 2, c\n";
+
 /* The probes' code: the code object of the function probe source src
  * defines, and (globals) a namespace to make it a function in.  0, or -1. */
 static int
@@ -684,17 +690,13 @@ static int
 probe_disable_ahead(rec_state *st)
 {
     static int result = -1;
-    static const char src[] = "def f(a, b):\n"
-                              "    c = a.real\n"
-                              "    d = [a, b, c]\n"
-                              "    return len(d) + b * 2, c\n";
     const rec_opinfo *op = &st->op;
     if (result >= 0 || op->instrumented_instruction < 0) {
         return result > 0;
     }
     PyObject *code[2] = {NULL, NULL}, *globals = NULL, *fn = NULL, *r = NULL;
     int same = 0;
-    if (probe_code(src, &code[0], &globals) < 0) {
+    if (probe_code(PROBE_STRAIGHT, &code[0], &globals) < 0) {
         goto done;
     }
     /* the copy: a new code object, quickened afresh */
@@ -986,17 +988,13 @@ static int
 probe_prearm(rec_state *st)
 {
     static int result = -1;
-    static const char src[] = "def f(a, b):\n"
-                              "    c = a + b\n"
-                              "    d = (a, c, b)\n"
-                              "    return d, c\n";
     if (result >= 0) {
         return result > 0;
     }
     PyObject *proto = NULL, *globals = NULL, *code[3] = {NULL, NULL, NULL};
     int same = 0;
     st->prearm = 0; /* proto and a: the way CPython finds them */
-    if (probe_code(src, &proto, &globals) < 0 ||
+    if (probe_code(PROBE_STRAIGHT, &proto, &globals) < 0 ||
         (code[0] = PyObject_CallMethod(proto, "replace", NULL)) == NULL) {
         goto done;
     }

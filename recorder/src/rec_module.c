@@ -247,6 +247,7 @@ rec_start(PyObject *module, PyObject *args, PyObject *kwargs)
     }
     st->extra_index = extra_index;
     st->tool_id = -1;
+    st->code_watcher = -1; /* none: a failed start must not clear another's watcher 0 */
     st->replaced_fd = -1;
     {
         const char *chk = getenv("HEAVYOPS_CHECK"); /* developers' self-check of derived counts */

@@ -918,10 +918,17 @@ prearm(PyCodeEvent event, PyCodeObject *co)
         co->_co_monitoring != NULL || co->_co_instrumentation_version != 0) {
         return 0;
     }
-    const int recorded =
-        prearm_force >= 0
-            ? prearm_force
-            : rec_file_recorded(st, co->co_filename, &st->prearm_file, &st->prearm_file_recorded);
+    int recorded;
+    if (prearm_force >= 0) {
+        recorded = prearm_force;
+    } else if (co->co_filename == st->prearm_file) {
+        recorded = st->prearm_file_recorded; /* a module's code objects share it */
+    } else if (PyErr_Occurred()) {
+        return 0; /* the file's name is looked at with C-API calls: never touch another's error */
+    } else {
+        recorded =
+            rec_file_recorded(st, co->co_filename, &st->prearm_file, &st->prearm_file_recorded);
+    }
     const uint32_t u = (uint32_t)co->_co_firsttraceable;
     uint8_t *code = (uint8_t *)co->co_code_adaptive;
     if (recorded &&
@@ -1043,7 +1050,6 @@ static void
 prearm_start(rec_state *st, PyCodeObject *code)
 {
     st->prearm = 0;
-    st->code_watcher = -1;
     const _PyCoMonitoringData *m = code->_co_monitoring;
     if (getenv("HEAVYOPS_NO_PREARM") != NULL || prearm_st != NULL ||
         st->op.instrumented_resume < 0 || st->mon_version == 0 || m == NULL || m->tools ||
@@ -1197,7 +1203,6 @@ rec_backend_start(rec_state *st)
     /* set_events re-instrumented the running frames: the launcher's frame
      * holds the version our events made */
     st->mon_version = 0;
-    st->code_watcher = -1;
     PyFrameObject *f = PyEval_GetFrame();
     if (f != NULL) {
         PyCodeObject *code = PyFrame_GetCode(f);

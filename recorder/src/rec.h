@@ -73,6 +73,7 @@ typedef struct rec_opinfo {
         uint8_t first, second, super;
     } supers[8];
     uint8_t super_first[256]; /* opcode is the first half of some pair */
+    uint8_t is_super[256];    /* opcode is a superinstruction */
     /* -i mode's first-sight scan (rec_code.c): per opcode as it stands in
      * co_code_adaptive, its base opcode, inline caches and REC_SCAN_ flags */
     struct {

@@ -121,6 +121,7 @@ deopt_init(rec_opinfo *op, PyObject *opcode, PyObject *opmap)
             op->supers[op->n_supers].super = (uint8_t)o;
             op->n_supers++;
             op->super_first[a] = 1;
+            op->is_super[o] = 1;
         }
     }
     if (fams && spec && PyDict_Check(fams) && PyDict_Check(spec)) {

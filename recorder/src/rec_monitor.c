@@ -133,7 +133,7 @@ instructions_ours_alone(const PyCodeObject *co)
     return m != NULL && m->per_instruction_opcodes != NULL && m->per_instruction_tools == NULL;
 }
 
-static void restore_pairs(const rec_opinfo *op, const rec_code *c);
+static void restore_pairs(const rec_opinfo *op, const rec_code *c, int first);
 
 /* Direct instrumentation.  set_local_events(INSTRUCTION) makes CPython
  * instrument every instruction of a code object, about 60 CPU instructions a
@@ -237,7 +237,7 @@ enable_code(rec_state *st, rec_code *c)
          * flushes still look (another tool's LINE may go away, a module body
          * may loop: it runs once, and is not worth a scan here) */
         if ((co->co_flags & CO_OPTIMIZED) && rec_backend_supers_pending(st, c)) {
-            restore_pairs(&st->op, c);
+            restore_pairs(&st->op, c, 1);
         }
     }
     return 0;
@@ -301,13 +301,21 @@ super_of(const rec_opinfo *op, uint8_t a, uint8_t b)
     return 0;
 }
 
-/* The scan itself: each pair of plain halves becomes its superinstruction. */
+/* The scan itself: each pair of plain halves becomes its superinstruction.
+ * first: the scan as a code object's events are set, which stops at a
+ * superinstruction: 3.12 takes every one away whenever it instruments code,
+ * so one left means CPython never did (pre-armed code, counters set directly)
+ * and there is nothing to give back.  The flushes' later scans go on: by then
+ * pairs this one made stand beside halves still to come back. */
 static void
-restore_pairs(const rec_opinfo *op, const rec_code *c)
+restore_pairs(const rec_opinfo *op, const rec_code *c, int first)
 {
     uint8_t *code = (uint8_t *)((PyCodeObject *)c->code)->co_code_adaptive;
     for (uint32_t k = 0; k + 1 < c->n_instr; k++) {
         uint32_t u = c->instr_unit[k];
+        if (first && op->is_super[code[2 * u]]) {
+            return;
+        }
         if (c->instr_unit[k + 1] != u + 1 || (k > 0 && c->instr_op[k - 1] == op->extended_arg)) {
             continue; /* caches between them, or an extended first half */
         }
@@ -323,7 +331,7 @@ rec_backend_restore_supers(rec_state *st, rec_code *c)
 {
     if (rec_backend_supers_pending(st, c)) {
         c->super_scans++;
-        restore_pairs(&st->op, c);
+        restore_pairs(&st->op, c, 0);
     }
 }
 
@@ -348,8 +356,8 @@ restore_supers_uncounted(rec_state *st, PyObject *code_obj)
     int extended = 0;
     for (uint32_t u = 0; u < n;) {
         uint8_t o = code[2 * u];
-        if (!op->deopt_ok[o]) {
-            return;
+        if (!op->deopt_ok[o] || op->is_super[o]) {
+            return; /* a superinstruction left: CPython never took them (pre-armed code) */
         }
         uint8_t s = u + 1 < n && !extended ? super_of(op, o, code[2 * u + 2]) : 0;
         if (s != 0) {
@@ -897,7 +905,8 @@ done:
  * recorded (-f) is left quiet: up to date, RESUME plain, as CPython leaves it
  * once our PY_START (and PY_RESUME) turned it down, so it never calls back.
  * 3.12's walk also takes the code's superinstructions apart, which no event
- * of ours needs (first sight makes them again).  A version moved on since
+ * of ours needs: pre-armed code keeps them, and first sight, finding one,
+ * knows there is nothing to give back.  A version moved on since
  * (another tool) makes RESUME instrument the code as CPython does, from the
  * state pre-arming left.  probe_prearm() checks once per process that code
  * pre-armed, code left quiet and code CPython instrumented end in the same
@@ -921,6 +930,8 @@ prearm(PyCodeEvent event, PyCodeObject *co)
     int recorded;
     if (prearm_force >= 0) {
         recorded = prearm_force;
+    } else if (st->n_file_globs == 0) {
+        recorded = 1; /* without -f, all but heavyops' own files: no name to look at */
     } else if (co->co_filename == st->prearm_file) {
         recorded = st->prearm_file_recorded; /* a module's code objects share it */
     } else if (PyErr_Occurred()) {

@@ -8,8 +8,11 @@ offsets have disabled themselves (rec_backend_restore_supers). The program runs 
 function, then waits (up to 3 s) until dis shows a superinstruction in it again, as in the
 plain run (running it on meanwhile), and runs it once more. A function the recorder gives
 no INSTRUCTION events has them back from its first run on. MODE "default" records every instruction, "select" -i
-BUILD_TUPLE. Skipped where there are no such superinstructions (3.11 traces instead; 3.13
-has them in co_code).
+BUILD_TUPLE; a MODE ending in "-noprearm" turns pre-arming off (HEAVYOPS_NO_PREARM): code
+made while recording is then instrumented by CPython's own walk at its first run, which
+takes all its superinstructions away, so the giving back is what brings them back (with
+pre-arming, code made while recording never loses them but at its counters). Skipped where
+there are no such superinstructions (3.11 traces instead; 3.13 has them in co_code).
 """
 
 import os
@@ -62,8 +65,9 @@ def check(args):
     if b"superinstructions: yes" not in plain.stdout:
         raise lib.Failure("the plain run shows no superinstructions:\n%r" % plain.stdout)
     out = os.path.join(d, "run.hops")
-    select = ["BUILD_TUPLE"] if args.mode == "select" else None
-    cmd, rec = lib.record(args, [prog], out, select=select, cwd=d)
+    select = ["BUILD_TUPLE"] if args.mode.startswith("select") else None
+    env = lib.test_env(**({"HEAVYOPS_NO_PREARM": "1"} if args.mode.endswith("-noprearm") else {}))
+    cmd, rec = lib.record(args, [prog], out, select=select, cwd=d, env=env)
     if (rec.returncode, rec.stdout) != (plain.returncode, plain.stdout):
         raise lib.Failure("the recorded run differs from the plain one (superinstructions "
                           "not given back?):\n" + lib.explain(rec, cmd))
@@ -73,5 +77,5 @@ def check(args):
 
 if __name__ == "__main__":
     p = lib.parser(__doc__)
-    p.add_argument("mode", choices=["default", "select"])
+    p.add_argument("mode", choices=["default", "select", "default-noprearm", "select-noprearm"])
     lib.main(check, p.parse_args())

@@ -135,6 +135,33 @@ instructions_ours_alone(const PyCodeObject *co)
 
 static void restore_pairs(const rec_opinfo *op, const rec_code *c, int first);
 
+/* m (not NULL) holds none of CPython's per-offset tables. */
+static inline int
+no_tables(const _PyCoMonitoringData *m)
+{
+    return !m->tools && !m->lines && !m->line_tools && !m->per_instruction_opcodes &&
+           !m->per_instruction_tools;
+}
+
+/* Only our global events touch the code m monitors (m may be NULL): no
+ * per-offset table, no local events, no other tool's.  The state CPython's
+ * instrumenting for our PY_START leaves, and the one direct_instrument() and
+ * pre-arming start from. */
+static int
+global_ours_alone(const rec_state *st, const _PyCoMonitoringData *m)
+{
+    if (m == NULL || !no_tables(m)) {
+        return 0;
+    }
+    const uint8_t ours = (uint8_t)(1u << st->tool_id);
+    for (size_t e = 0; e < sizeof m->local_monitors.tools; e++) {
+        if (m->local_monitors.tools[e] != 0 || (m->active_monitors.tools[e] & ~ours) != 0) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
 /* Direct instrumentation.  set_local_events(INSTRUCTION) makes CPython
  * instrument every instruction of a code object, about 60 CPU instructions a
  * code unit (25,000 for a module body of 400), and disabling ahead then puts
@@ -156,8 +183,7 @@ direct_instrument(const rec_state *st, PyCodeObject *co, const rec_code *c)
 {
     const rec_opinfo *op = &st->op;
     _PyCoMonitoringData *m = co->_co_monitoring;
-    if (m == NULL || m->tools || m->lines || m->line_tools || m->per_instruction_opcodes ||
-        m->per_instruction_tools) {
+    if (!global_ours_alone(st, m)) {
         return 0;
     }
 #    if PY_VERSION_HEX >= 0x030D0000
@@ -165,12 +191,6 @@ direct_instrument(const rec_state *st, PyCodeObject *co, const rec_code *c)
         return 0;
     }
 #    endif
-    const uint8_t ours = (uint8_t)(1u << st->tool_id);
-    for (size_t e = 0; e < sizeof m->local_monitors.tools; e++) {
-        if (m->local_monitors.tools[e] != 0 || (m->active_monitors.tools[e] & ~ours) != 0) {
-            return 0;
-        }
-    }
     uint8_t *code = (uint8_t *)co->co_code_adaptive;
     for (uint32_t b = 0; b < c->n_blocks; b++) {
         if (!c->block_counted[b]) {
@@ -188,6 +208,7 @@ direct_instrument(const rec_state *st, PyCodeObject *co, const rec_code *c)
     }
     memset(saved, 0, n);
     m->per_instruction_opcodes = saved;
+    const uint8_t ours = (uint8_t)(1u << st->tool_id);
     const int ev = __builtin_ctzl((unsigned long)st->ev_instruction);
     m->local_monitors.tools[ev] |= ours;
     m->active_monitors.tools[ev] |= ours;
@@ -755,6 +776,22 @@ done:
     return same;
 }
 
+/* The probes' copies a and b have the same instrumentation data: version,
+ * local and active monitors, and which per-offset tables exist. */
+static int
+same_monitors(const PyCodeObject *a, const PyCodeObject *b)
+{
+    const _PyCoMonitoringData *ma = a->_co_monitoring, *mb = b->_co_monitoring;
+    return ma != NULL && mb != NULL &&
+           a->_co_instrumentation_version == b->_co_instrumentation_version &&
+           memcmp(&ma->local_monitors, &mb->local_monitors, sizeof ma->local_monitors) == 0 &&
+           memcmp(&ma->active_monitors, &mb->active_monitors, sizeof ma->active_monitors) == 0 &&
+           !ma->tools == !mb->tools && !ma->lines == !mb->lines &&
+           !ma->line_tools == !mb->line_tools &&
+           !ma->per_instruction_opcodes == !mb->per_instruction_opcodes &&
+           !ma->per_instruction_tools == !mb->per_instruction_tools;
+}
+
 /* Whether two copies of the probe code object, a set up by set_local_events
  * and disabling ahead, b by direct_instrument, are in the same state: their
  * monitors, version and tables, and at each instruction the same base opcode,
@@ -764,17 +801,10 @@ static int
 same_instrumentation(const rec_opinfo *op, const PyCodeObject *a, const PyCodeObject *b,
                      const uint32_t *units, uint32_t n)
 {
-    const _PyCoMonitoringData *ma = a->_co_monitoring, *mb = b->_co_monitoring;
-    if (ma == NULL || mb == NULL ||
-        a->_co_instrumentation_version != b->_co_instrumentation_version ||
-        memcmp(&ma->local_monitors, &mb->local_monitors, sizeof ma->local_monitors) != 0 ||
-        memcmp(&ma->active_monitors, &mb->active_monitors, sizeof ma->active_monitors) != 0 ||
-        !ma->tools != !mb->tools || !ma->lines != !mb->lines ||
-        !ma->line_tools != !mb->line_tools ||
-        !ma->per_instruction_tools != !mb->per_instruction_tools ||
-        ma->per_instruction_opcodes == NULL || mb->per_instruction_opcodes == NULL) {
+    if (!same_monitors(a, b) || a->_co_monitoring->per_instruction_opcodes == NULL) {
         return 0;
     }
+    const _PyCoMonitoringData *ma = a->_co_monitoring, *mb = b->_co_monitoring;
     const uint8_t *ca = (const uint8_t *)a->co_code_adaptive,
                   *cb = (const uint8_t *)b->co_code_adaptive;
     for (uint32_t k = 0; k < n; k++) {
@@ -932,8 +962,6 @@ prearm(PyCodeEvent event, PyCodeObject *co)
         recorded = prearm_force;
     } else if (st->n_file_globs == 0) {
         recorded = 1; /* without -f, all but heavyops' own files: no name to look at */
-    } else if (co->co_filename == st->prearm_file) {
-        recorded = st->prearm_file_recorded; /* a module's code objects share it */
     } else if (PyErr_Occurred()) {
         return 0; /* the file's name is looked at with C-API calls: never touch another's error */
     } else {
@@ -971,14 +999,7 @@ prearm(PyCodeEvent event, PyCodeObject *co)
 static int
 same_prearmed(const rec_opinfo *op, const PyCodeObject *a, const PyCodeObject *b)
 {
-    const _PyCoMonitoringData *ma = a->_co_monitoring, *mb = b->_co_monitoring;
-    if (ma == NULL || mb == NULL || Py_SIZE(a) != Py_SIZE(b) ||
-        a->_co_instrumentation_version != b->_co_instrumentation_version ||
-        memcmp(&ma->local_monitors, &mb->local_monitors, sizeof ma->local_monitors) != 0 ||
-        memcmp(&ma->active_monitors, &mb->active_monitors, sizeof ma->active_monitors) != 0 ||
-        ma->tools || mb->tools || ma->lines || mb->lines || ma->line_tools || mb->line_tools ||
-        ma->per_instruction_opcodes || mb->per_instruction_opcodes || ma->per_instruction_tools ||
-        mb->per_instruction_tools) {
+    if (Py_SIZE(a) != Py_SIZE(b) || !same_monitors(a, b) || !no_tables(a->_co_monitoring)) {
         return 0;
     }
     const uint8_t *ca = (const uint8_t *)a->co_code_adaptive,
@@ -1063,21 +1084,9 @@ prearm_start(rec_state *st, PyCodeObject *code)
     st->prearm = 0;
     const _PyCoMonitoringData *m = code->_co_monitoring;
     if (getenv("HEAVYOPS_NO_PREARM") != NULL || prearm_st != NULL ||
-        st->op.instrumented_resume < 0 || st->mon_version == 0 || m == NULL || m->tools ||
-        m->lines || m->line_tools || m->per_instruction_opcodes || m->per_instruction_tools ||
+        st->op.instrumented_resume < 0 || st->mon_version == 0 || !global_ours_alone(st, m) ||
         (uint64_t)code->_co_instrumentation_version != st->mon_version) {
         return;
-    }
-    const uint8_t ours = (uint8_t)(1u << st->tool_id);
-    for (size_t e = 0; e < sizeof m->local_monitors.tools; e++) {
-        if (m->local_monitors.tools[e] != 0) {
-            return;
-        }
-    }
-    for (size_t e = 0; e < sizeof m->active_monitors.tools; e++) {
-        if ((m->active_monitors.tools[e] & ~ours) != 0) {
-            return;
-        }
     }
     memcpy(prearm_active, &m->active_monitors, sizeof prearm_active);
     int id = PyCode_AddWatcher(prearm);

@@ -403,16 +403,28 @@ def naive_ratio(m, key):
 # ---------------------------------------------------------------------------
 # callgrind
 
+# The terms of the cycle estimate: a name, a weight, and the events it weighs.
+CEST_PARTS = (("instructions", 1, ("Ir",)),
+              ("L1 instruction misses", 10, ("I1mr",)),
+              ("L1 data misses", 10, ("D1mr", "D1mw")),
+              ("last-level misses", 100, ("ILmr", "DLmr", "DLmw")),
+              ("mispredicted branches", 10, ("Bcm", "Bim")))
+
+
+def cest_parts(ev):
+    """The terms of cest(ev), in CEST_PARTS' order; None without the simulation's events."""
+    if ev is None or any(k not in ev for _, _, ks in CEST_PARTS for k in ks):
+        return None
+    return [w * sum(ev[k] for k in ks) for _, w, ks in CEST_PARTS]
+
+
 def cest(ev):
     """KCachegrind's cycle estimate, CEst = Ir + 10 Bm + 10 L1m + 100 LLm, from a run's event
     totals (--cache-sim=yes --branch-sim=yes; Bm: branch mispredictions, L1m and LLm: misses of
     the first and last cache levels): a noise-free figure that, unlike Ir, also charges the
     cache misses and mispredicted branches the clock pays for.  None without those events."""
-    need = ("Ir", "Bcm", "Bim", "I1mr", "D1mr", "D1mw", "ILmr", "DLmr", "DLmw")
-    if ev is None or any(k not in ev for k in need):
-        return None
-    return (ev["Ir"] + 10 * (ev["Bcm"] + ev["Bim"]) + 10 * (ev["I1mr"] + ev["D1mr"] + ev["D1mw"])
-            + 100 * (ev["ILmr"] + ev["DLmr"] + ev["DLmw"]))
+    parts = cest_parts(ev)
+    return None if parts is None else sum(parts)
 
 
 def parse_callgrind(path, marker):
@@ -504,7 +516,8 @@ def callgrind(py, version, builddir, wls, opts, tmp, env):
                 scale = max(1.0, r.wall / native)
                 row["time_scale"] = scale
             total, entries, ev = parse_callgrind(cg, "_recorder.")
-            row[mode] = {"ir": total, "entries": entries, "cest": cest(ev)}
+            row[mode] = {"ir": total, "entries": entries, "cest": cest(ev),
+                         "cest_parts": cest_parts(ev)}
             if mode == "default":
                 info = hops_info(analyze, os.path.join(tmp, "default.hops"))
                 row["instructions"] = sum(t["instructions"] for t in info["threads"])
@@ -755,6 +768,27 @@ def render_callgrind(cg):
     return table(heads, rows, [False, False] + [True] * 9 + [False])
 
 
+def render_cest_parts(cg):
+    """Where each mode's cycle estimate over plain goes: the growth of each term of CEst, in
+    percent of plain's whole CEst (they add up to the CEst ratio's excess).  None where
+    callgrind ran without the cache and branch simulation."""
+    heads = ["workload", "mode", "CEst over plain"] + [f"{n} (×{w})" for n, w, _ in CEST_PARTS]
+    rows = []
+    for name, row in cg.items():
+        base = row["plain"].get("cest_parts")
+        if name == "empty" or base is None:
+            continue
+        total = sum(base)
+        for mode in ("default", "selected"):
+            parts = row[mode].get("cest_parts")
+            if parts is None:
+                continue
+            rows.append([f"{name} ({row['label']})", {"selected": "-i"}.get(mode, mode),
+                         f"{100 * (sum(parts) - total) / total:+.2f}%"]
+                        + [f"{100 * (p - b) / total:+.2f}%" for p, b in zip(parts, base)])
+    return table(heads, rows, [False, False] + [True] * (len(heads) - 2)) if rows else None
+
+
 def fx3(x):
     return "-" if x is None else f"{x:.3f}"
 
@@ -1002,6 +1036,11 @@ def main():
                                  "last-level misses, of the whole run ÷ plain's, start-up "
                                  "included as on the clock):",
                                  "", render_callgrind(cg), ""]
+                    parts = render_cest_parts(cg)
+                    if parts:
+                        sections += ["The cycle estimate over plain, term by term (the growth of "
+                                     "each term of CEst in percent of plain's whole CEst; the "
+                                     "terms add up to the CEst ratio's excess):", "", parts, ""]
             results[version] = r
             print("\n".join(sections), flush=True)
             md += sections

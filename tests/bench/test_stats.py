@@ -114,6 +114,23 @@ expect("Ir alone", ir0, 700)
 # 1000 + 10 * (6 + 7) + 10 * (3 + 4 + 5) + 100 * (1 + 2 + 3)
 expect("cycle estimate", bench.cest(ev), 1850)
 expect("no estimate without the simulation", bench.cest(ev0), None)
+# its terms: Ir, 10 I1 misses, 10 D1 misses, 100 last-level misses, 10 mispredictions
+expect("cycle estimate's terms", bench.cest_parts(ev), [1000, 30, 90, 600, 130])
+expect("no terms without the simulation", bench.cest_parts(ev0), None)
+
+# The terms' growth over plain, in percent of plain's whole CEst: they add up to
+# the CEst ratio's excess.
+cgp = {"empty": {"plain": {"cest_parts": [10, 0, 0, 0, 0]}},
+       "imports": {"label": "imports.py",
+                   "plain": {"cest_parts": [800, 100, 50, 0, 50]},
+                   "selected": {"cest_parts": [820, 130, 50, 10, 60]},
+                   "default": {"cest_parts": None}}}
+lines = bench.render_cest_parts(cgp).splitlines()
+expect("term table rows", len(lines), 3)
+expect("-i's terms", [c.strip() for c in lines[2].strip("|").split("|")],
+       ["imports (imports.py)", "-i", "+7.00%", "+2.00%", "+3.00%", "+0.00%", "+1.00%", "+1.00%"])
+expect("no term table without the simulation",
+       bench.render_cest_parts({"imports": {"plain": {"cest_parts": None}}}), None)
 
 # The targets table's rows on the cycle estimate: the whole run's ratio, judged
 # as the other noise-free rows are; none where callgrind ran without the events.

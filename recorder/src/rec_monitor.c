@@ -678,29 +678,45 @@ disable_all_ahead(const rec_state *st, PyCodeObject *co)
     return 0;
 }
 
-/* A straight-line function for the probes that need no branch. */
-static const char PROBE_STRAIGHT[] = "def f(a, b):\n"
-                                     "    c = a.real\n"
-                                     "    d = [a, b, c]\n"
-                                     "    return len(d) + b * 2, c\n";
+/* The probes' functions: f, straight-line, for the probes that need no
+ * branch; g, with one. */
+static const char PROBE_SOURCE[] = "def f(a, b):\n"
+                                   "    c = a.real\n"
+                                   "    d = [a, b, c]\n"
+                                   "    return len(d) + b * 2, c\n"
+                                   "def g(a, b):\n"
+                                   "    c = a.real\n"
+                                   "    d = [a, b, c]\n"
+                                   "    e = a\n"
+                                   "    if a:\n"
+                                   "        e = (a, b, e)\n"
+                                   "    return len(d) + b * 2, c, e\n";
 
-/* The probes' code: the code object of the function probe source src
- * defines, and (globals) a namespace to make it a function in.  0, or -1. */
+/* The probes' code: the code object of PROBE_SOURCE's function name, never
+ * run (Borrowed: the probes run copies of it, code.replace()), and (globals,
+ * a new reference) a namespace to make it a function in.  The source is
+ * compiled once per process, for all the probes: a compile is most of what a
+ * probe costs.  0, or -1. */
 static int
-probe_code(const char *src, PyObject **code, PyObject **globals)
+probe_code(const char *name, PyObject **code, PyObject **globals)
 {
+    static PyObject *consts; /* the module's constants; kept for the process */
     *code = *globals = NULL;
-    PyObject *mod = Py_CompileString(src, REC_PROBE_FILE, Py_file_input);
-    if (mod == NULL) {
-        return -1;
+    if (consts == NULL) {
+        PyObject *mod = Py_CompileString(PROBE_SOURCE, REC_PROBE_FILE, Py_file_input);
+        if (mod == NULL) {
+            return -1;
+        }
+        consts = Py_NewRef(((PyCodeObject *)mod)->co_consts);
+        Py_DECREF(mod);
     }
-    PyObject *consts = ((PyCodeObject *)mod)->co_consts;
     for (Py_ssize_t j = 0; j < PyTuple_GET_SIZE(consts) && *code == NULL; j++) {
-        if (PyCode_Check(PyTuple_GET_ITEM(consts, j))) {
-            *code = Py_NewRef(PyTuple_GET_ITEM(consts, j));
+        PyObject *c = PyTuple_GET_ITEM(consts, j);
+        if (PyCode_Check(c) &&
+            PyUnicode_CompareWithASCIIString(((PyCodeObject *)c)->co_name, name) == 0) {
+            *code = c;
         }
     }
-    Py_DECREF(mod);
     *globals = PyDict_New();
     if (*code == NULL || *globals == NULL ||
         PyDict_SetItemString(*globals, "__builtins__", PyEval_GetBuiltins()) < 0) {
@@ -723,14 +739,13 @@ probe_disable_ahead(rec_state *st)
     if (result >= 0 || op->instrumented_instruction < 0) {
         return result > 0;
     }
-    PyObject *code[2] = {NULL, NULL}, *globals = NULL, *fn = NULL, *r = NULL;
+    PyObject *code[2] = {NULL, NULL}, *proto, *globals = NULL, *fn = NULL, *r = NULL;
     int same = 0;
-    if (probe_code(PROBE_STRAIGHT, &code[0], &globals) < 0) {
+    if (probe_code("f", &proto, &globals) < 0) {
         goto done;
     }
-    /* the copy: a new code object, quickened afresh */
-    code[1] = PyObject_CallMethod(code[0], "replace", NULL);
-    for (int i = 0; i < 2; i++) {
+    for (int i = 0; i < 2; i++) { /* two copies, quickened afresh */
+        code[i] = PyObject_CallMethod(proto, "replace", NULL);
         if (code[i] == NULL || set_local(st, code[i], st->ev_instruction) < 0) {
             goto done;
         }
@@ -834,13 +849,6 @@ static int
 probe_direct(rec_state *st)
 {
     static int result = -1;
-    static const char src[] = "def f(a, b):\n"
-                              "    c = a.real\n"
-                              "    d = [a, b, c]\n"
-                              "    e = a\n"
-                              "    if a:\n"
-                              "        e = (a, b, e)\n"
-                              "    return len(d) + b * 2, c, e\n";
     const rec_opinfo *op = &st->op;
     if (result >= 0 || !st->disable_ahead) {
         return result > 0;
@@ -850,7 +858,7 @@ probe_direct(rec_state *st)
     uint32_t units[64], ctr[64];
     uint8_t counted[64];
     int same = 0;
-    if (probe_code(src, &proto, &globals) < 0) {
+    if (probe_code("g", &proto, &globals) < 0) {
         goto done;
     }
     for (int i = 0; i < 2; i++) { /* fresh copies, quickened and run once */
@@ -914,7 +922,6 @@ done:
         Py_XDECREF(fn[i]);
         Py_XDECREF(code[i]);
     }
-    Py_XDECREF(proto);
     Py_XDECREF(globals);
     result = same;
     return same;
@@ -1033,7 +1040,7 @@ probe_prearm(rec_state *st)
     PyObject *proto = NULL, *globals = NULL, *code[3] = {NULL, NULL, NULL};
     int same = 0;
     st->prearm = 0; /* proto and a: the way CPython finds them */
-    if (probe_code(PROBE_STRAIGHT, &proto, &globals) < 0 ||
+    if (probe_code("f", &proto, &globals) < 0 ||
         (code[0] = PyObject_CallMethod(proto, "replace", NULL)) == NULL) {
         goto done;
     }
@@ -1069,7 +1076,6 @@ done:
     for (int i = 0; i < 3; i++) {
         Py_XDECREF(code[i]);
     }
-    Py_XDECREF(proto);
     Py_XDECREF(globals);
     result = same;
     return same;

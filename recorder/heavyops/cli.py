@@ -194,7 +194,9 @@ def record(argv):
                              file_globs=opts["files"], force=opts["force"],
                              # a name the user did not choose is said, as perf and memray do
                              verbose=opts["verbose"] or opts["output"] is None,
-                             follow_fork=opts["follow_fork"])
+                             follow_fork=opts["follow_fork"],
+                             target=(["-m", opts["module"]] if opts["module"] is not None
+                                     else [opts["script"]]))
     except OSError as e:  # from starting the recorder: the target's own are handled in run()
         sys.stderr.write(f"heavyops: {e}\n")
         return 1

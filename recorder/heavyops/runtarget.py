@@ -434,14 +434,32 @@ def record_spawned_child(out, options, verbose):
     _carry_on(_Stopper(verbose, path), out, options, follower)
 
 
-def run(prepared, args, out, *, tracked, patterns, file_globs, force, verbose, follow_fork=False):
+def _orig_argv(target):
+    """sys.orig_argv as python would have it, had it run the target itself:
+    the interpreter and its options, then target (the script as given, or -m
+    and the module's name) and its arguments.  None where the command line
+    python was given does not end with the launcher's arguments (sys.argv[1:])."""
+    orig, rest = list(sys.orig_argv), sys.argv[1:]
+    n = len(orig) - len(rest)  # past the launcher: its path, or -m heavyops
+    if n < 2 or orig[n:] != rest:
+        return None
+    n -= 2 if n >= 3 and orig[n - 2] == "-m" else 1
+    return orig[:n] + list(target)
+
+
+def run(prepared, args, out, *, tracked, patterns, file_globs, force, verbose, follow_fork=False,
+        target=None):
     """Runs the prepared target; returns its exit status or raises SystemExit
-    exactly as the plain run would."""
+    exactly as the plain run would.  target: how the command line named it
+    ([script] or ["-m", module]), for sys.orig_argv."""
     code, env, argv0 = prepared
     main = type(sys)("__main__")  # types.ModuleType
     main.__dict__.update(env)
     main.__dict__["__builtins__"] = builtins  # python gives __main__ the module, not its dict
     sys.modules["__main__"] = main
+    orig = _orig_argv(list(target) + list(args)) if target is not None else None
+    if orig is not None:
+        sys.orig_argv = orig
     sys.argv[:] = [argv0] + list(args)
 
     stopper = _Stopper(verbose, out)

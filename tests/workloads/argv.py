@@ -1,9 +1,11 @@
-"""Prints what a script sees of how it was started (argv, __name__, __file__, sys.path[0],
-its module in sys.modules) on stdout, and a line on stderr; with -m it runs as a module."""
+"""Prints what a script sees of how it was started (argv, sys.orig_argv past the interpreter,
+__name__, __file__, sys.path[0], its module in sys.modules) on stdout, and a line on stderr;
+with -m it runs as a module."""
 import os
 import sys
 
 print("argv", sys.argv)
+print("orig_argv past the interpreter", sys.orig_argv[1:])
 print("name", __name__)
 print("file", __file__)
 print("path0", sys.path[0])

@@ -78,6 +78,30 @@ def file_reading(source, filename):
     return None, None
 
 
+def _script_dir(path):
+    """The script's directory as python finds it for sys.path[0]
+    (_PyPathConfig_ComputeSysPath0): one readlink of the path (an absolute
+    target replaces it, one with a directory is joined to its directory, a
+    bare name such as "pipe:[123]" is left), then its real path if every part
+    of that resolves (realpath(3), else the path as it stands), then up to
+    the last "/".  os.path.realpath alone would resolve a pipe's /dev/fd/N
+    into /proc/PID/fd, where python keeps /dev/fd."""
+    try:
+        link = os.readlink(path)
+    except (OSError, ValueError):
+        link = ""
+    if link.startswith("/"):
+        path = link
+    elif "/" in link:
+        path = os.path.join(os.path.dirname(path), link)
+    try:
+        path = os.path.realpath(path, strict=True)
+    except (OSError, ValueError):
+        pass
+    cut = path.rfind("/")
+    return "" if cut < 0 else path[:max(cut, 1)]
+
+
 def _abspath(path):
     """The script's path as python makes it absolute (_Py_abspath): joined to
     the current directory as given, "./" and ".." kept, as its __file__,
@@ -131,7 +155,7 @@ def prepare_script(path):
         "__spec__": None,
     }
     if not sys.flags.safe_path:  # -P, -I, PYTHONSAFEPATH: no script directory
-        _set_path0(os.path.dirname(os.path.realpath(path)))
+        _set_path0(_script_dir(path))
     return code, env, path
 
 

@@ -19,6 +19,9 @@ CASE is one of:
                   the recording gets the analyzer's warning, with the name meant
   main-thread     a program that never imports threading (3.12+): its thread is "MainThread" in
                   --by thread, and --thread MainThread selects it, without a warning
+  pipe-script     a script read from a pipe (/dev/stdin, /dev/fd/N as a shell's <(...) gives):
+                  the same sys.path[0] (/proc/self/fd, /dev/fd), argv and output as python's,
+                  and a recording
 """
 
 import glob
@@ -293,7 +296,45 @@ def main_thread(args, scratch):
     return []
 
 
-CASES = {"main-thread": main_thread, "odd-names": odd_names, "comma-list": comma_list, "missing-script": missing_script,
+def pipe_script(args, scratch):
+    """A script python reads from a pipe: python takes sys.path[0] from the path as given
+    (a readlink, then the real path only if every part resolves), which a pipe's does not."""
+    import subprocess
+
+    with open(TARGET, "rb") as f:
+        source = f.read()
+    problems = []
+    for how in ("stdin", "fd"):
+        runs = []
+        for kind in ("plain", "recorded"):
+            out = os.path.join(scratch, "pipe-%s.hops" % how)
+            r, w = os.pipe()
+            path = "/dev/stdin" if how == "stdin" else "/dev/fd/%d" % r
+            cmd = ([args.python] if kind == "plain"
+                   else [args.heavyops, "record", "-o", out, "--force"]) + [path, "a b", "c"]
+            os.write(w, source)
+            os.close(w)
+            try:
+                cp = subprocess.run(cmd, cwd=scratch, env=lib.test_env(), capture_output=True,
+                                    timeout=300, stdin=r if how == "stdin" else subprocess.DEVNULL,
+                                    pass_fds=() if how == "stdin" else (r,))
+            finally:
+                os.close(r)
+            runs.append((cmd, cp))
+        (pcmd, plain), (rcmd, rec) = runs
+        if b"path0 /" not in plain.stdout:
+            problems.append("the plain run printed no sys.path[0]:\n" + lib.explain(plain, pcmd))
+        elif (rec.returncode, rec.stdout, rec.stderr) != (plain.returncode, plain.stdout,
+                                                          plain.stderr):
+            problems.append("from %s, the recorded run differs from the plain one:\n  plain:\n%s"
+                            "\n  recorded:\n%s" % (path, lib.explain(plain, pcmd),
+                                                    lib.explain(rec, rcmd)))
+        elif not lib.analyze_json(args, out, "-i", "*").get("tracked"):
+            problems.append("the recording from %s counted nothing" % path)
+    return problems
+
+
+CASES = {"pipe-script": pipe_script, "main-thread": main_thread, "odd-names": odd_names, "comma-list": comma_list, "missing-script": missing_script,
          "syntax-error": syntax_error, "unknown-op": unknown_op,
          "no-overwrite": no_overwrite, "default-name": default_name, "odd-argv": odd_argv}
 

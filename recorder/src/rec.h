@@ -329,6 +329,7 @@ struct rec_state {
     PyObject *cb_instruction, *cb_start, *cb_raise; /* Owned rec_cb objects */
     PyObject *trace_obj;                            /* Owned: 3.11 tracer's object (a rec_cb) */
     PyObject *thread_hook;  /* Owned: 3.11 threading.settrace hook (a rec_cb) */
+    int thread_hook_due;    /* 3.11: threading not imported at start: hook at Thread.start */
     long ev_instruction;    /* sys.monitoring.events.INSTRUCTION */
     int frame_mirror_ok;    /* 3.11: PyFrameObject flag layout verified */
     int no_line_mode;       /* 3.11: HEAVYOPS_NO_LINE_MODE, opcode events all through */

@@ -784,19 +784,15 @@ rec_exec(PyObject *m)
     if (PyType_Ready(&rec_cb_type) < 0 || rec_backend_init() < 0) {
         return -1;
     }
-    /* What start() imports, imported now, while sys.path is still the
-     * launcher's: the launcher puts the target's directory first before
-     * start(), and an opcode.py or threading.py there is the program's own,
-     * not the standard module start() needs. */
-    static const char *const start_imports[] = {"opcode", REC_HAVE_MONITORING ? NULL : "threading"};
-    for (size_t i = 0; i < sizeof(start_imports) / sizeof(*start_imports) && start_imports[i];
-         i++) {
-        PyObject *mod = PyImport_ImportModule(start_imports[i]);
-        if (mod == NULL) {
-            return -1;
-        }
-        Py_DECREF(mod);
+    /* What start() imports (opcode), imported now, while sys.path is still
+     * the launcher's: the launcher puts the target's directory first before
+     * start(), and an opcode.py there is the program's own, not the standard
+     * module start() needs. */
+    PyObject *mod = PyImport_ImportModule("opcode");
+    if (mod == NULL) {
+        return -1;
     }
+    Py_DECREF(mod);
     if (PyModule_AddStringConstant(m, "MECHANISM",
                                    REC_HAVE_MONITORING ? "sys.monitoring" : "tracing") < 0) {
         return -1;

@@ -2,9 +2,10 @@
  * rec_trace.c - the 3.11 backend: C-level tracing (PyEval_SetTrace) with
  * opcode events on the frames of recorded code only, in every thread.
  *
- * Threads started later install our tracer through threading.settrace(hook):
- * the hook's first call replaces the Python-level trampoline with the C
- * tracer.  At stop each thread removes its own tracer at its next event (the
+ * Threads started later install our tracer through threading.settrace(hook)
+ * (put in at start, or as Thread.start first runs if the program had not
+ * imported threading then): the hook's first call replaces the Python-level
+ * trampoline with the C tracer.  At stop each thread removes its own tracer at its next event (the
  * shared object's state pointer is cleared), as coverage.py's CTracer does.
  */
 #include "rec.h"
@@ -161,6 +162,8 @@ on_exception(rec_state *st, PyFrameObject *frame, PyObject *arg)
     return 0;
 }
 
+static void thread_start_check(rec_state *st, PyCodeObject *code);
+
 static int
 trace_func(PyObject *obj, PyFrameObject *frame, int what, PyObject *arg)
 {
@@ -215,7 +218,11 @@ trace_func(PyObject *obj, PyFrameObject *frame, int what, PyObject *arg)
     if (what == PyTrace_CALL) { /* a frame starts, or a generator resumes, at a RESUME */
         PyCodeObject *code;
         int off = frame_code_lasti(st, frame, &code); /* code: the frame keeps it alive */
-        rec_code *c = rec_code_get(st, (PyObject *)code);
+        rec_code *c = rec_code_lookup(st, (PyObject *)code);
+        if (c == NULL && st->thread_hook_due) {
+            thread_start_check(st, code);
+        }
+        c = c != NULL ? c : rec_code_get(st, (PyObject *)code);
         if (c == NULL) {
             PyErr_Clear();
             st->nomem = 1;
@@ -297,25 +304,57 @@ frame_mirror_works(void)
  * the module's _trace_hook, which each new thread reads.  Not by calling
  * threading.settrace, which the program may have replaced (its wrapper would
  * then run inside the stop, at exit), and which is Python code anyway: a
- * signal handler could run in it.  0, or -1 with an exception set. */
+ * signal handler could run in it.  threading is not imported for it, so that
+ * sys.modules stays as in a plain run: a program that has not imported it
+ * yet gets the hook as it starts its first thread
+ * (rec_backend_thread_starting).  0, or -1 with an exception set. */
 static int
-install_thread_hook(PyObject *hook)
+install_thread_hook(rec_state *st)
 {
-    PyObject *threading = PyImport_ImportModule("threading");
-    if (threading == NULL) {
-        return -1;
+    PyObject *d = rec_threading_dict(); /* Borrowed */
+    st->thread_hook_due = d == NULL;
+    if (d == NULL) {
+        return 0;
     }
-    int ret;
-    PyObject *d = PyModule_Check(threading) ? PyModule_GetDict(threading) : NULL;
-    if (d != NULL && PyDict_GetItemString(d, "_trace_hook") != NULL) {
-        ret = PyDict_SetItemString(d, "_trace_hook", hook);
-    } else { /* not 3.11's threading.py: its own settrace, then */
-        PyObject *r = PyObject_CallMethod(threading, "settrace", "O", hook);
-        ret = r ? 0 : -1;
-        Py_XDECREF(r);
+    if (PyDict_GetItemString(d, "_trace_hook") != NULL) {
+        return PyDict_SetItemString(d, "_trace_hook", st->thread_hook);
     }
-    Py_DECREF(threading);
-    return ret;
+    /* not 3.11's threading.py: its own settrace, then */
+    PyObject *name = PyUnicode_FromString("threading");
+    PyObject *threading = name ? PyImport_GetModule(name) : NULL;
+    Py_XDECREF(name);
+    PyObject *r =
+        threading ? PyObject_CallMethod(threading, "settrace", "O", st->thread_hook) : NULL;
+    Py_XDECREF(threading);
+    Py_XDECREF(r);
+    return r != NULL || !PyErr_Occurred() ? 0 : -1;
+}
+
+/* First sight of code, while the thread hook is due: threading.Thread.start
+ * about to run (3.11 raises no audit event as a thread starts) puts it in,
+ * before the thread it starts reads it; threads that _thread starts directly
+ * read no hook at all.  Never raises. */
+static void
+thread_start_check(rec_state *st, PyCodeObject *code)
+{
+    if (PyUnicode_CompareWithASCIIString(code->co_qualname, "Thread.start") != 0) {
+        return;
+    }
+    PyObject *d = rec_threading_dict(); /* Borrowed */
+    if (d == NULL) {
+        return; /* another module's Thread */
+    }
+    /* the hook goes in unless the program set one of its own (a thread
+     * with another tracer is interference, which the sys.settrace audit
+     * event reports) */
+    st->thread_hook_due = 0;
+    PyObject *type, *value, *tb;
+    PyErr_Fetch(&type, &value, &tb);
+    if (PyDict_GetItemString(d, "_trace_hook") == Py_None &&
+        PyDict_SetItemString(d, "_trace_hook", st->thread_hook) < 0) {
+        PyErr_Clear();
+    }
+    PyErr_Restore(type, value, tb);
 }
 
 /* threading.settrace(None) at stop, the same way, without importing or
@@ -351,7 +390,7 @@ rec_backend_start(rec_state *st)
     if (st->trace_obj == NULL || st->thread_hook == NULL) {
         return -1;
     }
-    if (install_thread_hook(st->thread_hook) < 0) {
+    if (install_thread_hook(st) < 0) {
         return -1;
     }
     PyEval_SetTrace(trace_func, st->trace_obj);

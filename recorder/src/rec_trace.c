@@ -5,8 +5,9 @@
  * Threads started later install our tracer through threading.settrace(hook)
  * (put in at start, or as Thread.start first runs if the program had not
  * imported threading then): the hook's first call replaces the Python-level
- * trampoline with the C tracer.  At stop each thread removes its own tracer at its next event (the
- * shared object's state pointer is cleared), as coverage.py's CTracer does.
+ * trampoline with the C tracer.  At stop each thread removes its own tracer
+ * at its next event (the shared object's state pointer is cleared), as
+ * coverage.py's CTracer does.
  */
 #include "rec.h"
 
@@ -307,7 +308,7 @@ frame_mirror_works(void)
  * signal handler could run in it.  threading is not imported for it, so that
  * sys.modules stays as in a plain run: a program that has not imported it
  * yet gets the hook as it starts its first thread
- * (rec_backend_thread_starting).  0, or -1 with an exception set. */
+ * (thread_start_check).  0, or -1 with an exception set. */
 static int
 install_thread_hook(rec_state *st)
 {
